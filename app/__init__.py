@@ -1,0 +1,1 @@
+"""The Flask web app: draw a digit, Predict, Clear (see issue: the web app)."""

@@ -1,0 +1,65 @@
+"""Median latency of `Predictor.predict` on one 280x280 RGBA drawing, beside `model.predict`.
+
+Both paths get the same drawing and the same model in one run, interleaved round by round
+so machine noise hits them alike. Run: `python bench/predict_latency.py [--rounds 300]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+from digitrec import synthetic
+from digitrec.data import load_mnist
+from digitrec.predict import Predictor
+from digitrec.preprocess import to_mnist
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=None, help="default: models/cnn.keras")
+    parser.add_argument("--rounds", type=int, default=300)
+    args = parser.parse_args()
+
+    predictor = Predictor.load(args.model)
+    (_, _), (x_test, _) = load_mnist()
+    ink = synthetic.redraw_digit(x_test[0], height=200, top=40, left=40)
+    drawing = synthetic.render(ink, synthetic.INK_IN_ALPHA)
+
+    def naive() -> int:  # the same preprocessing, then Keras's general-purpose predict()
+        probs = predictor.model.predict(to_mnist(drawing)[None, ..., None], verbose=0)
+        return int(np.argmax(probs))
+
+    def fast() -> int:
+        return predictor.predict(drawing).digit
+
+    def preprocess_only() -> None:
+        to_mnist(drawing)
+
+    paths = {"Predictor.predict": fast, "model.predict": naive, "to_mnist alone": preprocess_only}
+    for fn in paths.values():  # warm-up: tracing, first-call allocations
+        for _ in range(5):
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in paths}
+    for _ in range(args.rounds):
+        for name, fn in paths.items():
+            started = time.perf_counter()
+            fn()
+            times[name].append((time.perf_counter() - started) * 1000)
+    assert fast() == naive(), "the two paths disagree"
+
+    medians = {name: statistics.median(ts) for name, ts in times.items()}
+    print(f"one 280x280 RGBA drawing, {args.rounds} interleaved rounds")
+    print(f"{'path':<20} {'median ms':>10} {'p90 ms':>8}")
+    for name, ts in times.items():
+        p90 = float(np.percentile(ts, 90))
+        print(f"{name:<20} {medians[name]:>10.2f} {p90:>8.2f}")
+    ratio = medians["model.predict"] / medians["Predictor.predict"]
+    print(f"Predictor.predict is {ratio:.1f}x faster than model.predict (median)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""The CNNs of the course, each built by a function and chosen by name.
+
+The seed CNN is the one notebook 02 teaches, layer by layer; other architectures register
+beside it in `ARCHITECTURES` so the training command can pick one with `--arch NAME`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import keras
+from keras import layers
+
+INPUT_SHAPE = (28, 28, 1)
+NUM_CLASSES = 10
+SEED_CNN_PARAMS = 93_322
+
+
+def compile_model(model: keras.Model, learning_rate: float = 1e-3) -> keras.Model:
+    """Adam + sparse categorical cross-entropy: labels stay plain integers 0-9."""
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def build_seed_cnn() -> keras.Model:
+    """Conv32-Pool-Conv64-Pool-Conv64-Flatten-Dense64-Dense10: 93,322 parameters, compiled."""
+    model = keras.Sequential(
+        [
+            keras.Input(shape=INPUT_SHAPE),
+            layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+            layers.Flatten(),
+            layers.Dense(64, activation="relu"),
+            layers.Dense(NUM_CLASSES, activation="softmax"),
+        ],
+        name="seed_cnn",
+    )
+    return compile_model(model)
+
+
+def build_dense_baseline() -> keras.Model:
+    """A small fully connected network: the non-convolutional baseline notebook 02 compares."""
+    model = keras.Sequential(
+        [
+            keras.Input(shape=INPUT_SHAPE),
+            layers.Flatten(),
+            layers.Dense(128, activation="relu"),
+            layers.Dense(NUM_CLASSES, activation="softmax"),
+        ],
+        name="dense_baseline",
+    )
+    return compile_model(model)
+
+
+ARCHITECTURES: dict[str, Callable[[], keras.Model]] = {
+    "seed": build_seed_cnn,
+    "dense": build_dense_baseline,
+}
+
+
+def build_model(arch: str = "seed") -> keras.Model:
+    """Build a compiled model by name; the names are the keys of `ARCHITECTURES`."""
+    try:
+        builder = ARCHITECTURES[arch]
+    except KeyError:
+        known = ", ".join(sorted(ARCHITECTURES))
+        raise ValueError(f"unknown architecture {arch!r}; choose one of: {known}") from None
+    return builder()

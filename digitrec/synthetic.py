@@ -1,0 +1,93 @@
+"""Synthetic drawings made from MNIST digits, for tests, benchmarks and demonstrations.
+
+A person drawing on a 280x280 canvas uses a pen of one width whatever size the digit is, and
+puts the digit anywhere. `redraw_digit` imitates that: it traces the centre line of an MNIST
+digit, scales it to the requested size and draws it with a round pen of fixed width.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from digitrec.preprocess import BLACK_ON_WHITE, INK_IN_ALPHA, WHITE_ON_BLACK
+
+CONVENTIONS = (WHITE_ON_BLACK, INK_IN_ALPHA, BLACK_ON_WHITE)
+CANVAS = 280
+PEN = 18
+
+
+def enlarge_digit(
+    digit: np.ndarray, height: int, top: int, left: int, canvas: int = CANVAS
+) -> np.ndarray:
+    """An MNIST digit's 28x28 field scaled to `height` px and placed on a blank canvas.
+
+    Returns ink (canvas, canvas) float32 in [0, 1]; strokes grow with the digit.
+    """
+    big = ndimage.zoom(np.asarray(digit, np.float32) / 255.0, height / 28.0, order=1)
+    return _place(np.clip(big, 0.0, 1.0), top, left, canvas)
+
+
+def redraw_digit(
+    digit: np.ndarray,
+    height: int,
+    top: int,
+    left: int,
+    pen: float = PEN,
+    canvas: int = CANVAS,
+) -> np.ndarray:
+    """An MNIST digit redrawn `height` px tall with a round pen `pen` px wide.
+
+    Returns ink (canvas, canvas) float32 in [0, 1], anti-aliased like a browser stroke.
+    `height` is the size of the digit's 28x28 field, so the ink itself is about 5/7 of it.
+    """
+    big = ndimage.zoom(np.asarray(digit, np.float32) / 255.0, height / 28.0, order=1)
+    inside = big > 0.5
+    if not inside.any():
+        return np.zeros((canvas, canvas), np.float32)
+    depth = ndimage.distance_transform_edt(inside)
+    centre_line = inside & (depth >= ndimage.maximum_filter(depth, size=3))
+    distance = ndimage.distance_transform_edt(~centre_line)
+    ink = np.clip(pen / 2.0 + 0.5 - distance, 0.0, 1.0).astype(np.float32)
+    return _place(ink, top, left, canvas)
+
+
+def random_placement(
+    rng: np.random.Generator, low: int = 80, high: int = 260, canvas: int = CANVAS
+) -> tuple[int, int, int]:
+    """A random (height, top, left) that keeps the digit's field on the canvas."""
+    height = int(rng.integers(low, high + 1))
+    top = int(rng.integers(0, canvas - height + 1))
+    left = int(rng.integers(0, canvas - height + 1))
+    return height, top, left
+
+
+def render(ink: np.ndarray, convention: str) -> np.ndarray:
+    """Ink -> a uint8 RGBA (or RGB) drawing in one of the three conventions.
+
+    white-on-black: opaque RGBA, white pen on black (a canvas filled black first);
+    ink-in-alpha: RGBA, untouched pixels (0, 0, 0, 0), the pen's coverage in alpha;
+    black-on-white: opaque RGB, dark ink on white paper (a scan or a photo).
+    """
+    level = np.round(np.clip(ink, 0.0, 1.0) * 255).astype(np.uint8)
+    height, width = level.shape
+    if convention == WHITE_ON_BLACK:
+        rgba = np.empty((height, width, 4), np.uint8)
+        rgba[..., :3] = level[..., None]
+        rgba[..., 3] = 255
+        return rgba
+    if convention == INK_IN_ALPHA:
+        rgba = np.zeros((height, width, 4), np.uint8)
+        rgba[..., :3] = np.where(level > 0, 255, 0)[..., None]
+        rgba[..., 3] = level
+        return rgba
+    if convention == BLACK_ON_WHITE:
+        return np.repeat((255 - level)[..., None], 3, axis=2)
+    raise ValueError(f"unknown convention {convention!r}; choose one of {CONVENTIONS}")
+
+
+def _place(patch: np.ndarray, top: int, left: int, canvas: int) -> np.ndarray:
+    field = np.zeros((canvas, canvas), np.float32)
+    patch = patch[: canvas - top, : canvas - left]
+    field[top : top + patch.shape[0], left : left + patch.shape[1]] = patch
+    return field

@@ -1,0 +1,210 @@
+"""Train a model on MNIST and save it safely: `python -m digitrec.train --arch seed --epochs 5`.
+
+Saving is atomic (a temporary file, then a rename) and never replaces an existing model
+without `--force`, so an interrupted or mistaken run cannot cost a learner a trained model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from digitrec import data, settings
+
+
+class ModelExistsError(FileExistsError):
+    """The output model exists and replacing it was not asked for."""
+
+
+@dataclass
+class TrainResult:
+    """What a training run produced: the model, its history and the recorded metrics."""
+
+    model: Any  # keras.Model; typed loosely so importing this module stays cheap
+    history: dict[str, list[float]]
+    metrics: dict[str, Any]
+    path: Path | None = None
+    sidecar: Path | None = None
+
+
+def train(
+    arch: str = "seed",
+    epochs: int = 5,
+    batch_size: int = 64,
+    out: str | os.PathLike[str] | None = None,
+    *,
+    force: bool = False,
+    data_path: str | os.PathLike[str] | None = None,
+    limit: int | None = None,
+    validation_split: float = 0.0,
+    seed: int = 0,
+    verbose: int | str = "auto",
+) -> TrainResult:
+    """Train `arch` on MNIST, evaluate on the full test set, and save to `out` if given.
+
+    `limit` trains on a random subset (fast mode); `out=None` keeps the model in memory only.
+    """
+    out_path = Path(out) if out is not None else None
+    if out_path is not None:
+        check_writable(out_path, force=force)
+
+    import keras
+
+    from digitrec.model import build_model
+
+    (x_train, y_train), (x_test, y_test) = data.load_mnist(data_path)
+    source = data.dataset_file(data_path)
+    if limit is not None:
+        x_train, y_train = data.take_subset(x_train, y_train, limit, seed=seed)
+
+    keras.utils.set_random_seed(seed)
+    model = build_model(arch)
+    started = time.perf_counter()
+    history = model.fit(
+        data.scale_images(x_train),
+        y_train,
+        batch_size=batch_size,
+        epochs=epochs,
+        validation_split=validation_split,
+        verbose=verbose,
+    )
+    seconds = time.perf_counter() - started
+    test_loss, test_accuracy = model.evaluate(
+        data.scale_images(x_test), y_test, batch_size=512, verbose=0
+    )
+    metrics = {
+        "arch": arch,
+        "params": int(model.count_params()),
+        "test_accuracy": float(test_accuracy),
+        "test_loss": float(test_loss),
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "train_examples": int(len(x_train)),
+        "validation_split": validation_split,
+        "seconds": round(seconds, 2),
+        "data_sha256": data.file_sha256(source) if source else None,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "versions": library_versions(),
+    }
+    result = TrainResult(model, {k: list(map(float, v)) for k, v in history.history.items()}, metrics)
+    if out_path is not None:
+        result.path, result.sidecar = save_model(model, out_path, metrics, force=force)
+    return result
+
+
+def check_writable(out: Path, *, force: bool) -> None:
+    """Refuse early (before any training) if `out` exists or has the wrong suffix."""
+    if out.suffix != ".keras":
+        raise ValueError(f"the model file must end in .keras, got {out}")
+    if out.exists() and not force:
+        raise ModelExistsError(
+            f"{out} already exists; pass --force to replace it (or choose another --out)"
+        )
+
+
+def save_model(
+    model: Any, out: Path, metrics: dict[str, Any], *, force: bool = False
+) -> tuple[Path, Path]:
+    """Write the model and its JSON sidecar atomically: temporary files, then renames."""
+    check_writable(out, force=force)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    sidecar = settings.sidecar_path(out)
+    tmp_model = out.with_name(f".{out.stem}.{os.getpid()}.tmp.keras")
+    tmp_sidecar = sidecar.with_name(f".{sidecar.stem}.{os.getpid()}.tmp.json")
+    try:
+        model.save(tmp_model)
+        tmp_sidecar.write_text(json.dumps(metrics, indent=2) + "\n")
+        os.replace(tmp_model, out)
+        os.replace(tmp_sidecar, sidecar)
+    finally:
+        tmp_model.unlink(missing_ok=True)
+        tmp_sidecar.unlink(missing_ok=True)
+    return out, sidecar
+
+
+def library_versions() -> dict[str, str]:
+    """Versions that decide whether a saved model loads and behaves the same elsewhere."""
+    import keras
+    import numpy
+    import tensorflow
+
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tensorflow.__version__,
+        "keras": keras.__version__,
+        "numpy": numpy.__version__,
+    }
+
+
+def _parser() -> argparse.ArgumentParser:
+    from digitrec.model import ARCHITECTURES
+
+    def positive(text: str) -> int:
+        value = int(text)
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+        return value
+
+    def fraction(text: str) -> float:
+        value = float(text)
+        if not 0.0 <= value < 1.0:
+            raise argparse.ArgumentTypeError(f"must be in [0, 1), got {value}")
+        return value
+
+    parser = argparse.ArgumentParser(
+        prog="python -m digitrec.train", description="Train a digit recogniser on MNIST."
+    )
+    parser.add_argument("--arch", default="seed", choices=sorted(ARCHITECTURES))
+    parser.add_argument("--epochs", type=positive, default=5)
+    parser.add_argument("--batch-size", type=positive, default=64)
+    parser.add_argument(
+        "--out", type=Path, default=None, help="model file (default: models/cnn.keras)"
+    )
+    parser.add_argument("--force", action="store_true", help="replace an existing model")
+    parser.add_argument("--data", type=Path, default=None, help="a local mnist.npz")
+    parser.add_argument("--limit", type=positive, default=None, help="train on N examples")
+    parser.add_argument("--validation-split", type=fraction, default=0.0)
+    parser.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point; returns the exit status."""
+    args = _parser().parse_args(argv)
+    out = args.out or settings.default_model_path()
+    try:
+        check_writable(out, force=args.force)
+        result = train(
+            args.arch,
+            args.epochs,
+            args.batch_size,
+            out,
+            force=args.force,
+            data_path=args.data,
+            limit=args.limit,
+            validation_split=args.validation_split,
+            seed=args.seed,
+        )
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: nothing was written; {out} is unchanged", file=sys.stderr)
+        return 130
+    except (ModelExistsError, ValueError, data.DatasetError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    m = result.metrics
+    print(
+        f"saved {result.path} ({m['arch']}, {m['params']:,} parameters): "
+        f"test accuracy {m['test_accuracy']:.2%}, trained in {m['seconds']:.0f} s"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
