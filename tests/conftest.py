@@ -1,0 +1,38 @@
+"""Shared fixtures: the real MNIST data and a small, really trained seed CNN."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from digitrec.data import load_mnist
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    """The full MNIST arrays, from DIGITREC_MNIST or Keras's cache."""
+    return load_mnist()
+
+
+@pytest.fixture(scope="session")
+def trained_model_path(tmp_path_factory, mnist) -> Path:
+    """A seed CNN trained for 2 epochs on 12,000 digits (about 97 % test accuracy)."""
+    from digitrec.train import train
+
+    out = tmp_path_factory.mktemp("model") / "cnn.keras"
+    train("seed", epochs=2, batch_size=128, out=out, limit=12_000, verbose=0)
+    return out
+
+
+@pytest.fixture(scope="session")
+def predictor(trained_model_path):
+    from digitrec.predict import Predictor
+
+    return Predictor.load(trained_model_path)
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(1234)
