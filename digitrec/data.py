@@ -164,6 +164,5 @@ def _validate(arrays: dict[str, np.ndarray], origin: str) -> None:
                 )
         if y.max() >= NUM_CLASSES:
             raise DatasetError(
-                f"MNIST from {origin}: y_{split} holds label {int(y.max())}; "
-                "labels must be 0-9."
+                f"MNIST from {origin}: y_{split} holds label {int(y.max())}; labels must be 0-9."
             )

@@ -36,3 +36,44 @@ def predictor(trained_model_path):
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(1234)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Where browser tests leave screenshots for a person to open (git-ignored)."""
+    path = Path(__file__).resolve().parents[1] / "artifacts"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A real headless Chromium driven by Playwright (Debian's /usr/bin/chromium)."""
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    executable = os.environ.get("DIGITREC_CHROMIUM", CHROMIUM)
+    if not Path(executable).is_file():
+        pytest.fail(
+            f"Chromium not found at {executable}: apt-get install -y chromium, "
+            "or set DIGITREC_CHROMIUM to a Chromium binary"
+        )
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
