@@ -2,14 +2,17 @@
 
 The seed CNN is the one notebook 02 teaches, layer by layer; other architectures register
 beside it in `ARCHITECTURES` so the training command can pick one with `--arch NAME`.
+Keras is imported inside the builders so that listing the names (for `--help`, or to refuse
+a bad command line at once) does not start TensorFlow.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import keras
-from keras import layers
+if TYPE_CHECKING:
+    import keras
 
 INPUT_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10
@@ -18,6 +21,8 @@ SEED_CNN_PARAMS = 93_322
 
 def compile_model(model: keras.Model, learning_rate: float = 1e-3) -> keras.Model:
     """Adam + sparse categorical cross-entropy: labels stay plain integers 0-9."""
+    import keras
+
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
         loss="sparse_categorical_crossentropy",
@@ -28,6 +33,9 @@ def compile_model(model: keras.Model, learning_rate: float = 1e-3) -> keras.Mode
 
 def build_seed_cnn() -> keras.Model:
     """Conv32-Pool-Conv64-Pool-Conv64-Flatten-Dense64-Dense10: 93,322 parameters, compiled."""
+    import keras
+    from keras import layers
+
     model = keras.Sequential(
         [
             keras.Input(shape=INPUT_SHAPE),
@@ -47,6 +55,9 @@ def build_seed_cnn() -> keras.Model:
 
 def build_dense_baseline() -> keras.Model:
     """A small fully connected network: the non-convolutional baseline notebook 02 compares."""
+    import keras
+    from keras import layers
+
     model = keras.Sequential(
         [
             keras.Input(shape=INPUT_SHAPE),

@@ -55,14 +55,14 @@ def train(
     if out_path is not None:
         check_writable(out_path, force=force)
 
-    import keras
-
-    from digitrec.model import build_model
-
     (x_train, y_train), (x_test, y_test) = data.load_mnist(data_path)
     source = data.dataset_file(data_path)
     if limit is not None:
         x_train, y_train = data.take_subset(x_train, y_train, limit, seed=seed)
+
+    import keras  # after the cheap checks, so a mistake is reported before TensorFlow starts
+
+    from digitrec.model import build_model
 
     keras.utils.set_random_seed(seed)
     model = build_model(arch)

@@ -1,0 +1,54 @@
+"""digitrec.model: the seed CNN is exactly the one the course teaches."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from digitrec.model import ARCHITECTURES, SEED_CNN_PARAMS, build_model, build_seed_cnn
+
+
+def test_seed_cnn_layers_and_parameters():
+    model = build_seed_cnn()
+    assert model.count_params() == SEED_CNN_PARAMS == 93_322
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds == [
+        "Conv2D",
+        "MaxPooling2D",
+        "Conv2D",
+        "MaxPooling2D",
+        "Conv2D",
+        "Flatten",
+        "Dense",
+        "Dense",
+    ]
+    assert [layer.filters for layer in model.layers if isinstance(layer, keras.layers.Conv2D)] == [
+        32,
+        64,
+        64,
+    ]
+    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    assert [d.units for d in dense] == [64, 10]
+    assert dense[-1].activation.__name__ == "softmax"
+    assert model.input_shape == (None, 28, 28, 1) and model.output_shape == (None, 10)
+
+
+def test_seed_cnn_is_compiled_for_integer_labels():
+    model = build_seed_cnn()
+    assert isinstance(model.optimizer, keras.optimizers.Adam)
+    assert model.loss == "sparse_categorical_crossentropy"
+    x = np.random.default_rng(0).random((16, 28, 28, 1)).astype("float32")
+    y = np.arange(16) % 10
+    logs = model.train_on_batch(x, y, return_dict=True)
+    assert {"loss", "accuracy"} <= set(logs)
+    probs = model(x, training=False).numpy()
+    assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_architectures_are_chosen_by_name():
+    assert {"seed", "dense"} <= set(ARCHITECTURES)
+    assert build_model("seed").count_params() == SEED_CNN_PARAMS
+    assert build_model("dense").output_shape == (None, 10)
+    with pytest.raises(ValueError, match="unknown architecture 'resnet'.*seed"):
+        build_model("resnet")

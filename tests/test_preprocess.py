@@ -1,0 +1,216 @@
+"""digitrec.preprocess: any drawing comes out the way MNIST digits were prepared."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+from scipy import ndimage
+
+from digitrec import synthetic
+from digitrec.preprocess import (
+    BLACK_ON_WHITE,
+    INK_IN_ALPHA,
+    MNIST_CENTRE,
+    WHITE_ON_BLACK,
+    EmptyDrawingError,
+    extract_ink,
+    naive_resize,
+    preprocess_stages,
+    to_mnist,
+)
+
+CONVENTIONS = (WHITE_ON_BLACK, BLACK_ON_WHITE, INK_IN_ALPHA)
+
+
+def draw_seven(size: int, box: tuple[int, int, int, int], pen: int) -> np.ndarray:
+    """Ink (size, size) of a '7' drawn with a round pen inside `box` (left, top, right, bottom)."""
+    canvas = Image.new("L", (size, size), 0)
+    pen_draw = ImageDraw.Draw(canvas)
+    left, top, right, bottom = box
+    points = [(left, top), (right, top), (left + (right - left) // 3, bottom)]
+    pen_draw.line(points, fill=255, width=pen, joint="curve")
+    for x, y in points:
+        r = pen // 2
+        pen_draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
+    return np.asarray(canvas, np.float32) / 255.0
+
+
+def ink_extent(image: np.ndarray) -> tuple[int, int]:
+    rows = np.flatnonzero((image > 0.05).any(axis=1))
+    cols = np.flatnonzero((image > 0.05).any(axis=0))
+    return rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+
+
+def assert_mnist_like(out: np.ndarray) -> None:
+    assert out.shape == (28, 28) and out.dtype == np.float32
+    assert out.min() >= 0.0 and out.max() <= 1.0 and out.max() == pytest.approx(1.0)
+    com = ndimage.center_of_mass(out)
+    assert abs(com[0] - MNIST_CENTRE[0]) <= 1.0 and abs(com[1] - MNIST_CENTRE[1]) <= 1.0
+    height, width = ink_extent(out)
+    assert 19 <= max(height, width) <= 21
+
+
+@pytest.mark.parametrize("convention", CONVENTIONS)
+@pytest.mark.parametrize("size", [100, 280, 1000])
+def test_every_convention_and_canvas_size(convention, size):
+    margin = size // 5
+    ink = draw_seven(size, (margin, margin, size - margin, size - margin), pen=max(3, size // 16))
+    drawing = synthetic.render(ink, convention)
+    stages = preprocess_stages(drawing)
+    assert stages.convention == convention
+    assert_mnist_like(stages.centred)
+
+
+def test_the_three_conventions_agree():
+    ink = draw_seven(280, (60, 50, 220, 240), pen=18)
+    outs = [to_mnist(synthetic.render(ink, c)) for c in CONVENTIONS]
+    for out in outs[1:]:
+        assert np.abs(out - outs[0]).max() < 0.02
+
+
+@pytest.mark.parametrize("box", [(5, 5, 60, 70), (200, 190, 275, 275), (10, 200, 40, 270)])
+def test_off_centre_drawings_are_centred(box):
+    out = to_mnist(synthetic.render(draw_seven(280, box, pen=10), WHITE_ON_BLACK))
+    assert_mnist_like(out)
+
+
+def test_position_does_not_matter():
+    a = to_mnist(draw_seven(280, (10, 10, 90, 100), pen=9))
+    b = to_mnist(draw_seven(280, (180, 170, 260, 260), pen=9))
+    assert np.abs(a - b).max() < 0.05
+
+
+def test_tiny_drawing_is_enlarged_to_20_px():
+    out = to_mnist(draw_seven(280, (130, 130, 142, 145), pen=3))
+    assert_mnist_like(out)
+
+
+def test_huge_drawing_on_huge_canvas():
+    out = to_mnist(draw_seven(1000, (20, 20, 980, 980), pen=60))
+    assert_mnist_like(out)
+
+
+def test_aspect_ratio_is_kept_for_a_one():
+    canvas = np.zeros((280, 280), np.float32)
+    canvas[40:240, 130:148] = 1.0  # a tall thin stroke, 200 x 18
+    out = to_mnist(canvas)
+    height, width = ink_extent(out)
+    assert height == 20 and width <= 4
+    assert_mnist_like(out)
+
+
+def test_pil_images_in_every_mode_agree():
+    ink = draw_seven(280, (60, 50, 220, 240), pen=18)
+    reference = to_mnist(ink)
+    rgba = Image.fromarray(synthetic.render(ink, INK_IN_ALPHA))
+    for image in (
+        rgba,
+        Image.fromarray(synthetic.render(ink, BLACK_ON_WHITE)),
+        Image.fromarray((ink * 255).astype(np.uint8)),
+        Image.fromarray(synthetic.render(ink, WHITE_ON_BLACK)).convert("RGB"),
+        rgba.convert("LA"),
+    ):
+        assert np.abs(to_mnist(image) - reference).max() < 0.02, image.mode
+
+
+def test_float_and_uint8_arrays_agree():
+    ink = draw_seven(280, (60, 50, 220, 240), pen=18)
+    as_uint8 = np.round(ink * 255).astype(np.uint8)
+    assert np.abs(to_mnist(ink) - to_mnist(as_uint8)).max() < 0.02
+    assert np.abs(to_mnist(ink) - to_mnist(as_uint8.astype(np.float64))).max() < 0.02
+
+
+def test_grey_pen_on_grey_paper_still_reads_as_full_ink():
+    ink = draw_seven(280, (60, 50, 220, 240), pen=18)
+    paper = 0.85 - 0.5 * ink  # a photo of pencil on grey paper
+    stages = preprocess_stages(paper)
+    assert stages.convention == BLACK_ON_WHITE
+    assert np.abs(stages.centred - to_mnist(ink)).max() < 0.05
+
+
+@pytest.mark.parametrize(
+    "blank",
+    [
+        np.zeros((280, 280, 4), np.uint8),  # untouched HTML canvas
+        np.zeros((280, 280), np.uint8),  # black canvas
+        np.full((280, 280, 3), 255, np.uint8),  # white paper
+        np.dstack([np.zeros((280, 280, 3)), np.ones((280, 280))]).astype(np.float32),
+    ],
+)
+def test_empty_drawing_raises(blank):
+    with pytest.raises(EmptyDrawingError, match="empty"):
+        to_mnist(blank)
+    assert issubclass(EmptyDrawingError, ValueError)
+
+
+def test_faint_noise_alone_counts_as_empty(rng):
+    noise = (rng.random((280, 280)) * 0.05).astype(np.float32)
+    with pytest.raises(EmptyDrawingError):
+        to_mnist(noise)
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (np.zeros((280, 280, 5), np.uint8), "shape"),
+        (np.zeros((2, 280, 280, 3), np.uint8), "shape"),
+        (np.zeros((0, 280), np.uint8), "no pixels"),
+        (np.full((10, 10), np.nan), "NaN"),
+        (np.full((10, 10), -1.0), "negative"),
+        (np.array([["a"]]), "numeric"),
+    ],
+)
+def test_bad_arrays_raise_value_errors(bad, message):
+    with pytest.raises(ValueError, match=message):
+        to_mnist(bad)
+
+
+def test_stages_show_every_step():
+    ink = draw_seven(280, (60, 50, 220, 240), pen=18)
+    stages = preprocess_stages(synthetic.render(ink, INK_IN_ALPHA))
+    assert stages.ink.shape == (280, 280)
+    assert stages.crop.shape == ink_extent(ink)
+    assert max(stages.box.shape) == 20
+    assert stages.centred.shape == (28, 28)
+    assert np.array_equal(stages.centred, to_mnist(ink))
+
+
+def test_extract_ink_finds_each_convention():
+    ink = draw_seven(280, (60, 50, 220, 240), pen=18)
+    for convention in CONVENTIONS:
+        found, name = extract_ink(synthetic.render(ink, convention))
+        assert name == convention
+        assert np.abs(found - ink).max() < 0.01
+
+
+def test_naive_resize_shrinks_the_whole_canvas():
+    ink = draw_seven(280, (10, 10, 90, 100), pen=18)
+    small = naive_resize(ink)
+    assert small.shape == (28, 28)
+    height, width = ink_extent(small)
+    assert max(height, width) <= 13  # the digit stays small (not 20 px) and in its corner
+    assert ndimage.center_of_mass(small)[0] < 8
+
+
+def test_mnist_digits_come_back_close_to_themselves(mnist):
+    (_, _), (x_test, _) = mnist
+    for digit in x_test[:50]:
+        out = to_mnist(digit)
+        assert np.abs(out - digit / 255.0).mean() < 0.06
+
+
+def test_round_trip_on_a_big_canvas_keeps_predictions(mnist, predictor):
+    """MNIST test digits enlarged onto 280x280 canvases come back as the same digits."""
+    (_, _), (x_test, y_test) = mnist
+    rng = np.random.default_rng(7)
+    digits = x_test[:300]
+    canvases = []
+    for digit in digits:
+        height, top, left = synthetic.random_placement(rng, low=56, high=280)
+        canvases.append(synthetic.enlarge_digit(digit, height, top, left))
+    direct = predictor.predict_arrays(digits / 255.0).argmax(axis=1)
+    round_trip = predictor.predict_arrays(np.stack([to_mnist(c) for c in canvases])).argmax(1)
+    agreement = np.mean(direct == round_trip)
+    assert agreement >= 0.97, f"predictions agree on only {agreement:.1%}"
+    assert np.mean(round_trip == y_test[:300]) >= 0.93
