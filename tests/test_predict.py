@@ -1,0 +1,129 @@
+"""digitrec.predict: load once, read drawings fast, from many threads, with clear errors."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import keras
+import numpy as np
+import pytest
+
+from digitrec import synthetic
+from digitrec.predict import (
+    ModelLoadError,
+    ModelNotFoundError,
+    Prediction,
+    Predictor,
+)
+from digitrec.preprocess import EmptyDrawingError, to_mnist
+
+
+@pytest.fixture(scope="module")
+def drawings(mnist):
+    """Twenty MNIST test digits redrawn on 280x280 RGBA canvases, with their labels."""
+    (_, _), (x_test, y_test) = mnist
+    rng = np.random.default_rng(3)
+    images = []
+    for digit in x_test[:20]:
+        height, top, left = synthetic.random_placement(rng)
+        ink = synthetic.redraw_digit(digit, height, top, left)
+        images.append(synthetic.render(ink, synthetic.INK_IN_ALPHA))
+    return images, y_test[:20]
+
+
+def test_predict_reads_a_drawing(predictor, drawings):
+    images, labels = drawings
+    prediction = predictor.predict(images[0])
+    assert isinstance(prediction, Prediction)
+    assert prediction.digit == labels[0]
+    assert prediction.probabilities.shape == (10,)
+    assert prediction.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+    assert prediction.confidence == pytest.approx(prediction.probabilities.max())
+    assert np.array_equal(prediction.image, to_mnist(images[0]))
+    assert prediction.unsure == (prediction.confidence < 0.6)
+
+
+def test_drawn_digits_are_mostly_read_right(predictor, drawings):
+    images, labels = drawings
+    digits = [p.digit for p in predictor.predict_batch(images)]
+    assert np.mean(np.array(digits) == labels) >= 0.85
+
+
+def test_batch_agrees_with_single_predictions(predictor, drawings):
+    images, _ = drawings
+    batch = predictor.predict_batch(images[:5])
+    for image, from_batch in zip(images[:5], batch, strict=True):
+        single = predictor.predict(image)
+        assert single.digit == from_batch.digit
+        assert np.allclose(single.probabilities, from_batch.probabilities, atol=1e-5)
+
+
+def test_predict_arrays_matches_keras_and_chunks(predictor, mnist):
+    (_, _), (x_test, _) = mnist
+    x = x_test[:2100] / 255.0  # more than one chunk
+    ours = predictor.predict_arrays(x)
+    reference = predictor.model.predict(x[..., None], verbose=0, batch_size=512)
+    assert ours.shape == (2100, 10)
+    assert np.allclose(ours, reference, atol=1e-5)
+
+
+def test_many_threads_get_the_same_answers(predictor, drawings):
+    images, _ = drawings
+    expected = [predictor.predict(image).probabilities for image in images]
+    jobs = [i % len(images) for i in range(400)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda i: (i, predictor.predict(images[i])), jobs))
+    for i, prediction in results:
+        assert np.allclose(prediction.probabilities, expected[i], atol=1e-5)
+
+
+def test_empty_drawing_is_refused(predictor):
+    with pytest.raises(EmptyDrawingError):
+        predictor.predict(np.zeros((280, 280, 4), np.uint8))
+
+
+def test_load_reads_the_sidecar(trained_model_path):
+    predictor = Predictor.load(trained_model_path)
+    assert predictor.name == "cnn"
+    assert predictor.metadata["arch"] == "seed"
+    assert 0.5 < predictor.metadata["test_accuracy"] <= 1.0
+
+
+def test_load_uses_the_default_path(trained_model_path, monkeypatch):
+    monkeypatch.setenv("DIGITREC_MODEL", str(trained_model_path))
+    assert Predictor.load().metadata["params"] == 93_322
+
+
+def test_missing_model_names_the_training_command(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIGITREC_MODEL", str(tmp_path / "cnn.keras"))
+    with pytest.raises(ModelNotFoundError) as info:
+        Predictor.load()
+    assert str(tmp_path / "cnn.keras") in str(info.value)
+    assert "python -m digitrec.train" in str(info.value)
+
+
+def test_unreadable_model_file_gives_a_clear_error(tmp_path):
+    bad = tmp_path / "cnn.keras"
+    bad.write_bytes(b"not a zip file at all")
+    with pytest.raises(ModelLoadError, match="could not load the model .*digitrec.train"):
+        Predictor.load(bad)
+
+
+def test_safe_mode_refuses_code_in_the_model_file(tmp_path):
+    inputs = keras.Input((28, 28, 1))
+    x = keras.layers.Flatten()(inputs)
+    outputs = keras.layers.Lambda(lambda t: keras.ops.softmax(t[:, :10]))(x)
+    path = tmp_path / "lambda.keras"
+    keras.Model(inputs, outputs).save(path)
+    with pytest.raises(ModelLoadError, match="could not load"):
+        Predictor.load(path)
+
+
+def test_a_model_of_the_wrong_shape_is_refused(tmp_path):
+    model = keras.Sequential(
+        [keras.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Dense(5)]
+    )
+    path = tmp_path / "other.keras"
+    model.save(path)
+    with pytest.raises(ModelLoadError, match="not a digit model"):
+        Predictor.load(path)
