@@ -1,1 +1,87 @@
-"""The Flask web app: draw a digit, Predict, Clear (see issue: the web app)."""
+"""The web app: draw a digit in a black box, press Predict, see what the model read.
+
+Flask-tutorial style: `create_app` builds the app, the blueprints hold the routes. Run it with
+`flask --app app run` (development) or
+`waitress-serve --host 127.0.0.1 --port 8000 --call app:create_app` (production).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, request
+
+from digitrec import settings
+
+# Everything the page needs comes from this server; no inline script or style is allowed,
+# so an injected <script> or onclick attribute cannot run.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+
+# Settings that may come from the environment as DIGITREC_<NAME> (or FLASK_<NAME>).
+INT_SETTINGS = ("MAX_CONTENT_LENGTH", "MAX_IMAGE_PIXELS")
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app; load the model once (or remember why it could not be loaded).
+
+    `test_config` replaces the environment as the source of overrides, as in the Flask tutorial.
+    """
+    app = Flask(__name__)
+    app.config.from_mapping(
+        MODEL_PATH=str(settings.default_model_path()),
+        # A 280x280 drawing is a few kB as PNG; 1 MB leaves room for photos of paper.
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        # Refused from the image header, before any pixel is decoded (decompression bombs).
+        MAX_IMAGE_PIXELS=1_000_000,
+        # The page asks for a prediction while you draw; a server can turn it off.
+        LIVE_PREDICT=True,
+    )
+    if test_config is None:
+        app.config.from_prefixed_env("FLASK")
+        app.config.from_prefixed_env("DIGITREC")
+    else:
+        app.config.from_mapping(test_config)
+    _check_config(app)
+    app.json.sort_keys = False  # keep digit, confidence, ... in a readable order
+
+    from app import api, errors, model, pages
+
+    model.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    app.after_request(_security_headers)
+    return app
+
+
+def _check_config(app: Flask) -> None:
+    """Fail at start-up with a clear message, not at the first request."""
+    for name in INT_SETTINGS:
+        value = app.config.get(name)
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a whole number, got {value!r}") from None
+        if number <= 0:
+            raise ValueError(f"{name} must be positive, got {value!r}")
+        app.config[name] = number
+    live = app.config.get("LIVE_PREDICT")
+    if isinstance(live, str):
+        app.config["LIVE_PREDICT"] = live.strip().lower() in {"1", "true", "yes", "on"}
+    app.config["MODEL_PATH"] = str(app.config["MODEL_PATH"])
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if request.path.startswith("/api/") or request.path == "/healthz":
+        # A prediction belongs to one drawing: never serve it from a cache.
+        response.headers["Cache-Control"] = "no-store"
+    return response

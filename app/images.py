@@ -1,0 +1,83 @@
+"""From the request's `image` field (a data URL) to a decoded PIL image, refusing bad input early.
+
+Every refusal is an `ApiError` with a status and a message that says what was wrong. The
+image's size is read from its header and checked *before* any pixel is decoded, so a small
+file that claims to be a huge image (a decompression bomb) costs nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import re
+
+from PIL import Image, UnidentifiedImageError
+
+from app.errors import ApiError
+
+FORMATS = ("PNG", "JPEG")
+MEDIA_TYPES = {"image/png", "image/jpeg", "image/jpg"}
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+JPEG_MAGIC = b"\xff\xd8\xff"
+# data:[<media type>][;param=value]*;base64,<data>
+DATA_URL = re.compile(r"data:(?P<type>[^;,]*)(?P<params>(?:;[^;,]*)*),", re.IGNORECASE)
+BASE64_TEXT = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+
+
+def decode_data_url(value: str) -> bytes:
+    """The bytes in a `data:image/png;base64,...` URL (a bare base64 string is accepted too)."""
+    payload = value
+    match = DATA_URL.match(value)
+    if match:
+        media_type = match["type"].strip().lower()
+        params = [p.strip().lower() for p in match["params"].split(";") if p.strip()]
+        if media_type and media_type not in MEDIA_TYPES:
+            raise ApiError(400, f"the image must be a PNG or JPEG data URL, not {media_type!r}")
+        if "base64" not in params:
+            raise ApiError(400, "the data URL must be base64: data:image/png;base64,<data>")
+        payload = value[match.end() :]
+    elif value[:5].lower() == "data:":
+        raise ApiError(400, "malformed data URL: expected data:image/png;base64,<data>")
+    payload = "".join(payload.split())  # line breaks from some encoders are harmless
+    if not payload:
+        raise ApiError(400, "the image is empty: no base64 data after the comma")
+    if not BASE64_TEXT.fullmatch(payload) or len(payload) % 4:
+        raise ApiError(400, "the image is not valid base64 (characters A-Z a-z 0-9 + / =)")
+    try:
+        return base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise ApiError(400, "the image is not valid base64") from None
+
+
+def open_image(data: bytes, max_pixels: int) -> Image.Image:
+    """Decode PNG or JPEG bytes into a PIL image of at most `max_pixels` pixels."""
+    if not (data.startswith(PNG_MAGIC) or data.startswith(JPEG_MAGIC)):
+        raise ApiError(400, "the image is not a PNG or JPEG file")
+    try:
+        image = Image.open(io.BytesIO(data), formats=FORMATS)  # reads the header only
+    except Image.DecompressionBombError as exc:  # Pillow's own, far higher, limit
+        raise ApiError(413, f"the image is far too large ({_reason(exc)})") from None
+    except UnidentifiedImageError:
+        raise ApiError(400, "the image is not a readable PNG or JPEG file") from None
+    except Exception as exc:  # Pillow raises many kinds (SyntaxError, struct.error...) for junk
+        raise ApiError(400, f"the image header is broken ({_reason(exc)})") from None
+    width, height = image.size
+    if width < 1 or height < 1:
+        raise ApiError(400, f"the image has no pixels ({width}x{height})")
+    if width * height > max_pixels:
+        raise ApiError(
+            413,
+            f"the image is {width}x{height} = {width * height:,} pixels; "
+            f"the limit is {max_pixels:,} (the drawing canvas is 280x280)",
+        )
+    try:
+        image.load()
+    except Exception as exc:  # truncated data, bad checksums, bad Huffman tables...
+        raise ApiError(400, f"the image could not be decoded ({_reason(exc)})") from None
+    return image
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).splitlines()[0][:120] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
