@@ -1,0 +1,336 @@
+"""DrawingPad driven through its own canvas events and buttons, with a really trained model."""
+
+from __future__ import annotations
+
+import io
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+from digitrec import my_digits
+from digitrec.predict import Prediction, Predictor
+from digitrec.preprocess import to_mnist
+from digitrec.widgets import (
+    EMPTY_MESSAGE,
+    PEN,
+    SIZE,
+    STALE_MESSAGE,
+    DrawingPad,
+    describe,
+    example_strokes,
+)
+
+
+def send(pad: DrawingPad, event: str, **content) -> None:
+    """Deliver a browser event the way ipycanvas does: a comm message to the Canvas."""
+    pad.canvas._handle_frontend_event(None, {"event": event, **content}, [])
+
+
+def mouse_stroke(pad: DrawingPad, points) -> None:
+    send(pad, "mouse_down", x=points[0][0], y=points[0][1])
+    for x, y in points[1:]:
+        send(pad, "mouse_move", x=x, y=y)
+    send(pad, "mouse_up", x=points[-1][0], y=points[-1][1])
+
+
+def decode_png(data: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(data)) as image:
+        return np.asarray(image.convert("L"))
+
+
+@pytest.fixture
+def pad(predictor, tmp_path) -> DrawingPad:
+    return DrawingPad(predictor, folder=tmp_path / "my_digits")
+
+
+@pytest.fixture(scope="module")
+def undecided_predictor() -> Predictor:
+    """A real Keras model whose output is always uniform: every reading is unsure."""
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, kernel_initializer="zeros", activation="softmax"),
+        ]
+    )
+    return Predictor(model, name="undecided")
+
+
+def test_a_new_pad_is_an_empty_black_canvas_with_a_friendly_message(pad):
+    image = pad.image()
+
+    assert image.shape == (SIZE, SIZE, 4)
+    assert image.dtype == np.uint8
+    assert (image[..., :3] == 0).all()
+    assert (image[..., 3] == 255).all()
+    assert pad.prediction is None
+    assert pad.message == EMPTY_MESSAGE
+    assert EMPTY_MESSAGE in pad.status.value
+    assert pad.canvas.width == pad.canvas.height == 280
+    assert [bar.value for bar in pad.bars] == [0.0] * 10
+
+
+def test_mouse_down_move_up_draws_a_round_white_stroke(pad):
+    mouse_stroke(pad, [(60, 140), (120, 140), (220, 140)])
+
+    assert pad.strokes == [[(60.0, 140.0), (120.0, 140.0), (220.0, 140.0)]]
+    ink = pad.image()[..., 0]
+    assert ink[140, 60:221].min() == 255  # along the stroke
+    assert ink[140, 40] == 0 and ink[140, 240] == 0  # beyond the round caps
+    column = np.flatnonzero(ink[:, 140] > 127)
+    assert PEN - 2 <= len(column) <= PEN + 2  # the pen is about 18 px wide
+    assert ink[140 - PEN // 2 - 3, 140] == 0 and ink[140 + PEN // 2 + 3, 140] == 0
+    # Anti-aliased edges, like a browser's stroke: some pixels are neither ink nor paper.
+    assert ((ink > 0) & (ink < 255)).any()
+
+
+def test_moving_without_the_button_down_draws_nothing(pad):
+    send(pad, "mouse_move", x=50, y=50)
+    send(pad, "mouse_move", x=200, y=200)
+    send(pad, "mouse_up", x=200, y=200)
+
+    assert pad.strokes == []
+    assert pad.image()[..., 0].max() == 0
+
+
+def test_a_click_without_moving_leaves_a_dot(pad):
+    send(pad, "mouse_down", x=100, y=100)
+    send(pad, "mouse_up", x=100, y=100)
+
+    ink = pad.image()[..., 0]
+    assert pad.strokes == [[(100.0, 100.0)]]
+    assert ink[100, 100] == 255
+    assert ink[100, 100 + PEN] == 0
+
+
+def test_leaving_the_canvas_ends_the_stroke(pad):
+    send(pad, "mouse_down", x=100, y=100)
+    send(pad, "mouse_move", x=150, y=100)
+    send(pad, "mouse_out", x=150, y=100)
+    send(pad, "mouse_move", x=150, y=250)  # back in with the button up: no ink
+
+    assert pad.strokes == [[(100.0, 100.0), (150.0, 100.0)]]
+    assert pad.image()[..., 0][250, 150] == 0
+
+
+def test_points_outside_the_canvas_are_clipped_to_its_edge(pad):
+    mouse_stroke(pad, [(100, 100), (400, -50)])
+
+    assert pad.strokes[0][-1] == (280.0, 0.0)
+
+
+def test_touch_draws_with_the_first_finger_only(pad):
+    send(pad, "touch_start", touches=[{"x": 140, "y": 40}, {"x": 20, "y": 260}])
+    send(pad, "touch_move", touches=[{"x": 140, "y": 140}, {"x": 30, "y": 260}])
+    send(pad, "touch_move", touches=[{"x": 140, "y": 240}])
+    send(pad, "touch_end", touches=[])  # the browser lists the fingers still down
+
+    assert pad.strokes == [[(140.0, 40.0), (140.0, 140.0), (140.0, 240.0)]]
+    ink = pad.image()[..., 0]
+    assert ink[40:241, 140].min() == 255
+    assert ink[260, 20:31].max() == 0
+    send(pad, "touch_move", touches=[{"x": 200, "y": 200}])
+    assert len(pad.strokes) == 1
+
+
+def test_touch_cancel_ends_the_stroke(pad):
+    send(pad, "touch_start", touches=[{"x": 50, "y": 50}])
+    send(pad, "touch_cancel", touches=[])
+    send(pad, "touch_move", touches=[{"x": 90, "y": 90}])
+
+    assert pad.strokes == [[(50.0, 50.0)]]
+
+
+def test_draw_strokes_from_code_matches_drawing_with_the_mouse(predictor, tmp_path):
+    strokes = example_strokes(4)
+    by_mouse = DrawingPad(predictor, folder=tmp_path)
+    for stroke in strokes:
+        mouse_stroke(by_mouse, stroke)
+    by_code = DrawingPad(predictor, folder=tmp_path)
+    by_code.draw_strokes(strokes)
+
+    assert by_code.strokes == by_mouse.strokes
+    np.testing.assert_array_equal(by_code.image(), by_mouse.image())
+
+
+def test_predict_button_reads_the_drawing_through_to_mnist(pad, predictor):
+    pad.draw_strokes(example_strokes(7))
+    pad.predict_button.click()
+
+    prediction = pad.prediction
+    assert isinstance(prediction, Prediction)
+    assert prediction.digit == 7
+    np.testing.assert_allclose(prediction.image, to_mnist(pad.image()))
+    np.testing.assert_allclose(
+        prediction.probabilities, predictor.predict(pad.image()).probabilities, rtol=1e-5
+    )
+    # The page shows the digit, the ten bars and the 28x28 input the model saw.
+    assert '<span class="digitrec-digit"' in pad.status.value
+    assert ">7</span>" in pad.status.value
+    assert [bar.value for bar in pad.bars] == pytest.approx(prediction.probabilities.tolist())
+    assert pad.bars[7].bar_style in ("success", "warning")
+    assert pad.bar_labels[7].value == f"{prediction.probabilities[7]:.1%}"
+    seen = decode_png(pad.seen.value)
+    assert seen.shape == (140, 140)
+    np.testing.assert_array_equal(seen[::5, ::5], np.round(prediction.image * 255).astype(np.uint8))
+
+
+def test_the_model_reads_most_example_digits(pad):
+    read = []
+    for digit in range(10):
+        pad.clear()
+        pad.draw_strokes(example_strokes(digit))
+        read.append(pad.predict().digit)
+
+    correct = sum(int(got == want) for want, got in enumerate(read))
+    assert correct >= 9, f"read {read} for 0..9"
+
+
+def test_bars_update_in_place_without_new_widgets(pad):
+    bars = list(pad.bars)
+    children = pad.widget.children
+    pad.draw_strokes(example_strokes(1))
+    pad.predict()
+    first = [bar.value for bar in pad.bars]
+    pad.clear()
+    pad.draw_strokes(example_strokes(0))
+    pad.predict()
+
+    assert pad.bars == bars and all(a is b for a, b in zip(pad.bars, bars, strict=True))
+    assert pad.widget.children == children
+    assert [bar.value for bar in pad.bars] != first
+
+
+def test_clear_button_resets_canvas_prediction_and_display(pad):
+    pad.draw_strokes(example_strokes(3))
+    pad.predict()
+    pad.clear_button.click()
+
+    assert pad.strokes == []
+    assert pad.image()[..., 0].max() == 0
+    assert pad.prediction is None
+    assert pad.message == EMPTY_MESSAGE
+    assert [bar.value for bar in pad.bars] == [0.0] * 10
+    assert decode_png(pad.seen.value).max() == 0
+
+
+def test_predicting_an_empty_canvas_gives_no_prediction_and_the_message(pad):
+    assert pad.predict() is None
+    pad.predict_button.click()
+
+    assert pad.prediction is None
+    assert EMPTY_MESSAGE in pad.status.value
+
+
+def test_live_prediction_after_each_stroke(pad):
+    pad.live_toggle.value = True
+    mouse_stroke(pad, example_strokes(7)[0])
+
+    assert pad.prediction is not None
+    assert pad.prediction.digit == 7
+
+
+def test_switching_live_on_reads_what_is_already_drawn(pad):
+    pad.draw_strokes(example_strokes(1))
+    assert pad.prediction is None
+    pad.live_toggle.value = True
+    assert pad.prediction is not None
+
+
+def test_drawing_after_a_prediction_says_it_is_stale(pad):
+    pad.draw_strokes(example_strokes(1))
+    first = pad.predict()
+    pad.draw_strokes([[(40, 40), (60, 60)]])
+
+    assert pad.prediction is first  # still the latest reading...
+    assert pad.message == STALE_MESSAGE  # ...but the learner is told to read again
+
+
+def test_an_unsure_model_says_so(undecided_predictor, tmp_path):
+    pad = DrawingPad(undecided_predictor, folder=tmp_path)
+    pad.draw_strokes(example_strokes(5))
+    prediction = pad.predict()
+
+    assert prediction.unsure
+    assert "unsure" in pad.message
+    assert pad.bars[prediction.digit].bar_style == "warning"
+
+
+def test_describe_a_confident_reading():
+    probabilities = np.full(10, 0.01, np.float32)
+    probabilities[6] = 0.91
+    text = describe(Prediction(6, probabilities, 0.91))
+    assert text == "It's a 6 (91.0% sure)."
+
+
+def test_the_stages_view_shows_ink_crop_box_and_centred(pad):
+    assert pad.stages_box.layout.display == "none"
+    pad.draw_strokes(example_strokes(2, height=80, top=10, left=10))  # small, off-centre
+    pad.stages_toggle.value = True
+
+    assert pad.stages_box.layout.display == "flex"
+    crop = decode_png(pad.stage_images["crop"].value)
+    box = decode_png(pad.stage_images["box"].value)
+    centred = decode_png(pad.stage_images["centred"].value)
+    assert crop.max() == 255 and box.max() == 255 and centred.max() == 255
+    assert centred.shape == (112, 112)  # 28x28, 4x
+    assert box.shape[0] == 20 * (112 // 20)  # the longer side is 20 px
+
+
+def test_the_default_predictor_is_the_default_model(trained_model_path, monkeypatch, tmp_path):
+    monkeypatch.setenv("DIGITREC_MODEL", str(trained_model_path))
+    pad = DrawingPad(folder=tmp_path)
+
+    assert pad.predictor.name == trained_model_path.stem
+    pad.draw_strokes(example_strokes(7))
+    assert pad.predict().digit == 7
+
+
+def test_displaying_the_pad_shows_its_widget(pad):
+    bundle = pad._repr_mimebundle_()
+    view = bundle["application/vnd.jupyter.widget-view+json"]
+    assert view["model_id"] == pad.widget.model_id
+
+
+def test_collect_mode_is_hidden_unless_asked_for(predictor, tmp_path):
+    assert DrawingPad(predictor, folder=tmp_path).collect_box.layout.display == "none"
+    assert DrawingPad(predictor, folder=tmp_path, collect=True).collect_box.layout.display == "flex"
+
+
+def test_save_button_appends_the_drawing_with_its_label(predictor, tmp_path):
+    folder = tmp_path / "mine"
+    pad = DrawingPad(predictor, collect=True, folder=folder)
+    pad.draw_strokes(example_strokes(3))
+    drawn = pad.image()
+    pad.label_picker.value = "3"
+    pad.save_button.click()
+
+    loaded = my_digits.load_my_digits(folder)
+    assert loaded.labels.tolist() == [3]
+    np.testing.assert_array_equal(loaded.images[0], drawn[..., 0])
+    assert pad.strokes == [] and pad.label_picker.value is None  # ready for the next one
+    assert "Saved a 3" in pad.collect_status.value and "1 drawings" in pad.collect_status.value
+
+    first = loaded.paths[0].read_bytes()
+    pad.draw_strokes(example_strokes(3, height=150))
+    pad.label_picker.value = "3"
+    pad.save_button.click()
+    again = my_digits.load_my_digits(folder)
+    assert len(again) == 2
+    assert loaded.paths[0].read_bytes() == first
+
+
+def test_save_without_a_label_or_a_drawing_writes_nothing(predictor, tmp_path):
+    pad = DrawingPad(predictor, collect=True, folder=tmp_path)
+    pad.draw_strokes(example_strokes(8))
+    pad.save_button.click()
+    assert "pick the digit" in pad.collect_status.value
+    assert pad.strokes  # the drawing is kept so the learner can pick a label
+
+    pad.clear()
+    pad.label_picker.value = "8"
+    pad.save_button.click()
+    assert "empty" in pad.collect_status.value
+    assert not list(tmp_path.rglob("*.png"))
