@@ -77,3 +77,16 @@ def browser():
         )
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def app(trained_model_path):
+    """The web app (Flask-tutorial style), serving the small trained model."""
+    from app import create_app
+
+    return create_app({"TESTING": True, "MODEL_PATH": str(trained_model_path)})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

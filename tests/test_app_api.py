@@ -1,0 +1,373 @@
+"""POST /api/predict and GET /healthz through Flask's test client, with a really trained model."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import struct
+import threading
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from app import create_app
+from digitrec import synthetic
+from digitrec.predict import TRAIN_COMMAND
+from digitrec.preprocess import to_mnist
+
+
+def data_url(pixels: np.ndarray, fmt: str = "PNG", **save) -> str:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, fmt, **save)
+    media = "image/png" if fmt == "PNG" else "image/jpeg"
+    return f"data:{media};base64,{base64.b64encode(buffer.getvalue()).decode()}"
+
+
+def drawing(mnist, index: int, convention: str = synthetic.WHITE_ON_BLACK) -> np.ndarray:
+    (_, _), (x_test, _) = mnist
+    ink = synthetic.redraw_digit(x_test[index], height=200, top=40, left=40)
+    return synthetic.render(ink, convention)
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def post(client, body, content_type="application/json"):
+    data = body if isinstance(body, bytes | str) else json.dumps(body)
+    return client.post("/api/predict", data=data, content_type=content_type)
+
+
+def assert_error(response, status: int, *words: str) -> str:
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/json"
+    message = response.get_json()["error"]
+    assert isinstance(message, str) and message
+    assert "Traceback" not in response.get_data(as_text=True)
+    for word in words:
+        assert word.lower() in message.lower(), message
+    return message
+
+
+# --- 200: real drawings are read ---------------------------------------------------------
+
+
+def test_predict_reads_redrawn_mnist_digits(client, mnist):
+    (_, _), (x_test, y_test) = mnist
+    right = 0
+    for i in range(30):
+        response = post(client, {"image": data_url(drawing(mnist, i))})
+        assert response.status_code == 200
+        right += response.get_json()["digit"] == int(y_test[i])
+    assert right >= 27, f"only {right}/30 redrawn test digits read correctly"
+
+
+@pytest.mark.parametrize("convention", synthetic.CONVENTIONS)
+def test_predict_accepts_every_drawing_convention(client, mnist, convention):
+    (_, _), (_, y_test) = mnist
+    response = post(client, {"image": data_url(drawing(mnist, 0, convention))})
+    assert response.status_code == 200
+    assert response.get_json()["digit"] == int(y_test[0])
+
+
+def test_predict_accepts_jpeg_and_bare_base64(client, mnist):
+    (_, _), (_, y_test) = mnist
+    rgb = drawing(mnist, 1)[..., :3]
+    jpeg = post(client, {"image": data_url(rgb, "JPEG", quality=90)})
+    assert jpeg.status_code == 200 and jpeg.get_json()["digit"] == int(y_test[1])
+    bare = data_url(rgb).split(",", 1)[1]
+    response = post(client, {"image": bare})
+    assert response.status_code == 200 and response.get_json()["digit"] == int(y_test[1])
+
+
+def test_predict_response_shape_and_preview(client, mnist, predictor):
+    pixels = drawing(mnist, 2)
+    response = post(client, {"image": data_url(pixels)})
+    body = response.get_json()
+    assert list(body) == ["digit", "confidence", "probabilities", "preview", "unsure", "model"]
+    assert isinstance(body["digit"], int) and 0 <= body["digit"] <= 9
+    probabilities = np.array(body["probabilities"])
+    assert probabilities.shape == (10,)
+    assert probabilities.sum() == pytest.approx(1.0, abs=1e-4)
+    assert body["confidence"] == pytest.approx(probabilities.max(), abs=1e-6)
+    assert body["digit"] == int(np.argmax(probabilities))
+    assert body["unsure"] == (body["confidence"] < 0.6)
+    preview = np.array(body["preview"])
+    assert preview.shape == (28, 28)
+    # The preview is exactly what the model was fed: the one preprocessing function's output.
+    np.testing.assert_allclose(preview, to_mnist(pixels), atol=1e-3)
+    expected = predictor.predict(pixels)
+    assert body["digit"] == expected.digit
+    np.testing.assert_allclose(probabilities, expected.probabilities, atol=1e-5)
+
+
+def test_predict_headers(client, mnist):
+    response = post(client, {"image": data_url(drawing(mnist, 3))})
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    timings = dict(
+        part.strip().split(";dur=") for part in response.headers["Server-Timing"].split(",")
+    )
+    assert set(timings) == {"decode", "preprocess", "model", "total"}
+    assert all(float(value) >= 0 for value in timings.values())
+    assert float(timings["total"]) >= float(timings["model"])
+
+
+def test_unsure_drawing_is_flagged(client):
+    # A lone dot is no digit: the model must not be confident about it.
+    pixels = np.zeros((280, 280), np.uint8)
+    pixels[130:150, 130:150] = 255
+    scribble = np.zeros((280, 280), np.uint8)
+    scribble[::7, :] = 255
+    scribble[:, ::9] = 255
+    results = [post(client, {"image": data_url(p)}).get_json() for p in (pixels, scribble)]
+    assert all(r["unsure"] == (r["confidence"] < 0.6) for r in results)
+
+
+def test_concurrent_requests_get_their_own_answers(app, mnist):
+    """Eight threads share the one model; each gets the answer for its own drawing."""
+    (_, _), (_, y_test) = mnist
+    urls = [data_url(drawing(mnist, i)) for i in range(8)]
+    expected = [post(app.test_client(), {"image": u}).get_json()["digit"] for u in urls]
+    got: dict[int, list[int]] = {}
+    errors: list[BaseException] = []
+
+    def worker(k: int) -> None:
+        client = app.test_client()
+        try:
+            got[k] = [post(client, {"image": urls[k]}).get_json()["digit"] for _ in range(5)]
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    assert got == {k: [expected[k]] * 5 for k in range(8)}
+    assert sum(e == int(y) for e, y in zip(expected, y_test[:8], strict=True)) >= 7
+
+
+# --- 400: malformed requests -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (b"{", ["malformed JSON"]),
+        (b'{"image": "abc"', ["malformed JSON"]),
+        (b"\xff\xfe\x00garbage", ["malformed JSON"]),
+        (b"[" * 50_000 + b"]" * 50_000, ["malformed JSON", "deep"]),
+        (b"", ["empty"]),
+        (b"null", ["JSON object", "null"]),
+        (b"[1, 2]", ["JSON object", "array"]),
+        (b'"data:image/png;base64,AAAA"', ["JSON object", "string"]),
+        (b"{}", ["missing", "image"]),
+        (b'{"img": "data:image/png;base64,AAAA"}', ["missing", "image"]),
+        (b'{"image": null}', ["must be a string", "null"]),
+        (b'{"image": 7}', ["must be a string", "number"]),
+        (b'{"image": ["a"]}', ["must be a string", "array"]),
+        (b'{"image": {"data": "x"}}', ["must be a string", "object"]),
+        (b'{"image": true}', ["must be a string", "boolean"]),
+    ],
+)
+def test_malformed_json_and_fields_are_400(client, body, words):
+    assert_error(post(client, body), 400, *words)
+
+
+@pytest.mark.parametrize(
+    ("image", "words"),
+    [
+        ("", ["empty"]),
+        ("data:image/png;base64,", ["empty"]),
+        ("data:image/png;base64,@@@@", ["base64"]),
+        ("data:image/png;base64,abc", ["base64"]),  # bad length (padding)
+        ("data:image/png;base64,ab=c", ["base64"]),
+        ("data:image/png;base64,\u00e9\u00e9\u00e9\u00e9", ["base64"]),
+        ("data:image/png,iVBORw0KGgo=", ["base64"]),
+        ("data:text/plain;base64,aGVsbG8=", ["PNG or JPEG", "text/plain"]),
+        ("data:image/gif;base64,R0lGODlhAQABAAAAACw=", ["PNG or JPEG", "image/gif"]),
+        ("data:no-comma", ["malformed data URL"]),
+    ],
+)
+def test_bad_data_urls_are_400(client, image, words):
+    assert_error(post(client, {"image": image}), 400, *words)
+
+
+def test_bytes_that_are_not_png_or_jpeg_are_400(client):
+    gif = io.BytesIO()
+    Image.new("L", (28, 28)).save(gif, "GIF")
+    for payload in (b"hello world", gif.getvalue(), b"%PDF-1.4 ...", b"\x00" * 64):
+        image = "data:image/png;base64," + base64.b64encode(payload).decode()
+        assert_error(post(client, {"image": image}), 400, "not a PNG or JPEG")
+
+
+def test_broken_png_and_jpeg_are_400(client, mnist):
+    pixels = drawing(mnist, 4)
+    png = base64.b64decode(data_url(pixels).split(",", 1)[1])
+    jpeg = base64.b64decode(data_url(pixels[..., :3], "JPEG").split(",", 1)[1])
+    flipped = bytearray(png)
+    flipped[60] ^= 0xFF  # inside the first chunk: its checksum no longer matches
+    broken = [png[:40], png[: len(png) // 2], bytes(flipped), png[:8], jpeg[:3], jpeg[:200]]
+    for payload in broken:
+        image = "data:image/png;base64," + base64.b64encode(payload).decode()
+        assert_error(post(client, {"image": image}), 400, "image")
+
+
+# --- 413: too large -----------------------------------------------------------------------
+
+
+def test_body_over_max_content_length_is_413(client, app):
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    body = json.dumps({"image": "data:image/png;base64," + "A" * limit})
+    message = assert_error(post(client, body), 413, "too large")
+    assert f"{limit:,}" in message
+
+
+def test_decompression_bomb_is_refused_before_decoding(client):
+    """A 25-megapixel black PNG compresses to ~25 kB: it must be refused from its header."""
+    buffer = io.BytesIO()
+    Image.new("1", (5000, 5000)).save(buffer, "PNG", optimize=True)
+    assert len(buffer.getvalue()) < 1_000_000
+    image = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    assert_error(post(client, {"image": image}), 413, "5000x5000", "limit")
+
+
+def test_header_claiming_huge_size_is_413_without_decoding(client):
+    # A PNG whose header claims 100000 x 100000 pixels, followed by no real pixel data.
+    header = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 0, 0, 0, 0)
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", b"x")
+        + (png_chunk(b"IEND", b""))
+    )
+    image = "data:image/png;base64," + base64.b64encode(png).decode()
+    assert_error(post(client, {"image": image}), 413, "too large", "limit is 1,000,000")
+    # Large, but under Pillow's own bomb limit: our limit speaks, with the dimensions.
+    header = struct.pack(">IIBBBBB", 9_000, 9_000, 8, 0, 0, 0, 0)
+    png = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", b"x")
+    image = "data:image/png;base64," + base64.b64encode(png).decode()
+    assert_error(post(client, {"image": image}), 413, "9000x9000", "limit")
+
+
+def test_large_jpeg_is_413(client):
+    buffer = io.BytesIO()
+    Image.new("L", (1200, 1000)).save(buffer, "JPEG")
+    image = "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
+    assert_error(post(client, {"image": image}), 413, "1200x1000")
+
+
+def test_pixel_limit_is_configurable(trained_model_path, mnist):
+    app = create_app(
+        {"TESTING": True, "MODEL_PATH": str(trained_model_path), "MAX_IMAGE_PIXELS": 10_000}
+    )
+    response = post(app.test_client(), {"image": data_url(drawing(mnist, 0))})
+    assert_error(response, 413, "280x280", "10,000")
+
+
+# --- 415, 422, 503 ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data", "image/png", ""],
+)
+def test_wrong_content_type_is_415(client, content_type):
+    body = json.dumps({"image": "data:image/png;base64,AAAA"})
+    response = client.post("/api/predict", data=body, content_type=content_type or None)
+    assert_error(response, 415, "application/json")
+
+
+def test_json_content_type_with_charset_is_accepted(client, mnist):
+    body = json.dumps({"image": data_url(drawing(mnist, 0))})
+    response = post(client, body, content_type="application/json; charset=utf-8")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "pixels",
+    [
+        np.zeros((280, 280, 4), np.uint8),  # an untouched HTML canvas: transparent
+        np.dstack([np.zeros((280, 280, 3), np.uint8), np.full((280, 280), 255, np.uint8)]),
+        np.full((280, 280, 3), 255, np.uint8),  # blank white paper
+        np.zeros((1, 1), np.uint8),
+    ],
+    ids=["transparent", "black", "white", "one-pixel"],
+)
+def test_empty_drawing_is_422(client, pixels):
+    assert_error(post(client, {"image": data_url(pixels)}), 422, "empty", "draw a digit")
+
+
+def test_no_model_is_503_with_the_train_command(tmp_path, mnist):
+    app = create_app({"TESTING": True, "MODEL_PATH": str(tmp_path / "missing.keras")})
+    client = app.test_client()
+    message = assert_error(post(client, {"image": data_url(drawing(mnist, 0))}), 503)
+    assert TRAIN_COMMAND in message and "missing.keras" in message
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert TRAIN_COMMAND in health.get_json()["error"]
+    # Requests that are wrong anyway still say what is wrong with them.
+    assert_error(post(client, b"{"), 400, "malformed JSON")
+    # The page itself still works.
+    assert client.get("/").status_code == 200
+
+
+def test_unreadable_model_file_is_503(tmp_path, mnist):
+    bad = tmp_path / "cnn.keras"
+    bad.write_bytes(b"this is not a keras file")
+    app = create_app({"TESTING": True, "MODEL_PATH": str(bad)})
+    message = assert_error(post(app.test_client(), {"image": data_url(drawing(mnist, 0))}), 503)
+    assert "could not load" in message and "--force" in message
+
+
+# --- 404, 405, 500 --------------------------------------------------------------------------
+
+
+def test_unknown_api_route_is_json_404(client):
+    assert_error(client.get("/api/nope"), 404, "/api/predict")
+    assert_error(client.post("/api/predict/extra", json={}), 404)
+
+
+def test_wrong_method_is_json_405(client):
+    response = client.get("/api/predict")
+    assert_error(response, 405, "POST")
+    assert "POST" in response.headers["Allow"]
+    assert_error(client.put("/api/predict", json={}), 405)
+    assert_error(client.post("/healthz"), 405, "GET")
+
+
+def test_unexpected_error_is_json_500_without_traceback(app, client, mnist, monkeypatch):
+    from app.model import current_slot
+
+    with app.app_context():
+        predictor = current_slot().predictor
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret internal detail /etc/passwd")
+
+    monkeypatch.setattr(predictor, "predict_arrays", broken)
+    response = post(client, {"image": data_url(drawing(mnist, 0))})
+    message = assert_error(response, 500, "internal server error")
+    assert "secret" not in response.get_data(as_text=True)
+    assert "RuntimeError" not in message
+
+
+# --- /healthz -----------------------------------------------------------------------------
+
+
+def test_healthz_names_the_model_and_its_accuracy(client, trained_model_path):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.get_json()
+    sidecar = json.loads(trained_model_path.with_suffix(".json").read_text())
+    assert body["status"] == "ok"
+    assert body["model"] == trained_model_path.stem
+    assert body["test_accuracy"] == pytest.approx(sidecar["test_accuracy"])
+    assert body["test_accuracy"] > 0.9
+    assert response.headers["Cache-Control"] == "no-store"

@@ -1,0 +1,84 @@
+"""app.images: data URLs to bytes, bytes to a decoded image, with refusals before decoding."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from app.errors import ApiError
+from app.images import decode_data_url, open_image
+
+
+def png_bytes(image: Image.Image, fmt: str = "PNG") -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def test_decode_data_url_variants():
+    raw = b"\x89PNG\r\n\x1a\nrest"
+    b64 = base64.b64encode(raw).decode()
+    assert decode_data_url(f"data:image/png;base64,{b64}") == raw
+    assert decode_data_url(f"DATA:IMAGE/JPEG;BASE64,{b64}") == raw
+    assert decode_data_url(f"data:;base64,{b64}") == raw
+    assert decode_data_url(f"data:image/png;charset=x;base64,{b64}") == raw
+    assert decode_data_url(b64) == raw
+    wrapped = "\n".join(b64[i : i + 4] for i in range(0, len(b64), 4))
+    assert decode_data_url(f"data:image/png;base64,{wrapped}") == raw
+
+
+@pytest.mark.parametrize(
+    ("value", "status", "words"),
+    [
+        ("data:image/png;base64,####", 400, "base64"),
+        ("data:image/svg+xml;base64,PHN2Zz4=", 400, "image/svg+xml"),
+        ("data:image/png,plain", 400, "base64"),
+        ("data:", 400, "malformed"),
+        ("   ", 400, "empty"),
+        ("QUJD\u0000", 400, "base64"),
+    ],
+)
+def test_decode_data_url_refusals(value, status, words):
+    with pytest.raises(ApiError) as caught:
+        decode_data_url(value)
+    assert caught.value.status == status
+    assert words in caught.value.message
+
+
+def test_open_image_decodes_png_and_jpeg():
+    pixels = (np.arange(28 * 28).reshape(28, 28) % 256).astype(np.uint8)
+    png = open_image(png_bytes(Image.fromarray(pixels)), 10_000)
+    assert png.size == (28, 28) and png.format == "PNG"
+    np.testing.assert_array_equal(np.asarray(png), pixels)
+    jpeg = open_image(png_bytes(Image.fromarray(pixels), "JPEG"), 10_000)
+    assert jpeg.size == (28, 28) and jpeg.format == "JPEG"
+
+
+def test_open_image_checks_size_from_the_header_before_decoding(monkeypatch):
+    data = png_bytes(Image.new("L", (200, 100)))
+    loaded = []
+    monkeypatch.setattr(Image.Image, "load", lambda self: loaded.append(self))
+    with pytest.raises(ApiError) as caught:
+        open_image(data, 19_999)
+    assert caught.value.status == 413
+    assert "200x100 = 20,000 pixels" in caught.value.message
+    assert loaded == []  # not a pixel was decoded
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "BMP", "TIFF", "WEBP"])
+def test_open_image_refuses_other_formats(fmt):
+    with pytest.raises(ApiError) as caught:
+        open_image(png_bytes(Image.new("RGB", (8, 8)), fmt), 10_000)
+    assert caught.value.status == 400
+    assert "PNG or JPEG" in caught.value.message
+
+
+def test_open_image_refuses_png_magic_with_a_gif_inside():
+    gif = png_bytes(Image.new("L", (8, 8)), "GIF")
+    with pytest.raises(ApiError) as caught:
+        open_image(b"\x89PNG\r\n\x1a\n" + gif, 10_000)
+    assert caught.value.status == 400

@@ -1,0 +1,52 @@
+"""app.model: the model is loaded once per file and shared; a new file is loaded afresh."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import pytest
+
+from app import create_app, model
+from app.model import current_slot
+from digitrec.predict import ModelLoadError, ModelNotFoundError
+
+
+def test_two_apps_share_one_loaded_model(trained_model_path):
+    first = create_app({"TESTING": True, "MODEL_PATH": str(trained_model_path)})
+    second = create_app({"TESTING": True, "MODEL_PATH": str(trained_model_path)})
+    with first.app_context():
+        a = current_slot().predictor
+    with second.app_context():
+        b = current_slot().predictor
+    assert a is not None and a is b
+
+
+def test_a_replaced_model_file_is_loaded_again(trained_model_path, tmp_path):
+    path = tmp_path / "cnn.keras"
+    shutil.copy(trained_model_path, path)
+    shutil.copy(trained_model_path.with_suffix(".json"), tmp_path / "cnn.json")
+    before = model.load_predictor(path)
+    assert model.load_predictor(path) is before
+    time.sleep(0.01)
+    shutil.copy(trained_model_path, path)  # a retrained model: new modification time
+    after = model.load_predictor(path)
+    assert after is not before
+    assert after.metadata["test_accuracy"] == before.metadata["test_accuracy"]
+
+
+def test_load_errors_say_how_to_train(tmp_path):
+    with pytest.raises(ModelNotFoundError, match="digitrec.train"):
+        model.load_predictor(tmp_path / "absent.keras")
+    junk = tmp_path / "junk.keras"
+    junk.write_text("junk")
+    with pytest.raises(ModelLoadError, match="--force"):
+        model.load_predictor(junk)
+
+
+def test_cache_keeps_few_models(trained_model_path, tmp_path):
+    for i in range(model.KEEP + 2):
+        path = tmp_path / f"m{i}.keras"
+        shutil.copy(trained_model_path, path)
+        model.load_predictor(path)
+    assert len(model._loaded) <= model.KEEP
