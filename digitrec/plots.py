@@ -529,21 +529,26 @@ def plot_transform_examples(image: np.ndarray, names: Sequence[str] | None = Non
     return fig
 
 
-def plot_robustness(sweeps: Mapping[str, Any], prepared: Mapping[str, Any] | None = None) -> Figure:
+def plot_robustness(
+    sweeps: Mapping[str, Any],
+    prepared: Mapping[str, Any] | None = None,
+    labels: tuple[str, str] = ("as transformed", "re-prepared by to_mnist"),
+) -> Figure:
     """Accuracy against transform strength, one panel per transform (`robustness.Sweep`s).
 
-    `prepared` adds the same sweeps with every digit re-prepared by `to_mnist` (dashed).
+    `prepared` adds a second set of sweeps, dashed: by default the same digits re-prepared
+    by `to_mnist`; `labels` names the two curves when comparing something else (two models).
     """
     names = list(sweeps)
     fig = _figure(3.3 * len(names), 3.6)
     axes = np.atleast_1d(fig.subplots(1, len(names), sharey=True))
     for ax, name in zip(axes, names, strict=True):
         result = sweeps[name]
-        ax.plot(result.values, result.accuracy, "o-", color=TRAIN_COLOUR, label="as transformed")
+        ax.plot(result.values, result.accuracy, "o-", color=TRAIN_COLOUR, label=labels[0])
         if prepared is not None and name in prepared:
             again = prepared[name]
             ax.plot(again.values, again.accuracy, "s--", color=VALIDATION_COLOUR,
-                    label="re-prepared by to_mnist")  # fmt: skip
+                    label=labels[1])  # fmt: skip
         ax.axhline(0.9, color="tab:gray", lw=0.8, ls=":")
         ax.set_title(name)
         ax.set_xlabel(result.unit)
