@@ -1,0 +1,67 @@
+# digitrec: `make lab` to learn, `make test` to check everything.
+# Each target creates the virtual environment (.venv) first if it is missing or stale.
+# Conda users: `conda env create -f environment.yml && conda activate digitrec`, then run
+# the same targets with USE_CONDA=1 (e.g. `make lab USE_CONDA=1`).
+
+PYTHON ?= python3
+VENV ?= .venv
+HOST ?= 127.0.0.1
+PORT ?= 5000
+MODEL ?= models/cnn.keras
+
+ifeq ($(USE_CONDA),1)
+PY := python
+ENV_STAMP :=
+else
+PY := $(VENV)/bin/python
+ENV_STAMP := $(VENV)/.installed
+endif
+
+.PHONY: help env lab test train app serve bench lint format clean
+
+help:
+	@echo "make lab    - set up (first time) and open the notebooks in JupyterLab"
+	@echo "make test   - set up (first time) and run every test, notebooks and browser included"
+	@echo "make train  - train the default model into $(MODEL) (skipped if it exists)"
+	@echo "make app    - train the model if there is none, then serve the web app on $(HOST):$(PORT)"
+	@echo "make bench  - run the benchmarks in bench/"
+	@echo "make lint   - ruff check and format check"
+
+env: $(ENV_STAMP)
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[notebooks,app,dev]"
+	@touch $@
+
+lab: $(ENV_STAMP)
+	$(PY) -m jupyter lab notebooks/
+
+test: $(ENV_STAMP)
+	$(PY) -m pytest
+
+train: $(ENV_STAMP)
+	@if [ -f "$(MODEL)" ]; then \
+		echo "$(MODEL) exists; to retrain: $(PY) -m digitrec.train --out $(MODEL) --force"; \
+	else \
+		$(PY) -m digitrec.train --arch seed --epochs 5 --out $(MODEL); \
+	fi
+
+app: train
+	DIGITREC_MODEL=$(MODEL) $(PY) -m waitress --host=$(HOST) --port=$(PORT) --call app:create_app
+
+bench: $(ENV_STAMP)
+	$(PY) bench/predict_latency.py
+	$(PY) bench/drawn_digits.py
+
+lint: $(ENV_STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(ENV_STAMP)
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache artifacts

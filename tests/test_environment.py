@@ -1,0 +1,79 @@
+"""pyproject.toml and environment.yml install the same packages, so pip and conda agree."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import yaml
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parents[1]
+REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(?:\[[^\]]*\])?\s*(.*?)\s*(?:;.*)?$")
+
+
+def _parse(spec: str) -> tuple[str, str]:
+    match = REQUIREMENT.match(spec)
+    assert match, f"cannot parse requirement {spec!r}"
+    return match.group(1).lower().replace("_", "-"), match.group(2).replace(" ", "")
+
+
+def pyproject_requirements() -> dict[str, str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    specs = list(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        specs += extra
+    # Backports needed only on old Pythons have nothing to match in a conda env pinned >= 3.10.
+    specs = [s for s in specs if "python_version <" not in s]
+    return dict(_parse(s) for s in specs)
+
+
+def environment_requirements() -> dict[str, str]:
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    specs: list[str] = []
+    for item in env["dependencies"]:
+        if isinstance(item, dict):
+            specs += [s for s in item["pip"] if not s.startswith("-")]
+        else:
+            specs.append(item)
+    parsed = dict(_parse(s) for s in specs)
+    parsed.pop("pip", None)
+    parsed.pop("python", None)
+    return parsed
+
+
+def test_same_packages_in_both():
+    pip_side, conda_side = pyproject_requirements(), environment_requirements()
+    assert sorted(pip_side) == sorted(conda_side), (
+        f"only in pyproject.toml: {sorted(set(pip_side) - set(conda_side))}; "
+        f"only in environment.yml: {sorted(set(conda_side) - set(pip_side))}"
+    )
+
+
+def test_same_minimum_versions_in_both():
+    pip_side, conda_side = pyproject_requirements(), environment_requirements()
+    differing = {
+        name: (pip_side[name], conda_side.get(name))
+        for name in pip_side
+        if pip_side[name] != conda_side.get(name)
+    }
+    assert not differing, f"version bounds differ (pyproject, environment.yml): {differing}"
+
+
+def test_python_versions_agree():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda_python = next(s for s in env["dependencies"] if str(s).startswith("python"))
+    minimum = project["requires-python"].removeprefix(">=")
+    assert f">={minimum}" in conda_python
+
+
+def test_environment_installs_digitrec_itself():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip_items = next(item["pip"] for item in env["dependencies"] if isinstance(item, dict))
+    assert "-e ." in pip_items
