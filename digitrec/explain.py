@@ -29,7 +29,7 @@ EXAMPLE_FILTERS: dict[str, np.ndarray] = {
 def _batch(images: np.ndarray) -> np.ndarray:
     """(28, 28), (N, 28, 28) or (N, 28, 28, 1) -> float32 (N, 28, 28, 1)."""
     x = np.asarray(images, dtype=np.float32)
-    if x.ndim == 2:
+    if x.ndim == 2 or (x.ndim == 3 and x.shape[-1] == 1):  # one image, with or without channel
         x = x[np.newaxis]
     if x.ndim == 3:
         x = x[..., np.newaxis]

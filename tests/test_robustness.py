@@ -1,0 +1,107 @@
+"""digitrec.robustness: the transforms do what they say, and the sweep measures them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from digitrec import datastats, robustness
+from digitrec.preprocess import to_mnist
+
+
+@pytest.fixture(scope="module")
+def digits(mnist):
+    _, (x_test, y_test) = mnist
+    return x_test[:300], y_test[:300]
+
+
+def test_shift_moves_the_centre_of_mass(digits):
+    x, _ = digits
+    boxes = datastats.ink_boxes(x)
+    x = x[boxes[:, 1] + boxes[:, 3] <= 25][:20]  # room to move 3 px right without losing ink
+    before = datastats.centres_of_mass(x)
+    after = datastats.centres_of_mass(robustness.shift(x, 3))
+    np.testing.assert_allclose(after[:, 1] - before[:, 1], 3, atol=0.05)
+    np.testing.assert_allclose(after[:, 0], before[:, 0], atol=1e-6)
+
+
+def test_zero_strength_is_the_identity(digits):
+    x, _ = digits
+    scaled = x[:10] / 255.0
+    for name in ("shift", "rotate", "stroke"):
+        transform = robustness.TRANSFORMS[name][0]
+        np.testing.assert_allclose(transform(x[:10], 0), scaled, atol=1e-6)
+    np.testing.assert_allclose(robustness.scale(x[:10], 1.0), scaled, atol=1e-6)
+
+
+def test_scale_halves_the_ink_box(digits):
+    x, _ = digits
+    before = datastats.ink_boxes(x[:20])[:, 2:].max(axis=1)
+    after = datastats.ink_boxes(robustness.scale(x[:20], 0.5))[:, 2:].max(axis=1)
+    assert np.all(np.abs(after - before / 2) <= 2)
+    with pytest.raises(ValueError, match="positive"):
+        robustness.scale(x[:1], 0)
+
+
+def test_rotate_quarter_turn_is_anticlockwise():
+    bar = np.zeros((1, 28, 28), np.float32)
+    bar[0, 4:12, 13:15] = 1.0  # a vertical bar above the centre
+    turned = robustness.rotate(bar, 90)
+    row, col = datastats.centres_of_mass(turned)[0]
+    assert col < 12 and abs(row - 13.5) < 1  # now a horizontal bar left of the centre
+    np.testing.assert_allclose(robustness.rotate(bar, 360), bar, atol=1e-4)
+
+
+def test_stroke_thickens_and_thins(digits):
+    x, _ = digits
+    ink = (x[:20] / 255.0).sum()
+    assert robustness.thicken(x[:20], 1).sum() > 1.5 * ink
+    assert robustness.thin(x[:20], 1).sum() < 0.6 * ink
+    half = robustness.stroke(x[:20], 0.5).sum()
+    assert ink < half < robustness.stroke(x[:20], 1).sum()
+    np.testing.assert_allclose(robustness.stroke(x[:20], -1), robustness.thin(x[:20], 1))
+
+
+def test_transforms_keep_values_in_range(digits):
+    x, _ = digits
+    for name, (transform, values, _) in robustness.TRANSFORMS.items():
+        for value in values:
+            out = transform(x[:5], value)
+            assert out.shape == (5, 28, 28), name
+            assert out.min() >= 0.0 and out.max() <= 1.0, (name, value)
+
+
+def test_prepare_undoes_a_shift_and_keeps_blank_digits_blank(digits):
+    x, _ = digits
+    shifted = robustness.shift(x[:5], 6)
+    prepared = robustness.prepare(shifted)
+    expected = np.stack([to_mnist(image) for image in x[:5] / 255.0])
+    assert np.abs(prepared - expected).mean() < 0.05
+    blank = robustness.prepare(np.zeros((2, 28, 28)))
+    assert blank.max() == 0.0
+
+
+def test_sweep_on_a_trained_model(digits, predictor):
+    x, y = digits
+    plain = float(np.mean(predictor.predict_arrays(x / 255.0).argmax(axis=1) == y))
+    result = robustness.sweep(predictor.predict_arrays, x, y, "shift", [0, 8])
+    assert result.name == "shift" and result.unit.startswith("shift")
+    assert result.accuracy[0] == pytest.approx(plain)
+    assert result.accuracy[1] < plain - 0.3
+    repaired = robustness.sweep(predictor.predict_arrays, x, y, "shift", [8], prepared=True)
+    assert repaired.prepared and repaired.accuracy[0] > result.accuracy[1] + 0.3
+
+
+def test_sweep_all_covers_every_transform(digits, predictor):
+    x, y = digits
+    results = robustness.sweep_all(predictor.predict_arrays, x[:50], y[:50])
+    assert list(results) == list(robustness.TRANSFORMS)
+    for name, result in results.items():
+        assert len(result.accuracy) == len(robustness.TRANSFORMS[name][1])
+        assert ((result.accuracy >= 0) & (result.accuracy <= 1)).all()
+
+
+def test_sweep_rejects_an_unknown_transform(digits):
+    x, y = digits
+    with pytest.raises(ValueError, match="unknown transform 'blur'"):
+        robustness.sweep(lambda images: np.zeros((len(images), 10)), x, y, "blur")
