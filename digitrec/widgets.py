@@ -102,10 +102,13 @@ class DrawingPad:
         # A page reload builds a fresh canvas in the browser: repaint it from the strokes.
         self.canvas.on_client_ready(self._repaint)
 
-        self.predict_button = widgets.Button(description="Predict", button_style="primary")
-        self.clear_button = widgets.Button(description="Clear")
+        button = widgets.Layout(width="88px")
+        self.predict_button = widgets.Button(
+            description="Predict", button_style="primary", layout=button
+        )
+        self.clear_button = widgets.Button(description="Clear", layout=button)
         self.live_toggle = widgets.ToggleButton(
-            value=live, description="Live", tooltip="Predict after every stroke"
+            value=live, description="Live", tooltip="Predict after every stroke", layout=button
         )
         self.predict_button.on_click(lambda _: self.predict())
         self.clear_button.on_click(lambda _: self.clear())
@@ -163,7 +166,7 @@ class DrawingPad:
             description="This is a",
             style={"button_width": "28px"},
         )
-        self.save_button = widgets.Button(description="Save", icon="save")
+        self.save_button = widgets.Button(description="Save", icon="save", layout=button)
         self.save_button.on_click(lambda _: self._save_clicked())
         self.collect_status = widgets.Label("")
         self.collect_box = widgets.VBox(
@@ -177,15 +180,12 @@ class DrawingPad:
         bars = widgets.VBox([widgets.HBox([bar, label]) for bar, label in rows])
         seen = widgets.VBox([widgets.Label("What the model saw (28x28):"), self.seen])
         left = widgets.VBox(
-            [
-                self.canvas,
-                widgets.HBox([self.predict_button, self.clear_button, self.live_toggle]),
-                self.collect_box,
-            ]
+            [self.canvas, widgets.HBox([self.predict_button, self.clear_button, self.live_toggle])],
+            layout=widgets.Layout(margin="0 24px 0 0"),
         )
         right = widgets.VBox([self.status, bars, seen])
         self.widget = widgets.VBox(
-            [widgets.HBox([left, right]), self.stages_toggle, self.stages_box]
+            [widgets.HBox([left, right]), self.collect_box, self.stages_toggle, self.stages_box]
         )
         self.widget.add_class("digitrec-pad")
         self._repaint()
