@@ -56,8 +56,12 @@ def open_image(data: bytes, max_pixels: int) -> Image.Image:
         raise ApiError(400, "the image is not a PNG or JPEG file")
     try:
         image = Image.open(io.BytesIO(data), formats=FORMATS)  # reads the header only
-    except Image.DecompressionBombError as exc:  # Pillow's own, far higher, limit
-        raise ApiError(413, f"the image is far too large ({_reason(exc)})") from None
+    except Image.DecompressionBombError:  # past Pillow's own limit, far above ours
+        raise ApiError(
+            413,
+            f"the image is far too large: over {2 * Image.MAX_IMAGE_PIXELS:,} pixels; "
+            f"the limit is {max_pixels:,} (the drawing canvas is 280x280)",
+        ) from None
     except UnidentifiedImageError:
         raise ApiError(400, "the image is not a readable PNG or JPEG file") from None
     except Exception as exc:  # Pillow raises many kinds (SyntaxError, struct.error...) for junk
