@@ -146,7 +146,7 @@ def plot_mnist_framing(images: np.ndarray, labels: np.ndarray | None = None, n: 
     axes = np.atleast_1d(fig.subplots(1, max(len(images), 1)))
     for i, ax in enumerate(axes[: len(images)]):
         top, left, height, width = boxes[i]
-        title = f"ink box {height}x{width}"
+        title = f"{height} tall, {width} wide"
         if labels is not None:
             title = f"'{int(labels[i])}': {title}"
         _show(ax, images[i], title)
@@ -172,10 +172,10 @@ def plot_framing_stats(images: np.ndarray) -> Figure:
     left, right = fig.subplots(1, 2)
     low, high = (int(longer.min()), int(longer.max())) if len(longer) else (0, 28)
     edges = np.arange(max(0, low - 3), min(28, high + 3) + 2) - 0.5
-    left.hist(longer, bins=edges, color=TRAIN_COLOUR)
+    left.hist(longer, bins=edges, color=TRAIN_COLOUR, log=True)
     left.set_xlabel("longer side of the ink box (pixels)")
-    left.set_ylabel("number of digits")
-    left.set_title(f"{np.mean(longer == MNIST_BOX):.0%} of digits are exactly {MNIST_BOX} px")
+    left.set_ylabel("number of digits (log scale)")
+    left.set_title(f"{np.mean(longer == MNIST_BOX):.2%} of digits are exactly {MNIST_BOX} px")
     ok = ~np.isnan(centres).any(axis=1)
     hist = right.hist2d(
         centres[ok, 1], centres[ok, 0], bins=32, range=[[12, 16], [12, 16]], cmin=1, cmap="Blues"
@@ -228,7 +228,9 @@ def plot_convolution(
         axes[1].text(c, r, f"{value:.2g}", ha="center", va="center", fontsize=10)
     axes[1].set_xticks([])
     axes[1].set_yticks([])
-    axes[1].set_title(f"{kernel.shape[0]}x{kernel.shape[1]} filter {name}".strip(), fontsize=9)
+    axes[1].set_title(
+        f"{kernel.shape[0]}x{kernel.shape[1]} filter" + (f": {name}" if name else ""), fontsize=9
+    )
     out = np.asarray(output, dtype=np.float32)
     limit = float(np.abs(out).max()) or 1.0
     shown = axes[2].imshow(out, cmap="coolwarm", vmin=-limit, vmax=limit, interpolation="nearest")
@@ -464,7 +466,7 @@ def plot_feature_maps(
                 ax.set_axis_off()
         label_ax = row[extra]
         label_ax.set_ylabel(
-            f"{name}\n{activation.shape[0]}x{activation.shape[1]}x{activation.shape[2]}",
+            f"conv layer {r + 1}\n" + "x".join(str(n) for n in activation.shape),
             fontsize=9,
         )
     fig.suptitle(

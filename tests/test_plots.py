@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from digitrec import explain, plots, robustness  # noqa: E402
+from digitrec import datastats, explain, plots, robustness  # noqa: E402
 from digitrec.model import build_seed_cnn  # noqa: E402
 from digitrec.preprocess import naive_resize, preprocess_stages  # noqa: E402
 from digitrec.synthetic import redraw_digit, render  # noqa: E402
@@ -111,7 +111,8 @@ def test_plot_mnist_framing_marks_box_and_centres(small):
     for ax in fig.axes:
         assert len(ax.patches) == 1  # the ink box
         assert len(ax.lines) == 2  # centre of mass and the middle
-    assert _titles(fig)[0].startswith(f"'{y[0]}': ink box ")
+    top, left, height, width = datastats.ink_boxes(x[:1])[0]
+    assert _titles(fig)[0] == f"'{y[0]}': {height} tall, {width} wide"
     _render(fig)
 
 
@@ -143,7 +144,7 @@ def test_plot_convolution(small):
     kernel = explain.EXAMPLE_FILTERS["vertical edges"]
     fig = plots.plot_convolution(x[0], kernel, explain.convolve(x[0] / 255.0, kernel), "edges")
     titles = _titles(fig)
-    assert titles[:3] == ["input 28x28", "3x3 filter edges", "feature map 26x26"]
+    assert titles[:3] == ["input 28x28", "3x3 filter: edges", "feature map 26x26"]
     assert len(fig.axes[1].texts) == 9  # the nine weights written on the filter
     _render(fig)
 
