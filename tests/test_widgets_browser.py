@@ -40,6 +40,13 @@ class JupyterLab:
     root: Path
     process: subprocess.Popen
     log: Path
+    app: str = "lab"
+
+    def notebook_url(self, name: str) -> str:
+        """JupyterLab opens documents under /lab/tree, Notebook 7 under /notebooks."""
+        return (
+            f"{self.url}/lab/tree/{name}" if self.app == "lab" else f"{self.url}/notebooks/{name}"
+        )
 
 
 def free_port() -> int:
@@ -112,7 +119,7 @@ def jupyter_lab(root: Path, model_path: Path, app: str = "lab") -> Iterator[Jupy
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    server = JupyterLab(f"http://127.0.0.1:{port}", root, process, log)
+    server = JupyterLab(f"http://127.0.0.1:{port}", root, process, log, app)
     try:
         _wait_for_server(server)
         yield server
@@ -175,7 +182,7 @@ EXECUTE_JS = """async (code) => {
 
 def open_notebook(page, server: JupyterLab, name: str = NOTEBOOK, *, timeout: float = 90) -> None:
     """Open the notebook, wait for its kernel, run every cell, wait for the pad to appear."""
-    page.goto(f"{server.url}/lab/tree/{name}")
+    page.goto(server.notebook_url(name))
     page.wait_for_function(KERNEL_READY_JS, timeout=timeout * 1000, polling=250)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     page.locator("canvas.digitrec-canvas").first.wait_for(state="visible", timeout=timeout * 1000)
