@@ -265,19 +265,23 @@ def ink_iou(a: np.ndarray, b: np.ndarray, level: int = 128) -> float:
 # -- the test ------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory, trained_model_path) -> Iterator[JupyterLab]:
-    root = tmp_path_factory.mktemp("lab")
+@pytest.fixture(scope="module", params=["lab", "notebook"])
+def server(request, tmp_path_factory, trained_model_path) -> Iterator[JupyterLab]:
+    """JupyterLab 4, then Notebook 7 (skipped when the `notebook` package is not installed)."""
+    if request.param == "notebook":
+        pytest.importorskip("notebook", minversion="7", reason="Notebook 7 is not installed")
+    root = tmp_path_factory.mktemp(request.param)
     write_notebook(root / NOTEBOOK, [SETUP_CODE])
-    with jupyter_lab(root, trained_model_path) as server:
-        yield server
+    with jupyter_lab(root, trained_model_path, app=request.param) as running:
+        yield running
 
 
 @pytest.mark.browser
-def test_draw_predict_and_clear_in_jupyterlab(lab, browser, artifacts_dir):
+def test_draw_predict_and_clear(server, browser, artifacts_dir):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
+    shot = artifacts_dir / f"widget_{server.app}"
     try:
-        open_notebook(page, lab)
+        open_notebook(page, server)
         assert "The canvas is empty" in page.locator(".digitrec-status").first.inner_text()
         assert kernel_json(page, "pad.prediction is None") is True
 
@@ -300,7 +304,7 @@ def test_draw_predict_and_clear_in_jupyterlab(lab, browser, artifacts_dir):
         assert shown_digit(page) == "7"
         assert in_kernel[0] == 7
         assert in_kernel[2] in page.locator(".digitrec-status").first.inner_text()
-        page.screenshot(path=str(artifacts_dir / "widget_predict_7.png"), full_page=True)
+        page.screenshot(path=f"{shot}_predict_7.png", full_page=True)
 
         page.locator(".digitrec-clear").first.click()
         page.locator(".digitrec-digit").first.wait_for(state="detached", timeout=20_000)
@@ -309,9 +313,9 @@ def test_draw_predict_and_clear_in_jupyterlab(lab, browser, artifacts_dir):
         assert kernel_json(page, "[pad.prediction is None, pad.strokes]") == [True, []]
         assert browser_canvas(page).max() == 0
         assert kernel_canvas(page).max() == 0
-        page.screenshot(path=str(artifacts_dir / "widget_cleared.png"), full_page=True)
+        page.screenshot(path=f"{shot}_cleared.png", full_page=True)
     except Exception:
-        page.screenshot(path=str(artifacts_dir / "widget_failure.png"), full_page=True)
+        page.screenshot(path=f"{shot}_failure.png", full_page=True)
         raise
     finally:
         page.close()
