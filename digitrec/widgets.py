@@ -164,7 +164,8 @@ class DrawingPad:
             options=[str(digit) for digit in range(10)],
             value=None,
             description="This is a",
-            style={"button_width": "28px"},
+            style={"button_width": "34px", "description_width": "64px"},
+            layout=widgets.Layout(width="auto"),
         )
         self.save_button = widgets.Button(description="Save", icon="save", layout=button)
         self.save_button.on_click(lambda _: self._save_clicked())
@@ -431,7 +432,8 @@ class DrawingPad:
     def _show_collect(self, note: str = "") -> None:
         counts = my_digits.count_my_digits(self.folder)
         total = sum(counts.values())
-        self.collect_status.value = f"{note}{total} drawings of yours in {self.folder}"
+        drawings = "drawing" if total == 1 else "drawings"
+        self.collect_status.value = f"{note}{total} {drawings} of yours in {self.folder}"
 
     def _save_clicked(self) -> None:
         try:
@@ -528,7 +530,7 @@ def _status_html(message: str, prediction: Prediction | None) -> str:
         return f'<div class="digitrec-message" style="font-size:14px">{text}</div>'
     colour = "#b36b00" if prediction.unsure else "#1a7f37"
     return (
-        f'<div><span class="digitrec-digit" style="font-size:48px;font-weight:bold;'
-        f'color:{colour}">{prediction.digit}</span></div>'
+        f'<div style="line-height:56px"><span class="digitrec-digit" style="font-size:48px;'
+        f'font-weight:bold;color:{colour}">{prediction.digit}</span></div>'
         f'<div class="digitrec-message" style="font-size:14px">{text}</div>'
     )

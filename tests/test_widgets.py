@@ -311,7 +311,8 @@ def test_save_button_appends_the_drawing_with_its_label(predictor, tmp_path):
     assert loaded.labels.tolist() == [3]
     np.testing.assert_array_equal(loaded.images[0], drawn[..., 0])
     assert pad.strokes == [] and pad.label_picker.value is None  # ready for the next one
-    assert "Saved a 3" in pad.collect_status.value and "1 drawings" in pad.collect_status.value
+    assert "Saved a 3" in pad.collect_status.value
+    assert "1 drawing of yours" in pad.collect_status.value
 
     first = loaded.paths[0].read_bytes()
     pad.draw_strokes(example_strokes(3, height=150))
