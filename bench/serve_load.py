@@ -231,7 +231,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="load time per server")
     parser.add_argument("--rounds", type=int, default=3, help="alternations of the servers")
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--threads", type=int, default=4, help="waitress worker threads")
+    parser.add_argument("--threads", type=int, default=1, help="waitress worker threads")
     parser.add_argument("--drawings", type=int, default=200)
     parser.add_argument("--serve", choices=["fast", "naive"], help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "serve_load.json")
