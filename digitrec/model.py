@@ -32,21 +32,24 @@ def compile_model(model: keras.Model, learning_rate: float = 1e-3) -> keras.Mode
 
 
 def build_seed_cnn() -> keras.Model:
-    """Conv32-Pool-Conv64-Pool-Conv64-Flatten-Dense64-Dense10: 93,322 parameters, compiled."""
+    """Conv32-Pool-Conv64-Pool-Conv64-Flatten-Dense64-Dense10: 93,322 parameters, compiled.
+
+    Layers have fixed names (conv1 ... probabilities) so notebooks can point at them.
+    """
     import keras
     from keras import layers
 
     model = keras.Sequential(
         [
             keras.Input(shape=INPUT_SHAPE),
-            layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
-            layers.MaxPooling2D(pool_size=(2, 2)),
-            layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
-            layers.MaxPooling2D(pool_size=(2, 2)),
-            layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
-            layers.Flatten(),
-            layers.Dense(64, activation="relu"),
-            layers.Dense(NUM_CLASSES, activation="softmax"),
+            layers.Conv2D(32, kernel_size=(3, 3), activation="relu", name="conv1"),
+            layers.MaxPooling2D(pool_size=(2, 2), name="pool1"),
+            layers.Conv2D(64, kernel_size=(3, 3), activation="relu", name="conv2"),
+            layers.MaxPooling2D(pool_size=(2, 2), name="pool2"),
+            layers.Conv2D(64, kernel_size=(3, 3), activation="relu", name="conv3"),
+            layers.Flatten(name="flatten"),
+            layers.Dense(64, activation="relu", name="dense"),
+            layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities"),
         ],
         name="seed_cnn",
     )
@@ -61,9 +64,9 @@ def build_dense_baseline() -> keras.Model:
     model = keras.Sequential(
         [
             keras.Input(shape=INPUT_SHAPE),
-            layers.Flatten(),
-            layers.Dense(128, activation="relu"),
-            layers.Dense(NUM_CLASSES, activation="softmax"),
+            layers.Flatten(name="flatten"),
+            layers.Dense(128, activation="relu", name="dense"),
+            layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities"),
         ],
         name="dense_baseline",
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import sys
@@ -86,7 +87,8 @@ def train(
         "test_loss": float(test_loss),
         "epochs": epochs,
         "batch_size": batch_size,
-        "train_examples": int(len(x_train)),
+        # Keras holds out the last `validation_split` of the examples, as here
+        "train_examples": math.floor(len(x_train) * (1.0 - validation_split)),
         "validation_split": validation_split,
         "seconds": round(seconds, 2),
         "data_sha256": data.file_sha256(source) if source else None,

@@ -32,6 +32,9 @@ def test_seed_cnn_layers_and_parameters():
     assert [d.units for d in dense] == [64, 10]
     assert dense[-1].activation.__name__ == "softmax"
     assert model.input_shape == (None, 28, 28, 1) and model.output_shape == (None, 10)
+    names = [layer.name for layer in model.layers]
+    assert names[0] == "conv1" and names[-1] == "probabilities"
+    assert [layer.name for layer in build_seed_cnn().layers] == names  # stable across builds
 
 
 def test_seed_cnn_is_compiled_for_integer_labels():

@@ -115,7 +115,7 @@ def test_train_in_memory_returns_history(tmp_path):
     result = train("dense", epochs=2, limit=1000, validation_split=0.2, verbose=0)
     assert result.path is None
     assert len(result.history["loss"]) == 2 and len(result.history["val_accuracy"]) == 2
-    assert result.metrics["train_examples"] == 1000 and result.metrics["arch"] == "dense"
+    assert result.metrics["train_examples"] == 800 and result.metrics["arch"] == "dense"
 
 
 def test_ensure_model_trains_only_when_missing(tmp_path, monkeypatch, capsys):
