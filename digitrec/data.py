@@ -65,18 +65,29 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
-def scale_images(images: np.ndarray) -> np.ndarray:
-    """uint8 images (N, 28, 28) -> float32 (N, 28, 28, 1) in [0, 1], the model's input."""
+def as_float_images(images: np.ndarray) -> np.ndarray:
+    """Images (N, H, W) or (N, H, W, 1), uint8 0-255 or float 0-1 -> float32 (N, H, W) in [0, 1].
+
+    One image (H, W) becomes a batch of one.
+    """
     images = np.asarray(images)
     if images.ndim == 2:
         images = images[np.newaxis]
     if images.ndim == 4 and images.shape[-1] == 1:
         images = images[..., 0]
-    if images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
-        raise ValueError(f"expected images of shape (N, 28, 28), got {images.shape}")
+    if images.ndim != 3:
+        raise ValueError(f"expected images of shape (N, H, W), got {images.shape}")
     scaled = images.astype(np.float32)
     if images.dtype == np.uint8 or scaled.max(initial=0.0) > 1.0:
         scaled /= 255.0
+    return scaled
+
+
+def scale_images(images: np.ndarray) -> np.ndarray:
+    """uint8 images (N, 28, 28) -> float32 (N, 28, 28, 1) in [0, 1], the model's input."""
+    scaled = as_float_images(images)
+    if scaled.shape[1:] != IMAGE_SHAPE:
+        raise ValueError(f"expected images of shape (N, 28, 28), got {scaled.shape}")
     return scaled[..., np.newaxis]
 
 

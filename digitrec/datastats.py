@@ -10,30 +10,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from digitrec.data import NUM_CLASSES
+from digitrec.data import NUM_CLASSES, as_float_images
 
 # A pixel counts as ink above this fraction of full brightness (as in digitrec.preprocess).
 INK_THRESHOLD = 0.1
 
 
-def _as_float(images: np.ndarray) -> np.ndarray:
-    """(N, 28, 28) or (N, 28, 28, 1), uint8 or float -> float32 (N, 28, 28) in [0, 1]."""
-    x = np.asarray(images)
-    if x.ndim == 2:
-        x = x[np.newaxis]
-    if x.ndim == 4 and x.shape[-1] == 1:
-        x = x[..., 0]
-    if x.ndim != 3:
-        raise ValueError(f"expected images of shape (N, H, W), got {x.shape}")
-    scaled = x.astype(np.float32)
-    if x.dtype == np.uint8 or scaled.max(initial=0.0) > 1.0:
-        scaled /= 255.0
-    return scaled
-
-
 def ink_boxes(images: np.ndarray, threshold: float = INK_THRESHOLD) -> np.ndarray:
     """Bounding box of each digit's ink as int rows (top, left, height, width); zeros if blank."""
-    ink = _as_float(images) > threshold
+    ink = as_float_images(images) > threshold
     rows, cols = ink.any(axis=2), ink.any(axis=1)
     has_ink = rows.any(axis=1)
     top = np.argmax(rows, axis=1)
@@ -46,7 +31,7 @@ def ink_boxes(images: np.ndarray, threshold: float = INK_THRESHOLD) -> np.ndarra
 
 def centres_of_mass(images: np.ndarray) -> np.ndarray:
     """Intensity-weighted centre (row, col) of each image, float64 (N, 2); NaN for blank ones."""
-    x = _as_float(images).astype(np.float64)
+    x = as_float_images(images).astype(np.float64)
     total = x.sum(axis=(1, 2))
     rows = np.arange(x.shape[1], dtype=np.float64)
     cols = np.arange(x.shape[2], dtype=np.float64)
@@ -58,7 +43,7 @@ def centres_of_mass(images: np.ndarray) -> np.ndarray:
 
 def mean_digits(images: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """The average image of each class, float32 (10, H, W) in [0, 1]; zeros for absent classes."""
-    x = _as_float(images)
+    x = as_float_images(images)
     labels = np.asarray(labels).astype(np.int64)
     one_hot = np.eye(NUM_CLASSES, dtype=np.float32)[labels]  # (N, 10)
     sums = np.tensordot(one_hot, x, axes=(0, 0))  # (10, H, W)
@@ -97,7 +82,7 @@ def pixel_stats(images: np.ndarray) -> dict[str, float]:
         counts = np.bincount(x.ravel(), minlength=256).astype(np.float64)
         levels = np.arange(256) / 255.0
     else:
-        values = _as_float(x).ravel()
+        values = as_float_images(x).ravel()
         levels, counts = np.unique(values, return_counts=True)
         counts = counts.astype(np.float64)
     total = counts.sum()

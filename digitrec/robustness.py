@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from digitrec.data import as_float_images
 from digitrec.preprocess import EmptyDrawingError, to_mnist
 
 PredictFn = Callable[[np.ndarray], np.ndarray]
@@ -26,23 +27,9 @@ Transform = Callable[[np.ndarray, float], np.ndarray]
 _CROSS = ndimage.generate_binary_structure(2, 1)[None]  # (1, 3, 3): never mixes images
 
 
-def _float_batch(images: np.ndarray) -> np.ndarray:
-    x = np.asarray(images)
-    if x.ndim == 2:
-        x = x[np.newaxis]
-    if x.ndim == 4 and x.shape[-1] == 1:
-        x = x[..., 0]
-    if x.ndim != 3:
-        raise ValueError(f"expected images of shape (N, H, W), got {x.shape}")
-    scaled = x.astype(np.float32)
-    if x.dtype == np.uint8 or scaled.max(initial=0.0) > 1.0:
-        scaled /= 255.0
-    return scaled
-
-
 def shift(images: np.ndarray, pixels: float) -> np.ndarray:
     """Move every digit `pixels` to the right (negative: left); ink leaving the frame is lost."""
-    x = _float_batch(images)
+    x = as_float_images(images)
     return np.clip(ndimage.shift(x, (0, 0, pixels), order=1, cval=0.0), 0, 1)
 
 
@@ -50,7 +37,7 @@ def scale(images: np.ndarray, factor: float) -> np.ndarray:
     """Grow (factor > 1) or shrink every digit about the image centre."""
     if factor <= 0:
         raise ValueError(f"scale factor must be positive, got {factor}")
-    x = _float_batch(images)
+    x = as_float_images(images)
     centre = (np.array(x.shape[1:]) - 1) / 2.0
     offset = np.concatenate([[0.0], centre - centre / factor])
     matrix = np.array([1.0, 1.0 / factor, 1.0 / factor])
@@ -60,7 +47,7 @@ def scale(images: np.ndarray, factor: float) -> np.ndarray:
 
 def rotate(images: np.ndarray, degrees: float) -> np.ndarray:
     """Turn every digit `degrees` anticlockwise about the image centre."""
-    x = _float_batch(images)
+    x = as_float_images(images)
     out = ndimage.rotate(x, degrees, axes=(2, 1), reshape=False, order=1, cval=0.0)
     return np.clip(out, 0, 1)
 
@@ -71,7 +58,7 @@ def stroke(images: np.ndarray, pixels: float) -> np.ndarray:
     Whole pixels are whole dilation/erosion steps; a fraction blends in part of one more step
     (so -0.5 is half-way to losing one pixel of each stroke's edge).
     """
-    x = _float_batch(images)
+    x = as_float_images(images)
     morph = ndimage.grey_dilation if pixels > 0 else ndimage.grey_erosion
     whole, part = divmod(abs(float(pixels)), 1.0)
     for _ in range(int(whole)):  # one pixel per step: a bigger footprint would square corners
@@ -113,7 +100,7 @@ TRANSFORMS: dict[str, tuple[Transform, Sequence[float], str]] = {
 
 def prepare(images: np.ndarray) -> np.ndarray:
     """Run each digit through `to_mnist`, as the front ends do; a digit with no ink stays blank."""
-    x = _float_batch(images)
+    x = as_float_images(images)
     out = np.zeros_like(x)
     for i, image in enumerate(x):
         # A digit with nothing left to read (e.g. thinned away) stays a blank image.
@@ -140,7 +127,7 @@ def sweep(
         ) from None
     values = np.asarray(default_values if values is None else values, dtype=np.float64)
     labels = np.asarray(labels).astype(np.int64)
-    x = _float_batch(images)
+    x = as_float_images(images)
     accuracy = []
     for value in values:
         changed = transform(x, float(value))
