@@ -100,7 +100,7 @@ class DrawingPad:
         self.canvas.on_touch_end(self.handle_touch_end)
         self.canvas.on_touch_cancel(self.handle_touch_end)
         # A page reload builds a fresh canvas in the browser: repaint it from the strokes.
-        self.canvas.on_client_ready(self._repaint)
+        self.canvas.on_client_ready(self._on_client_ready)
 
         button = widgets.Layout(width="88px")
         self.predict_button = widgets.Button(
@@ -372,6 +372,15 @@ class DrawingPad:
         scaled.append((end[0] * SUPERSAMPLE, end[1] * SUPERSAMPLE))
         self._pen_draw.line(scaled, fill=255, width=round(self.pen * SUPERSAMPLE))
         self._rasterise_dot(end)  # the round cap and join
+
+    def _on_client_ready(self) -> None:
+        # After a page reload the browser's canvas manager no longer knows which canvas is
+        # current, but Python's still thinks it does, so every command would go nowhere
+        # (ipycanvas issue #322). Forget it, so the repaint switches canvas explicitly.
+        manager = getattr(self.canvas, "_canvas_manager", None)
+        if manager is not None and hasattr(manager, "_current_canvas"):
+            manager._current_canvas = None
+        self._repaint()
 
     def _repaint(self) -> None:
         """Paint the browser canvas from scratch: styles, background, every stroke."""

@@ -288,6 +288,25 @@ def test_the_default_predictor_is_the_default_model(trained_model_path, monkeypa
     assert pad.predict().digit == 7
 
 
+def test_a_reloaded_page_gets_the_drawing_repainted(pad, monkeypatch):
+    """On `client_ready` the pad repaints, first making ipycanvas switch canvas explicitly."""
+    pad.draw_strokes(example_strokes(1))
+    manager = pad.canvas._canvas_manager
+    seen = []
+    send_command = manager.send_command
+
+    def spy(canvas, command, buffers=()):
+        seen.append((manager._current_canvas, command))
+        return send_command(canvas, command, list(buffers))
+
+    monkeypatch.setattr(manager, "send_command", spy)
+    send(pad, "client_ready")
+
+    assert seen, "nothing was repainted"
+    assert seen[0][0] is None  # the stale "current canvas" was forgotten first
+    assert manager._current_canvas is pad.canvas
+
+
 def test_displaying_the_pad_shows_its_widget(pad):
     bundle = pad._repr_mimebundle_()
     view = bundle["application/vnd.jupyter.widget-view+json"]

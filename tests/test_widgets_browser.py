@@ -295,6 +295,14 @@ def test_draw_predict_and_clear(server, browser, artifacts_dir):
         assert seen_in_page.max() == 255 and read_in_kernel.max() == 255
         assert ink_iou(seen_in_page, read_in_kernel) > 0.9
 
+        # A page reload keeps the kernel's pad; the browser canvas is repainted from it.
+        page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+        page.reload()
+        page.wait_for_function(KERNEL_READY_JS, timeout=60_000, polling=250)
+        page.locator("canvas.digitrec-canvas").first.wait_for(state="visible", timeout=30_000)
+        wait_until_idle(page)
+        assert ink_iou(browser_canvas(page), read_in_kernel) > 0.9
+
         page.locator(".digitrec-predict").first.click()
         page.locator(".digitrec-digit").first.wait_for(state="visible", timeout=20_000)
         wait_until_idle(page)
