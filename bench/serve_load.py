@@ -253,8 +253,7 @@ def main() -> None:
     try:
         for mode in ("fast", "naive"):
             servers[mode] = Server(mode, model, args.threads)
-        for server in servers.values():
-            health = wait_healthy(server)
+        health = {mode: wait_healthy(server) for mode, server in servers.items()}["fast"]
         print(f"model {health['model']}: test accuracy {health['test_accuracy']:.2%}")
         for server in servers.values():  # warm-up: first-call allocations, tracing
             run_block(server, bodies, labels, 2, 2.0, Tally())
@@ -276,7 +275,7 @@ def main() -> None:
             server.stop()
 
     print(
-        f"\nwaitress, {args.threads} threads, 127.0.0.1; {args.clients} keep-alive clients; "
+        f"\nwaitress --threads={args.threads}, 127.0.0.1; {args.clients} keep-alive clients; "
         f"{args.seconds:.0f} s per server in {args.rounds} alternating rounds"
     )
     header = (
