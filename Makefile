@@ -6,7 +6,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 HOST ?= 127.0.0.1
-PORT ?= 5000
+PORT ?= 8000
 MODEL ?= models/cnn.keras
 
 ifeq ($(USE_CONDA),1)
@@ -48,8 +48,11 @@ train: $(ENV_STAMP)
 		$(PY) -m digitrec.train --arch seed --epochs 5 --out $(MODEL); \
 	fi
 
+# One waitress thread: the work is CPU-bound, so more threads only slow each request down
+# (bench/serve_load.py); waitress still buffers many connections in its I/O thread.
 app: train
-	DIGITREC_MODEL=$(MODEL) $(PY) -m waitress --host=$(HOST) --port=$(PORT) --call app:create_app
+	DIGITREC_MODEL=$(MODEL) $(PY) -m waitress --host=$(HOST) --port=$(PORT) --threads=1 \
+		--call app:create_app
 
 bench: $(ENV_STAMP)
 	$(PY) bench/predict_latency.py

@@ -6,10 +6,37 @@ training (`digitrec.train`) and prediction (`digitrec.predict`).
 """
 
 import os
+import sys
 
 # Keras 3 can run on several backends; this course is written and tested on TensorFlow.
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-# TensorFlow's C++ start-up chatter (CPU feature notices) only confuses learners.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __version__ = "0.1.0"
+
+
+def _import_tensorflow_quietly() -> None:
+    """Start TensorFlow with its C++ start-up notices silenced.
+
+    TensorFlow's GPU build prints lines such as `Could not find cuda drivers` and `failed
+    call to cuInit` straight to file descriptor 2 before its log level applies; on a laptop
+    without an NVIDIA GPU they are harmless, but in a notebook they look like an error.
+    Set DIGITREC_TF_LOGS=1 to see them.
+    """
+    if "tensorflow" in sys.modules or os.environ.get("DIGITREC_TF_LOGS") == "1":
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow
+
+        tensorflow.config.list_physical_devices()  # the device probe that prints cuInit
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+_import_tensorflow_quietly()

@@ -2,17 +2,14 @@
 
 The seed CNN is the one notebook 02 teaches, layer by layer; other architectures register
 beside it in `ARCHITECTURES` so the training command can pick one with `--arch NAME`.
-Keras is imported inside the builders so that listing the names (for `--help`, or to refuse
-a bad command line at once) does not start TensorFlow.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import keras
+import keras
+from keras import layers
 
 INPUT_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10
@@ -21,8 +18,6 @@ SEED_CNN_PARAMS = 93_322
 
 def compile_model(model: keras.Model, learning_rate: float = 1e-3) -> keras.Model:
     """Adam + sparse categorical cross-entropy: labels stay plain integers 0-9."""
-    import keras
-
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
         loss="sparse_categorical_crossentropy",
@@ -36,9 +31,6 @@ def build_seed_cnn() -> keras.Model:
 
     Layers have fixed names (conv1 ... probabilities) so notebooks can point at them.
     """
-    import keras
-    from keras import layers
-
     model = keras.Sequential(
         [
             keras.Input(shape=INPUT_SHAPE),
@@ -58,9 +50,6 @@ def build_seed_cnn() -> keras.Model:
 
 def build_dense_baseline() -> keras.Model:
     """A small fully connected network: the non-convolutional baseline notebook 02 compares."""
-    import keras
-    from keras import layers
-
     model = keras.Sequential(
         [
             keras.Input(shape=INPUT_SHAPE),

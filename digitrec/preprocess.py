@@ -142,8 +142,8 @@ def _pil_to_array(image: Image.Image) -> np.ndarray:
     )
     if has_alpha:
         return np.asarray(image.convert("RGBA"))
-    if image.mode in ("I", "I;16", "F"):
-        return np.asarray(image, dtype=np.float32)
+    if image.mode.startswith(("I", "F")):  # 16- and 32-bit integer or float greys
+        return np.asarray(image.convert("F"), dtype=np.float32)
     if image.mode in ("1", "L", "P"):
         return np.asarray(image.convert("L"))
     return np.asarray(image.convert("RGB"))

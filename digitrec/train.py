@@ -61,7 +61,7 @@ def train(
     if limit is not None:
         x_train, y_train = data.take_subset(x_train, y_train, limit, seed=seed)
 
-    import keras  # after the cheap checks, so a mistake is reported before TensorFlow starts
+    import keras
 
     from digitrec.model import build_model
 

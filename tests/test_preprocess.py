@@ -114,6 +114,14 @@ def test_pil_images_in_every_mode_agree():
         assert np.abs(to_mnist(image) - reference).max() < 0.02, image.mode
 
 
+@pytest.mark.parametrize("mode", ["I;16", "I;16B", "I", "F"])
+def test_wide_grey_pil_modes(mode):
+    ink = draw_seven(280, (60, 50, 220, 240), pen=18)
+    scale = 65535 if mode.startswith("I;16") else 1000
+    image = Image.fromarray(np.round(ink * scale).astype(np.int32)).convert(mode)
+    assert np.abs(to_mnist(image) - to_mnist(ink)).max() < 0.02
+
+
 def test_float_and_uint8_arrays_agree():
     ink = draw_seven(280, (60, 50, 220, 240), pen=18)
     as_uint8 = np.round(ink * 255).astype(np.uint8)
