@@ -1,10 +1,14 @@
-"""Accuracy on MNIST test digits redrawn the way a person draws them on a 280x280 canvas.
+"""Accuracy on MNIST test digits redrawn the way people draw them on a 280x280 canvas.
 
-Each digit's centre line is drawn with a round pen of fixed width (18 px, whatever the
-digit's size) at a random size and position, then read in each drawing convention through
-`to_mnist` + `Predictor`. Naive whole-canvas resizing is measured beside it for contrast.
+Each digit's centre line is drawn with a round pen at a random size and position, in several
+variants: a fixed 18 px pen whatever the digit's size; pens from thin to thick; tilted
+digits; sloppy (elastically bent) strokes. Every drawing is read in each convention through
+`to_mnist` + `Predictor`, by each model given, with naive whole-canvas resizing beside the
+fixed-pen rows for contrast. Digits the learner collected in notebook 03
+(`data/my_digits/`) are scored too when there are any.
 
-Run: `python bench/drawn_digits.py [--model models/cnn.keras] [--n 10000]`.
+Run: `python bench/drawn_digits.py [--model models/cnn.keras --model models/seed.keras]
+[--n 5000]`.
 """
 
 from __future__ import annotations
@@ -12,66 +16,96 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 
-from digitrec import synthetic
+from digitrec import settings, synthetic
 from digitrec.data import load_mnist, take_subset
+from digitrec.my_digits import load_my_digits
 from digitrec.predict import Predictor
-from digitrec.preprocess import naive_resize, to_mnist
+from digitrec.preprocess import INK_IN_ALPHA, WHITE_ON_BLACK, naive_resize, to_mnist
+
+# name -> how each digit's drawing varies (ranges are drawn uniformly per digit)
+VARIANTS: dict[str, dict[str, tuple[float, float]]] = {
+    "fixed pen 18 px": {},
+    "pen 6-32 px": {"pen": (6, 32)},
+    "tilted up to 15 deg": {"rotation": (-15, 15)},
+    "sloppy strokes": {"wobble": (1.0, 2.5)},
+}
+CONVENTIONS = (WHITE_ON_BLACK, INK_IN_ALPHA)
+
+
+def draw_variant(digits, variant, seed):
+    rng = np.random.default_rng(seed)
+    inks = []
+    for digit in digits:
+        height, top, left = synthetic.random_placement(rng)
+        options = {name: rng.uniform(*span) for name, span in VARIANTS[variant].items()}
+        inks.append(synthetic.redraw_digit(digit, height, top, left, rng=rng, **options))
+    return inks
+
+
+def default_models() -> list[Path]:
+    recommended = settings.default_model_path()
+    seed = recommended.with_name("seed.keras")
+    return [p for p in (recommended, seed) if p.is_file()] or [recommended]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=None, help="default: models/cnn.keras")
-    parser.add_argument("--n", type=int, default=10_000, help="test digits to redraw")
-    parser.add_argument("--pen", type=float, default=synthetic.PEN)
+    parser.add_argument("--model", action="append", type=Path, help="repeat for several")
+    parser.add_argument("--n", type=int, default=5000, help="test digits per variant")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default=None, help="also write the results here")
     args = parser.parse_args()
 
-    predictor = Predictor.load(args.model)
+    predictors = [Predictor.load(path) for path in (args.model or default_models())]
     (_, _), (x_test, y_test) = load_mnist()
     digits, labels = take_subset(x_test, y_test, args.n, seed=args.seed)
-    rng = np.random.default_rng(args.seed)
 
-    started = time.perf_counter()
-    placements = [synthetic.random_placement(rng) for _ in digits]
-    inks = [
-        synthetic.redraw_digit(d, *at, pen=args.pen)
-        for d, at in zip(digits, placements, strict=True)
-    ]
-    heights = np.array([at[0] for at in placements])
-    small = heights <= np.percentile(heights, 33)
-    draw_seconds = time.perf_counter() - started
-
-    rows = [("MNIST test digits as they are", "-", predictor.predict_arrays(digits / 255.0))]
-    for convention in synthetic.CONVENTIONS:
-        drawings = [synthetic.render(ink, convention) for ink in inks]
-        prepared = np.stack([to_mnist(d) for d in drawings])
-        naive = np.stack([naive_resize(d) for d in drawings])
-        rows.append((f"drawn, {convention}", "to_mnist", predictor.predict_arrays(prepared)))
-        rows.append((f"drawn, {convention}", "naive resize", predictor.predict_arrays(naive)))
-
-    meta = predictor.metadata
-    print(
-        f"model {predictor.name} ({meta.get('arch', '?')}, MNIST test accuracy "
-        f"{meta.get('test_accuracy', float('nan')):.2%}); {len(digits)} digits, pen "
-        f"{args.pen:g} px, ink about {heights.min() * 5 // 7}-{heights.max() * 5 // 7} px tall "
-        f"on 280x280; drawing took {draw_seconds:.0f} s"
-    )
-    print(f"{'input':<32} {'preprocessing':<14} {'accuracy':>9} {'smallest third':>15}")
-    results = []
-    for name, method, probabilities in rows:
-        correct = probabilities.argmax(axis=1) == labels
-        accuracy, on_small = float(correct.mean()), float(correct[small].mean())
-        results.append(
-            {"input": name, "preprocessing": method, "accuracy": accuracy, "small": on_small}
+    # (input, preprocessing, labels, images in MNIST form)
+    cases = [("MNIST test digits as they are", "-", labels, digits / 255.0)]
+    for index, variant in enumerate(VARIANTS):
+        started = time.perf_counter()
+        inks = draw_variant(digits, variant, seed=args.seed + index)
+        for convention in CONVENTIONS:
+            drawings = [synthetic.render(ink, convention) for ink in inks]
+            prepared = np.stack([to_mnist(d) for d in drawings])
+            cases.append((f"{variant}, {convention}", "to_mnist", labels, prepared))
+            if index == 0:
+                naive = np.stack([naive_resize(d) for d in drawings])
+                cases.append((f"{variant}, {convention}", "naive resize", labels, naive))
+        print(f"drew {variant!r} in {time.perf_counter() - started:.0f} s", flush=True)
+    mine = load_my_digits()
+    if len(mine):
+        cases.append(
+            (f"your digits ({len(mine)}, data/my_digits)", "to_mnist", mine.labels, mine.as_mnist())
         )
-        print(f"{name:<32} {method:<14} {accuracy:>9.2%} {on_small:>15.2%}")
+
+    names = [
+        p.name + (f" ({p.metadata['arch']})" if "arch" in p.metadata else "") for p in predictors
+    ]
+    print(
+        f"\n{len(digits)} MNIST test digits per variant, ink about 70-200 px tall on a "
+        "280x280 canvas; accuracy per model:"
+    )
+    print(f"{'input':<44} {'preprocessing':<13} " + " ".join(f"{n:>18}" for n in names))
+    rows = []
+    for name, method, truth, images in cases:
+        accuracies = [
+            float(np.mean(p.predict_arrays(images).argmax(1) == truth)) for p in predictors
+        ]
+        rows.append(
+            {
+                "input": name,
+                "preprocessing": method,
+                "accuracy": dict(zip(names, accuracies, strict=True)),
+            }
+        )
+        print(f"{name:<44} {method:<13} " + " ".join(f"{a:>18.2%}" for a in accuracies))
     if args.json:
-        with open(args.json, "w") as fh:
-            json.dump({"model": predictor.name, "n": len(digits), "rows": results}, fh, indent=2)
+        Path(args.json).write_text(json.dumps({"n": len(digits), "rows": rows}, indent=2))
 
 
 if __name__ == "__main__":

@@ -35,13 +35,30 @@ def redraw_digit(
     left: int,
     pen: float = PEN,
     canvas: int = CANVAS,
+    *,
+    rotation: float = 0.0,
+    wobble: float = 0.0,
+    rng: np.random.Generator | None = None,
 ) -> np.ndarray:
     """An MNIST digit redrawn `height` px tall with a round pen `pen` px wide.
 
     Returns ink (canvas, canvas) float32 in [0, 1], anti-aliased like a browser stroke.
     `height` is the size of the digit's 28x28 field, so the ink itself is about 5/7 of it.
+    `rotation` tilts the digit (degrees, anticlockwise); `wobble` bends its strokes by a
+    smooth random displacement of up to about `wobble` MNIST pixels (a sloppy hand), drawn
+    from `rng`.
     """
-    big = ndimage.zoom(np.asarray(digit, np.float32) / 255.0, height / 28.0, order=1)
+    field = np.asarray(digit, np.float32) / 255.0
+    if rotation or wobble:  # room for corners that turn or bend out of the 28x28 field
+        margin = 4
+        field = np.pad(field, margin)
+        top -= round(margin * height / 28.0)
+        left -= round(margin * height / 28.0)
+    if rotation:
+        field = ndimage.rotate(field, rotation, reshape=False, order=1)
+    if wobble:
+        field = _wobble(field, wobble, rng or np.random.default_rng())
+    big = ndimage.zoom(field, height / 28.0, order=1)
     inside = big > 0.5
     if not inside.any():
         return np.zeros((canvas, canvas), np.float32)
@@ -96,8 +113,21 @@ def _centre_line(inside: np.ndarray) -> np.ndarray:
     return skeletonize(inside)
 
 
+def _wobble(field: np.ndarray, amount: float, rng: np.random.Generator) -> np.ndarray:
+    """Elastic distortion (Simard et al. 2003): a smooth random field moves every pixel."""
+    sigma = 4.0  # MNIST pixels: the bends are as long as a stroke, not pixel noise
+    shape = field.shape
+    dy, dx = (ndimage.gaussian_filter(rng.uniform(-1, 1, shape), sigma) for _ in range(2))
+    scale = amount / max(np.abs(dy).max(), np.abs(dx).max(), 1e-6)
+    rows, cols = np.meshgrid(np.arange(shape[0]), np.arange(shape[1]), indexing="ij")
+    coords = np.array([rows + dy * scale, cols + dx * scale])
+    return ndimage.map_coordinates(field, coords, order=1, mode="constant")
+
+
 def _place(patch: np.ndarray, top: int, left: int, canvas: int) -> np.ndarray:
+    """Paste `patch` with its corner at (top, left), cropping whatever falls off the canvas."""
     field = np.zeros((canvas, canvas), np.float32)
-    patch = patch[: canvas - top, : canvas - left]
+    patch = patch[max(0, -top) : canvas - top, max(0, -left) : canvas - left]
+    top, left = max(0, top), max(0, left)
     field[top : top + patch.shape[0], left : left + patch.shape[1]] = patch
     return field

@@ -127,3 +127,54 @@ def test_ensure_model_trains_only_when_missing(tmp_path, monkeypatch, capsys):
     assert ensure_model(out) == out
     assert out.stat().st_mtime_ns == before
     assert "training" not in capsys.readouterr().out
+
+
+def test_recipes_name_known_architectures():
+    from digitrec.model import ARCHITECTURES
+    from digitrec.train import DEFAULT_RECIPE, RECIPES, RECOMMENDED
+
+    assert RECOMMENDED in RECIPES
+    assert all(r.arch in ARCHITECTURES for r in RECIPES.values())
+    assert set(DEFAULT_RECIPE) == set(ARCHITECTURES)
+    classic = RECIPES["classic"]
+    assert (classic.arch, classic.epochs, classic.batch_size, classic.learning_rate) == (
+        "seed",
+        5,
+        64,
+        1e-3,
+    )
+
+
+def test_cosine_schedule_warms_up_then_decays():
+    from digitrec.train import learning_rate_schedule
+
+    assert learning_rate_schedule(1e-3, "constant", 5, 100) == 1e-3
+    schedule = learning_rate_schedule(
+        4e-3, "cosine", epochs=3, steps_per_epoch=100, warmup_epochs=0.5
+    )
+    rates = [float(schedule(step)) for step in (0, 25, 50, 150, 299)]
+    assert rates[0] < rates[1] < rates[2] == pytest.approx(4e-3)
+    assert rates[2] > rates[3] > rates[4] >= 0
+    with pytest.raises(ValueError, match="unknown schedule"):
+        learning_rate_schedule(1e-3, "zigzag", 1, 1)
+
+
+def test_train_recipe_with_augmentation_and_overrides(tmp_path):
+    from digitrec.train import train_recipe
+
+    result = train_recipe("improved", epochs=1, limit=512, batch_size=128, verbose=0)
+    m = result.metrics
+    assert m["recipe"] == "improved" and m["arch"] == "improved" and m["augment"] is True
+    assert m["schedule"] == "cosine" and m["epochs"] == 1 and m["train_examples"] == 512
+    assert len(result.history["loss"]) == 1
+    with pytest.raises(ValueError, match="unknown recipe"):
+        train_recipe("magic")
+
+
+def test_cli_recipe_and_overrides_reach_the_sidecar(tmp_path):
+    out = tmp_path / "fast.keras"
+    code = main(["--recipe", "fast", "--epochs", "1", "--limit", "600", "--out", str(out)])
+    assert code == 0
+    sidecar = json.loads(settings.sidecar_path(out).read_text())
+    assert sidecar["recipe"] == "fast" and sidecar["epochs"] == 1
+    assert sidecar["batch_size"] == 256 and sidecar["learning_rate"] == 4e-3
