@@ -131,7 +131,7 @@ def train(
     if augment:
         from digitrec.augment import training_dataset
 
-        fit_data = {"x": training_dataset(x_fit, y_fit, batch_size, seed=seed)}
+        fit_data = {"x": training_dataset(x_fit, y_fit, batch_size, seed=seed), "shuffle": False}
     else:
         fit_data = {"x": x_fit, "y": y_fit, "batch_size": batch_size}
     started = time.perf_counter()
