@@ -8,6 +8,8 @@ VENV ?= .venv
 HOST ?= 127.0.0.1
 PORT ?= 8000
 MODEL ?= models/cnn.keras
+# Jupyter refuses to run as root unless told; containers and CI machines often are root.
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 ifeq ($(USE_CONDA),1)
 PY := python
@@ -37,7 +39,7 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 lab: $(ENV_STAMP)
-	$(PY) -m jupyter lab notebooks/
+	$(PY) -m jupyter lab --ServerApp.ip=127.0.0.1 $(LAB_ARGS) notebooks/
 
 test: $(ENV_STAMP)
 	$(PY) -m pytest
