@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from digitrec import settings, synthetic
-from digitrec.data import load_mnist, take_subset
+from digitrec.data import DatasetError, load_mnist, take_subset
 from digitrec.my_digits import load_my_digits
-from digitrec.predict import Predictor
+from digitrec.predict import ModelLoadError, ModelNotFoundError, Predictor
 from digitrec.preprocess import INK_IN_ALPHA, WHITE_ON_BLACK, naive_resize, to_mnist
 
 # name -> how each digit's drawing varies (ranges are drawn uniformly per digit)
@@ -60,8 +60,11 @@ def main() -> None:
     parser.add_argument("--json", default=None, help="also write the results here")
     args = parser.parse_args()
 
-    predictors = [Predictor.load(path) for path in (args.model or default_models())]
-    (_, _), (x_test, y_test) = load_mnist()
+    try:
+        predictors = [Predictor.load(path) for path in (args.model or default_models())]
+        (_, _), (x_test, y_test) = load_mnist()
+    except (ModelNotFoundError, ModelLoadError, DatasetError) as error:
+        raise SystemExit(f"drawn_digits: {error}") from None
     digits, labels = take_subset(x_test, y_test, args.n, seed=args.seed)
 
     # (input, preprocessing, labels, images in MNIST form)

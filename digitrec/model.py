@@ -66,34 +66,35 @@ def build_dense_baseline() -> keras.Model:
 
 
 def build_improved_cnn() -> keras.Model:
-    """A deeper CNN for drawn digits: two conv blocks with batch normalisation and dropout.
+    """A deeper CNN for drawn digits: batch normalisation, more filters, global pooling, dropout.
 
-    Batch normalisation lets it train fast at a high learning rate; dropout and (in training)
-    augmentation keep it from memorising MNIST's particular pens.
+    Batch normalisation lets it train fast at a high learning rate; global average pooling
+    in place of Flatten keeps it small (about 150k weights, the seed CNN has 93k) and cares
+    less where the strokes sit; dropout and augmentation keep it from memorising MNIST's pens.
     """
 
-    def conv_block(filters: int, name: str) -> list:
+    def conv_bn_relu(filters: int, name: str) -> list:
         return [
-            layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}a"),
-            layers.BatchNormalization(name=f"{name}a_bn"),
-            layers.Activation("relu", name=f"{name}a_relu"),
-            layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}b"),
-            layers.BatchNormalization(name=f"{name}b_bn"),
-            layers.Activation("relu", name=f"{name}b_relu"),
-            layers.MaxPooling2D(2, name=f"{name}_pool"),
-            layers.Dropout(0.25, name=f"{name}_dropout"),
+            layers.Conv2D(filters, 3, padding="same", use_bias=False, name=name),
+            layers.BatchNormalization(name=f"{name}_bn"),
+            layers.Activation("relu", name=f"{name}_relu"),
         ]
 
     model = keras.Sequential(
         [
             keras.Input(shape=INPUT_SHAPE),
-            *conv_block(32, "conv1"),
-            *conv_block(64, "conv2"),
-            layers.Flatten(name="flatten"),
+            *conv_bn_relu(32, "conv1"),
+            layers.MaxPooling2D(2, name="pool1"),
+            *conv_bn_relu(64, "conv2a"),
+            *conv_bn_relu(64, "conv2b"),
+            layers.MaxPooling2D(2, name="pool2"),
+            layers.Dropout(0.1, name="pool2_dropout"),
+            *conv_bn_relu(128, "conv3"),
+            layers.GlobalAveragePooling2D(name="global_pool"),
             layers.Dense(128, use_bias=False, name="dense"),
             layers.BatchNormalization(name="dense_bn"),
             layers.Activation("relu", name="dense_relu"),
-            layers.Dropout(0.4, name="dense_dropout"),
+            layers.Dropout(0.3, name="dense_dropout"),
             layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities"),
         ],
         name="improved_cnn",

@@ -62,8 +62,8 @@ def redraw_digit(
     inside = big > 0.5
     if not inside.any():
         return np.zeros((canvas, canvas), np.float32)
-    centre_line = _centre_line(inside)
-    distance = ndimage.distance_transform_edt(~centre_line)
+    line = centre_line(inside)
+    distance = ndimage.distance_transform_edt(~line)
     ink = np.clip(pen / 2.0 + 0.5 - distance, 0.0, 1.0).astype(np.float32)
     return _place(ink, top, left, canvas)
 
@@ -106,7 +106,7 @@ def render(ink: np.ndarray, convention: str) -> np.ndarray:
     raise ValueError(f"unknown convention {convention!r}; choose one of {CONVENTIONS}")
 
 
-def _centre_line(inside: np.ndarray) -> np.ndarray:
+def centre_line(inside: np.ndarray) -> np.ndarray:
     """The one-pixel centre line of the strokes (scikit-image's morphological thinning)."""
     from skimage.morphology import skeletonize
 

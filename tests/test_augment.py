@@ -6,7 +6,17 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from digitrec.augment import Augmentation, augmenter, change_stroke_width, training_dataset
+from digitrec.augment import (
+    CENTRE_LINE_SCALE,
+    Augmentation,
+    augmenter,
+    bend_strokes,
+    centre_line_distances,
+    change_stroke_width,
+    redraw_with_pen,
+    steps_per_epoch,
+    training_dataset,
+)
 from digitrec.data import scale_images
 
 
@@ -16,8 +26,62 @@ def digits(mnist):
     return scale_images(x_train[:64]), y_train[:64]
 
 
+@pytest.fixture(scope="module")
+def distances(digits):
+    return centre_line_distances(digits[0])
+
+
 def ink(images) -> np.ndarray:
     return (np.asarray(images) > 0.5).reshape(len(images), -1).sum(axis=1)
+
+
+GEOMETRY_OFF = {"rotation": 0.0, "zoom": 0.0, "shift": 0.0, "elastic": 0.0}
+
+
+def test_centre_line_distances_trace_each_digit(mnist, digits, distances):
+    x, _ = digits
+    assert distances.shape == (len(x), 28 * CENTRE_LINE_SCALE, 28 * CENTRE_LINE_SCALE, 1)
+    assert distances.dtype == np.uint8
+    assert (distances.min(axis=(1, 2, 3)) == 0).all()  # every digit has a centre line
+    line = distances[..., 0] == 0
+    # the centre line is thin: far fewer pixels than the strokes it runs along
+    strokes = (x[..., 0] > 0.5).sum(axis=(1, 2)) * CENTRE_LINE_SCALE**2
+    assert (line.sum(axis=(1, 2)) < strokes / 2).all()
+    (x_train, _), _ = mnist
+    assert np.array_equal(centre_line_distances(x_train[:64]), distances)  # uint8 == floats
+    blank = centre_line_distances(np.zeros((2, 28, 28), np.uint8))
+    assert (blank == 255).all()
+
+
+def test_redraw_with_pen_follows_the_width(digits, distances):
+    x, _ = digits
+    n = len(x)
+    widths = [redraw_with_pen(distances, tf.fill((n,), w)).numpy() for w in (1.5, 3.0, 5.0)]
+    for image in widths:
+        assert image.shape == x.shape and image.min() >= 0.0 and image.max() <= 1.0
+    assert (ink(widths[0]) < ink(widths[1])).all() and (ink(widths[1]) < ink(widths[2])).all()
+    # an MNIST-like pen redraws the same digit: most strokes land on the original's
+    original, redrawn = x[..., 0] > 0.3, widths[1][..., 0] > 0.3
+    overlap = (original & redrawn).sum(axis=(1, 2)) / (original | redrawn).sum(axis=(1, 2))
+    assert np.median(overlap) > 0.6 and overlap.min() > 0.3
+
+
+def test_augmenter_redraws_the_chosen_share_of_digits(digits, distances):
+    x, y = digits
+    n = len(x)
+    everything = Augmentation(redraw=1.0, pen=(3.0, 3.0), stroke=0.0, **GEOMETRY_OFF)
+    images, labels = augmenter(everything, seed=0)(tf.constant(x), tf.constant(y), distances)
+    pen = redraw_with_pen(distances, tf.fill((n,), 3.0)).numpy()
+    expected = pen / pen.max(axis=(1, 2, 3), keepdims=True)
+    assert np.allclose(images.numpy(), expected, atol=1e-5)
+    assert np.array_equal(labels.numpy(), y)
+    nothing = Augmentation(redraw=0.0, stroke=0.0, **GEOMETRY_OFF)
+    same, _ = augmenter(nothing, seed=0)(tf.constant(x), tf.constant(y), distances)
+    assert np.allclose(same.numpy(), x / x.max(axis=(1, 2, 3), keepdims=True), atol=1e-5)
+    half = Augmentation(redraw=0.5, pen=(3.0, 3.0), stroke=0.0, **GEOMETRY_OFF)
+    mixed, _ = augmenter(half, seed=0)(tf.constant(x), tf.constant(y), distances)
+    is_pen = np.isclose(mixed.numpy(), expected, atol=1e-5).all(axis=(1, 2, 3))
+    assert 0.25 * n < is_pen.sum() < 0.75 * n
 
 
 def test_thicker_and_thinner_strokes(digits):
@@ -60,3 +124,40 @@ def test_training_dataset_batches_everything(digits):
     assert np.array_equal(seen, np.sort(y))
     plain = list(training_dataset(x, y, batch_size=64, config=None, seed=0))
     assert np.allclose(np.sort(plain[0][0].numpy().ravel()), np.sort(x.ravel()))
+
+
+def test_training_dataset_with_centre_lines(digits, distances):
+    x, y = digits
+    batches = list(training_dataset(x, y, batch_size=32, seed=1, distances=distances))
+    assert [len(b) for b in batches] == [2, 2]  # (images, labels): distances stay inside
+    assert all(b[0].shape == (32, 28, 28, 1) for b in batches)
+    seen = np.sort(np.concatenate([b[1].numpy() for b in batches]))
+    assert np.array_equal(seen, np.sort(y))
+    with pytest.raises(ValueError, match="63 centre-line distances for 64 images"):
+        training_dataset(x, y, batch_size=32, distances=distances[:63])
+
+
+def test_bend_strokes_moves_ink_by_at_most_the_amount(digits):
+    x, _ = digits
+    n = len(x)
+    still = bend_strokes(tf.constant(x), tf.zeros((n,))).numpy()
+    assert np.allclose(still, x, atol=1e-6)
+    bent = bend_strokes(tf.constant(x), tf.fill((n,), 2.0)).numpy()
+    assert bent.shape == x.shape and not np.allclose(bent, x)
+    # a bend of 2 px keeps the digit where it was: its ink's centre moves less than 2 px
+    before = np.array([np.argwhere(i[..., 0] > 0.5).mean(axis=0) for i in x])
+    after = np.array([np.argwhere(i[..., 0] > 0.5).mean(axis=0) for i in bent])
+    assert np.abs(before - after).max() < 2.0
+    # a pure shift (a constant field) would move the whole image; the field is smooth, so
+    # nearby pixels move alike: the bent image is still mostly the same digit
+    overlap = ((bent > 0.5) & (x > 0.5)).sum() / (x > 0.5).sum()
+    assert overlap > 0.4
+
+
+def test_steps_per_epoch_matches_the_dataset(digits, distances):
+    x, y = digits
+    for batch, augmenting in [(20, True), (20, False), (128, True)]:
+        config = Augmentation() if augmenting else None
+        dataset = training_dataset(x, y, batch_size=batch, config=config, distances=distances)
+        assert sum(1 for _ in dataset) == steps_per_epoch(len(x), batch, augmenting)
+    assert steps_per_epoch(64, 20, True) == 3 and steps_per_epoch(64, 20, False) == 4

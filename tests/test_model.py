@@ -49,6 +49,20 @@ def test_seed_cnn_is_compiled_for_integer_labels():
     assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
 
 
+def test_improved_cnn_is_small_normalised_and_trains():
+    model = build_model("improved")
+    assert model.count_params() == 148_650
+    kinds = {type(layer).__name__ for layer in model.layers}
+    assert {"BatchNormalization", "Dropout", "GlobalAveragePooling2D"} <= kinds
+    assert model.input_shape == (None, 28, 28, 1) and model.output_shape == (None, 10)
+    x = np.random.default_rng(1).random((32, 28, 28, 1)).astype("float32")
+    y = np.arange(32) % 10
+    first = model.train_on_batch(x, y, return_dict=True)["loss"]
+    for _ in range(5):
+        last = model.train_on_batch(x, y, return_dict=True)["loss"]
+    assert last < first  # it learns
+
+
 def test_architectures_are_chosen_by_name():
     assert {"seed", "dense"} <= set(ARCHITECTURES)
     assert build_model("seed").count_params() == SEED_CNN_PARAMS
