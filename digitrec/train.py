@@ -65,7 +65,7 @@ RECIPES: dict[str, Recipe] = {
     ),
     "improved": Recipe(
         "improved",
-        17,
+        16,
         128,
         learning_rate=3e-3,
         schedule="cosine",
