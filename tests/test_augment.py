@@ -142,12 +142,15 @@ def test_bend_strokes_moves_ink_by_at_most_the_amount(digits):
     n = len(x)
     still = bend_strokes(tf.constant(x), tf.zeros((n,))).numpy()
     assert np.allclose(still, x, atol=1e-6)
-    bent = bend_strokes(tf.constant(x), tf.fill((n,), 2.0)).numpy()
+    seed = tf.constant([4, 2])
+    bent = bend_strokes(tf.constant(x), tf.fill((n,), 2.0), seed).numpy()
+    assert np.array_equal(bent, bend_strokes(tf.constant(x), tf.fill((n,), 2.0), seed).numpy())
     assert bent.shape == x.shape and not np.allclose(bent, x)
-    # a bend of 2 px keeps the digit where it was: its ink's centre moves less than 2 px
+    # a bend of 2 px keeps the digit where it was: its ink's centre moves by at most the bend
+    # plus a pixel (resampling moves some grey pixels across the 0.5 threshold)
     before = np.array([np.argwhere(i[..., 0] > 0.5).mean(axis=0) for i in x])
     after = np.array([np.argwhere(i[..., 0] > 0.5).mean(axis=0) for i in bent])
-    assert np.abs(before - after).max() < 2.0
+    assert np.abs(before - after).max() < 3.0
     # a pure shift (a constant field) would move the whole image; the field is smooth, so
     # nearby pixels move alike: the bent image is still mostly the same digit
     overlap = ((bent > 0.5) & (x > 0.5)).sum() / (x > 0.5).sum()
