@@ -72,7 +72,7 @@ RECIPES: dict[str, Recipe] = {
         warmup_epochs=0.5,
         augment=True,
         description="the improved CNN; half its digits redrawn with an even pen of random "
-        "width, the rest thickened or thinned; rotation, zoom and shift",
+        "width, the rest thickened or thinned; elastic bends, rotation, zoom and shift",
     ),
 }
 # The model `make train` builds and the app and notebook 03 use by default.
@@ -124,19 +124,19 @@ def train(
     split_at = math.floor(len(x_train) * (1.0 - validation_split))
     x_fit, y_fit = x_train[:split_at], y_train[:split_at]
     validation = (x_train[split_at:], y_train[split_at:]) if split_at < len(x_train) else None
-    from digitrec.augment import steps_per_epoch as count_steps
+    from digitrec import augment as augmentation
 
-    steps_per_epoch = count_steps(len(x_fit), batch_size, augmenting=augment)
+    steps_per_epoch = augmentation.steps_per_epoch(len(x_fit), batch_size, augmenting=augment)
     model = compile_model(
         build_model(arch),
         learning_rate_schedule(learning_rate, schedule, epochs, steps_per_epoch, warmup_epochs),
     )
     started = time.perf_counter()  # the clock includes tracing centre lines for augmentation
     if augment:
-        from digitrec.augment import centre_line_distances, training_dataset
-
-        distances = centre_line_distances(x_fit)
-        dataset = training_dataset(x_fit, y_fit, batch_size, seed=seed, distances=distances)
+        distances = augmentation.centre_line_distances(x_fit)
+        dataset = augmentation.training_dataset(
+            x_fit, y_fit, batch_size, seed=seed, distances=distances
+        )
         # One endless iterator for the whole run (it reshuffles every pass): Keras would
         # otherwise start a new one each epoch, which here sometimes stalled for 30 s.
         fit_data = {"x": dataset.repeat(), "steps_per_epoch": steps_per_epoch, "shuffle": False}
