@@ -66,36 +66,29 @@ def build_dense_baseline() -> keras.Model:
 
 
 def build_improved_cnn() -> keras.Model:
-    """A deeper CNN for drawn digits: batch normalisation, more filters, global pooling, dropout.
+    """A deeper CNN for drawn digits: more filters, global pooling, dropout; no batch norm.
 
-    Batch normalisation lets it train fast at a high learning rate; global average pooling
-    in place of Flatten keeps it small (about 150k weights, the seed CNN has 93k) and cares
-    less where the strokes sit; dropout and augmentation keep it from memorising MNIST's pens.
+    Four 3x3 convolutions see longer stretches of stroke than the seed CNN's three; global
+    average pooling in place of Flatten keeps it small (147k weights, the seed CNN has 93k)
+    and cares less where the strokes sit; dropout and augmentation keep it from memorising
+    MNIST's pens. It has no batch normalisation: Keras 3 computes that op by op, which made
+    three quarters of each training step on a CPU, while warm-up and a cosine schedule train
+    this net just as well without it. The last layer stays float32 under mixed precision.
     """
-
-    def conv_bn_relu(filters: int, name: str) -> list:
-        return [
-            layers.Conv2D(filters, 3, padding="same", use_bias=False, name=name),
-            layers.BatchNormalization(name=f"{name}_bn"),
-            layers.Activation("relu", name=f"{name}_relu"),
-        ]
-
     model = keras.Sequential(
         [
             keras.Input(shape=INPUT_SHAPE),
-            *conv_bn_relu(32, "conv1"),
+            layers.Conv2D(32, 3, padding="same", activation="relu", name="conv1"),
             layers.MaxPooling2D(2, name="pool1"),
-            *conv_bn_relu(64, "conv2a"),
-            *conv_bn_relu(64, "conv2b"),
+            layers.Conv2D(64, 3, padding="same", activation="relu", name="conv2a"),
+            layers.Conv2D(64, 3, padding="same", activation="relu", name="conv2b"),
             layers.MaxPooling2D(2, name="pool2"),
             layers.Dropout(0.1, name="pool2_dropout"),
-            *conv_bn_relu(128, "conv3"),
+            layers.Conv2D(128, 3, padding="same", activation="relu", name="conv3"),
             layers.GlobalAveragePooling2D(name="global_pool"),
-            layers.Dense(128, use_bias=False, name="dense"),
-            layers.BatchNormalization(name="dense_bn"),
-            layers.Activation("relu", name="dense_relu"),
+            layers.Dense(128, activation="relu", name="dense"),
             layers.Dropout(0.3, name="dense_dropout"),
-            layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities"),
+            layers.Dense(NUM_CLASSES, activation="softmax", dtype="float32", name="probabilities"),
         ],
         name="improved_cnn",
     )

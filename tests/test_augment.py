@@ -16,6 +16,7 @@ from digitrec.augment import (
     redraw_with_pen,
     steps_per_epoch,
     training_dataset,
+    warp,
 )
 from digitrec.data import scale_images
 
@@ -164,3 +165,22 @@ def test_steps_per_epoch_matches_the_dataset(digits, distances):
         dataset = training_dataset(x, y, batch_size=batch, config=config, distances=distances)
         assert sum(1 for _ in dataset) == steps_per_epoch(len(x), batch, augmenting)
     assert steps_per_epoch(64, 20, True) == 3 and steps_per_epoch(64, 20, False) == 4
+
+
+def test_warp_rotates_zooms_and_shifts_like_numpy():
+    rng = np.random.default_rng(0)
+    x = rng.random((3, 28, 28, 1)).astype("float32")
+    x[:, :2] = x[:, -2:] = x[:, :, :2] = x[:, :, -2:] = 0  # a blank border, as in MNIST
+    zero, one = tf.zeros((3,)), tf.ones((3,))
+    same = warp(x, zero, one, tf.zeros((3, 2))).numpy()
+    assert np.allclose(same, x, atol=1e-6)
+    quarter = warp(x, tf.fill((3,), np.pi / 2), one, tf.zeros((3, 2))).numpy()
+    turned = [np.rot90(quarter[:, :, :, 0], k, axes=(1, 2)) for k in (1, 3)]
+    assert min(np.abs(t - x[..., 0]).max() for t in turned) < 1e-4  # a quarter turn, exactly
+    moved = warp(x, zero, one, tf.constant([[2.0, -3.0]] * 3)).numpy()
+    expected = np.zeros_like(x)
+    expected[:, 2:, :-3] = x[:, :-2, 3:]  # 2 px down, 3 px left; what enters is blank
+    assert np.allclose(moved, expected, atol=1e-6)
+    half = warp(x, zero, tf.fill((3,), 0.5), tf.zeros((3, 2))).numpy()
+    assert (half[:, :7].max(), half[:, -7:].max()) == (0.0, 0.0)  # shrunk to the middle
+    assert half.sum() == pytest.approx(x.sum() / 4, rel=0.1)  # a quarter of the area

@@ -49,11 +49,13 @@ def test_seed_cnn_is_compiled_for_integer_labels():
     assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
 
 
-def test_improved_cnn_is_small_normalised_and_trains():
+def test_improved_cnn_is_small_pooled_and_trains():
     model = build_model("improved")
-    assert model.count_params() == 148_650
+    assert model.count_params() == 147_402
     kinds = {type(layer).__name__ for layer in model.layers}
-    assert {"BatchNormalization", "Dropout", "GlobalAveragePooling2D"} <= kinds
+    assert {"Dropout", "GlobalAveragePooling2D"} <= kinds
+    assert "BatchNormalization" not in kinds  # op-by-op in Keras 3: 3/4 of a CPU step
+    assert model.get_layer("probabilities").dtype_policy.compute_dtype == "float32"
     assert model.input_shape == (None, 28, 28, 1) and model.output_shape == (None, 10)
     x = np.random.default_rng(1).random((32, 28, 28, 1)).astype("float32")
     y = np.arange(32) % 10

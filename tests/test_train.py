@@ -171,6 +171,34 @@ def test_train_recipe_with_augmentation_and_overrides(tmp_path):
         train_recipe("magic")
 
 
+def test_mixed_precision_training_returns_a_float32_model(tmp_path):
+    from digitrec.predict import Predictor
+
+    out = tmp_path / "bf16.keras"
+    result = train("improved", 1, 128, out, limit=256, precision="mixed_bfloat16", verbose=0)
+    assert result.metrics["precision"] == "mixed_bfloat16"
+    assert keras.mixed_precision.global_policy().name == "float32"  # restored afterwards
+    for model in (result.model, Predictor.load(out).model):
+        policies = {layer.dtype_policy.name for layer in model.layers}
+        assert policies == {"float32"}
+    assert 0.0 <= result.metrics["test_accuracy"] <= 1.0
+
+
+def test_training_precision_auto_follows_the_cpu(monkeypatch):
+    from digitrec import train as train_module
+
+    monkeypatch.setattr(train_module, "cpu_has_bfloat16", lambda: True)
+    assert train_module.training_precision("auto") == "mixed_bfloat16"
+    monkeypatch.setattr(train_module, "cpu_has_bfloat16", lambda: False)
+    assert train_module.training_precision("auto") == "float32"
+    assert train_module.training_precision("float32") == "float32"
+    with pytest.raises(ValueError, match="unknown precision 'half'"):
+        train_module.training_precision("half")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--precision", "half"])
+    assert exit_info.value.code == 2
+
+
 def test_cli_recipe_and_overrides_reach_the_sidecar(tmp_path):
     out = tmp_path / "fast.keras"
     code = main(["--recipe", "fast", "--epochs", "1", "--limit", "600", "--out", str(out)])
