@@ -68,7 +68,7 @@ RECIPES: dict[str, Recipe] = {
     ),
     "improved": Recipe(
         "improved",
-        16,
+        64,
         128,
         learning_rate=3e-3,
         schedule="cosine",
@@ -232,15 +232,22 @@ PRECISIONS = ("auto", "float32", "mixed_bfloat16")
 
 
 def training_precision(precision: str = "auto") -> str:
-    """The Keras dtype policy to train with: "float32", or "mixed_bfloat16" for "auto" on a
-    CPU with bfloat16 matrix units (Intel AMX or AVX-512 BF16), which run the convolutions
-    several times faster; elsewhere bfloat16 would be emulated and slow, so float32.
+    """The Keras dtype policy to train with: "float32", or "mixed_bfloat16" for "auto" when
+    training on a CPU with bfloat16 units (Intel AMX or AVX-512 BF16), which run the
+    convolutions several times faster; elsewhere bfloat16 may be emulated and slow.
     """
     if precision not in PRECISIONS:
-        raise ValueError(f"unknown precision {precision!r}; choose one of: {', '.join(PRECISIONS)}")
+        known = ", ".join(PRECISIONS)
+        raise ValueError(f"unknown precision {precision!r}; choose one of: {known}")
     if precision != "auto":
         return precision
-    return "mixed_bfloat16" if cpu_has_bfloat16() else "float32"
+    return "mixed_bfloat16" if cpu_has_bfloat16() and not _has_gpu() else "float32"
+
+
+def _has_gpu() -> bool:
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
 
 
 def cpu_has_bfloat16() -> bool:
