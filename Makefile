@@ -71,6 +71,7 @@ bench: $(ENV_STAMP)
 	$(PY) bench/predict_latency.py
 	$(PY) bench/drawn_digits.py
 	$(PY) bench/train_speed.py
+	$(PY) bench/train_step.py
 
 lint: $(ENV_STAMP)
 	$(PY) -m ruff check .
