@@ -120,7 +120,7 @@ def warp(images, angle, scale, shift, field=None):
 
     images: (B, H, W, 1); angle: (B,) radians; scale: (B,) (>1 enlarges); shift: (B, 2) px
     (rows, columns); field: optional (B, H, W, 2) extra displacement from `bending_field`.
-    One resampling instead of one per change keeps the strokes sharp and costs a quarter.
+    One resampling instead of one per change keeps strokes sharper and costs less time.
     """
     import tensorflow as tf
 

@@ -72,8 +72,9 @@ def build_improved_cnn() -> keras.Model:
     average pooling in place of Flatten keeps it small (147k weights, the seed CNN has 93k)
     and cares less where the strokes sit; dropout and augmentation keep it from memorising
     MNIST's pens. It has no batch normalisation: Keras 3 computes that op by op, which made
-    three quarters of each training step on a CPU, while warm-up and a cosine schedule train
-    this net just as well without it. The last layer stays float32 under mixed precision.
+    most of each bfloat16 training step on a CPU (`bench/train_step.py`), while warm-up and
+    a cosine schedule train this net just as well without it. The last layer stays float32
+    under mixed precision.
     """
     model = keras.Sequential(
         [
