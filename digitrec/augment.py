@@ -64,17 +64,18 @@ def centre_line_distances(images: np.ndarray) -> np.ndarray:
     Tracing a centre line needs scikit-image's thinning, one image at a time, so this runs
     once before training (about 0.2 ms per digit), not per epoch.
     """
-    from digitrec.synthetic import centre_line
+    from digitrec.synthetic import centre_line, inside_strokes
 
     pixels = np.asarray(images)
     fields = pixels.reshape(len(pixels), *pixels.shape[1:3]).astype(np.float32)
     if pixels.dtype == np.uint8:
         fields /= 255.0
     scale = CENTRE_LINE_SCALE
-    inside = ndimage.zoom(fields, (1, scale, scale), order=1) > 0.5
+    zoomed = ndimage.zoom(fields, (1, scale, scale), order=1)
     top = 255 / DISTANCE_STEPS
-    out = np.full((*inside.shape, 1), 255, np.uint8)
-    for i, mask in enumerate(inside):
+    out = np.full((*zoomed.shape, 1), 255, np.uint8)
+    for i, field in enumerate(zoomed):
+        mask = inside_strokes(field, scale)
         if mask.any():
             distance = ndimage.distance_transform_edt(~centre_line(mask))
             out[i, ..., 0] = np.round(np.minimum(distance, top) * DISTANCE_STEPS)
