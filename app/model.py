@@ -15,7 +15,7 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
-from digitrec.predict import ModelLoadError, ModelNotFoundError, Predictor
+from digitrec.predict import READ_TURNS, ModelLoadError, ModelNotFoundError, Predictor
 
 EXTENSION = "digitrec"
 KEEP = 2  # model files kept loaded at once
@@ -44,17 +44,21 @@ def init_app(app: Flask) -> None:
 
 
 def load_predictor(path: str | Path) -> Predictor:
-    """The `Predictor` for the model file at `path`, loaded at most once per file version."""
+    """The `Predictor` for the model file at `path`, loaded at most once per file version.
+
+    It reads each drawing as drawn and turned by `READ_TURNS`, and averages the readings.
+    """
     model_path = Path(path).expanduser().resolve()
     try:
         stat = model_path.stat()
     except OSError:
-        return Predictor.load(model_path)  # raises ModelNotFoundError with the train command
+        # raises ModelNotFoundError, whose message gives the train command
+        return Predictor.load(model_path, turns=READ_TURNS)
     key = (str(model_path), stat.st_mtime_ns, stat.st_size)
     with _loading:
         predictor = _loaded.get(key)
         if predictor is None:
-            predictor = Predictor.load(model_path)
+            predictor = Predictor.load(model_path, turns=READ_TURNS)
             while len(_loaded) >= KEEP:  # not every version ever served stays in memory
                 del _loaded[next(iter(_loaded))]
             _loaded[key] = predictor

@@ -3,12 +3,13 @@
 Each digit's centre line is drawn with a round pen at a random size and position, in several
 variants: a fixed 18 px pen whatever the digit's size; pens from thin to thick; tilted
 digits; sloppy (elastically bent) strokes. Every drawing is read in each convention through
-`to_mnist` + `Predictor`, by each model given, with naive whole-canvas resizing beside the
-fixed-pen rows for contrast. Digits the learner collected in notebook 03
-(`data/my_digits/`) are scored too when there are any.
+`to_mnist` + `Predictor`, by each model given, once as the model alone reads it and once
+also turned by `--turns` (default `READ_TURNS`, as the web app and the drawing pad read),
+with naive whole-canvas resizing beside the fixed-pen rows for contrast. Digits the learner
+collected in notebook 03 (`data/my_digits/`) are scored too when there are any.
 
 Run: `python bench/drawn_digits.py [--model models/cnn.keras --model models/seed.keras]
-[--n 5000]`.
+[--n 5000] [--turns -8 8 | --turns]` (`--turns` alone: one reading only).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import numpy as np
 from digitrec import settings, synthetic
 from digitrec.data import DatasetError, load_mnist, take_subset
 from digitrec.my_digits import load_my_digits
-from digitrec.predict import ModelLoadError, ModelNotFoundError, Predictor
+from digitrec.predict import READ_TURNS, ModelLoadError, ModelNotFoundError, Predictor
 from digitrec.preprocess import INK_IN_ALPHA, WHITE_ON_BLACK, naive_resize, to_mnist
 
 # name -> how each digit's drawing varies (ranges are drawn uniformly per digit)
@@ -58,12 +59,24 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=5000, help="test digits per variant")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default=None, help="also write the results here")
+    parser.add_argument(
+        "--turns",
+        type=float,
+        nargs="*",
+        default=list(READ_TURNS),
+        help="degrees: also read each image turned by these and averaged (default %(default)s)",
+    )
     args = parser.parse_args()
 
     try:
         predictors = [Predictor.load(path) for path in (args.model or default_models())]
+        if args.turns:
+            predictors += [
+                Predictor(p.model, name=p.name, metadata=p.metadata, turns=args.turns)
+                for p in predictors
+            ]
         (_, _), (x_test, y_test) = load_mnist()
-    except (ModelNotFoundError, ModelLoadError, DatasetError) as error:
+    except (ModelNotFoundError, ModelLoadError, DatasetError, ValueError) as error:
         raise SystemExit(f"drawn_digits: {error}") from None
     digits, labels = take_subset(x_test, y_test, args.n, seed=args.seed)
 
@@ -87,11 +100,15 @@ def main() -> None:
         )
 
     names = [
-        p.name + (f" ({p.metadata['arch']})" if "arch" in p.metadata else "") for p in predictors
+        p.name
+        + (f" ({p.metadata['arch']})" if "arch" in p.metadata else "")
+        + (" turned" if p.turns else "")
+        for p in predictors
     ]
     print(
         f"\n{len(digits)} MNIST test digits per variant, ink about 70-200 px tall on a "
-        "280x280 canvas; accuracy per model:"
+        "280x280 canvas; accuracy per model ('turned': the average of readings as drawn and "
+        f"turned {', '.join(f'{t:g}' for t in args.turns) or 'not at all'} degrees):"
     )
     print(f"{'input':<44} {'preprocessing':<13} " + " ".join(f"{n:>18}" for n in names))
     rows = []

@@ -1,7 +1,9 @@
 """Median latency of `Predictor.predict` on one 280x280 RGBA drawing, beside `model.predict`.
 
-Both paths get the same drawing and the same model in one run, interleaved round by round
-so machine noise hits them alike. Run: `python bench/predict_latency.py [--rounds 300]`.
+All paths get the same drawing and the same model in one run, interleaved round by round
+so machine noise hits them alike. "turned" reads the drawing as the web app does: as drawn
+and turned by `READ_TURNS`, averaged (three images in one forward pass).
+Run: `python bench/predict_latency.py [--rounds 300]`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import numpy as np
 
 from digitrec import synthetic
 from digitrec.data import load_mnist
-from digitrec.predict import Predictor
+from digitrec.predict import READ_TURNS, Predictor
 from digitrec.preprocess import to_mnist
 
 
@@ -36,10 +38,20 @@ def main() -> None:
     def fast() -> int:
         return predictor.predict(drawing).digit
 
+    turned = Predictor(predictor.model, turns=READ_TURNS)
+
+    def fast_turned() -> int:
+        return turned.predict(drawing).digit
+
     def preprocess_only() -> None:
         to_mnist(drawing)
 
-    paths = {"Predictor.predict": fast, "model.predict": naive, "to_mnist alone": preprocess_only}
+    paths = {
+        "Predictor.predict": fast,
+        "  ... turned": fast_turned,
+        "model.predict": naive,
+        "to_mnist alone": preprocess_only,
+    }
     for fn in paths.values():  # warm-up: tracing, first-call allocations
         for _ in range(5):
             fn()

@@ -3,6 +3,11 @@
 `keras.Model.predict` builds a data pipeline on every call, which costs tens of milliseconds
 for one image; `Predictor` traces the model's forward pass once into a TensorFlow graph with
 a fixed input signature and calls that, which is both fast and safe from several threads.
+
+The front ends (the web app and the drawing pad) also read each drawing turned a little each
+way (`READ_TURNS`) and average the three readings: a test-time augmentation that steadies
+the reading of a tilted or sloppy digit. The model itself, and a `Predictor` made without
+`turns`, read each image once, as notebook 04's experiments need.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from digitrec.preprocess import to_mnist
 # Below this confidence the front ends say the model is unsure instead of just answering.
 UNSURE_BELOW = 0.6
 CHUNK = 1024
+# Degrees the front ends also turn each drawing by before averaging the readings.
+READ_TURNS: tuple[float, ...] = (-8.0, 8.0)
 TRAIN_COMMAND = "python -m digitrec.train --arch seed --epochs 5 (or: make train)"
 
 
@@ -51,22 +58,51 @@ class Prediction:
 class Predictor:
     """A loaded model plus the one preprocessing function, ready to read drawings."""
 
-    def __init__(self, model: Any, *, name: str = "model", metadata: dict | None = None):
+    def __init__(
+        self,
+        model: Any,
+        *,
+        name: str = "model",
+        metadata: dict | None = None,
+        turns: Sequence[float] = (),
+    ):
         import tensorflow as tf
 
         self.model = model
         self.name = name
         self.metadata = dict(metadata or {})
+        self.turns = tuple(float(turn) for turn in turns)
+        if not all(abs(turn) <= 45 for turn in self.turns):  # also rejects NaN
+            raise ValueError(f"turns must be angles of at most 45 degrees, not {turns!r}")
+        angles = np.radians(self.turns).tolist()
+
+        def forward(x):
+            if not angles:
+                return model(x, training=False)
+            from digitrec.augment import warp
+
+            count = tf.shape(x)[0]
+            ones, still = tf.ones((count,)), tf.zeros((count, 2))
+            views = [x, *(warp(x, tf.fill((count,), a), ones, still) for a in angles)]
+            readings = model(tf.concat(views, axis=0), training=False)
+            return tf.reduce_mean(tf.reshape(readings, (len(views), count, -1)), axis=0)
+
         self._forward = tf.function(
-            lambda x: model(x, training=False),
+            forward,
             input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)],
             reduce_retracing=True,
         )
         self.predict_arrays(np.zeros((1, 28, 28), np.float32))  # trace now, not per request
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str] | None = None) -> Predictor:
-        """Load a `.keras` model (default `models/cnn.keras`) with `safe_mode=True`."""
+    def load(
+        cls, path: str | os.PathLike[str] | None = None, *, turns: Sequence[float] = ()
+    ) -> Predictor:
+        """Load a `.keras` model (default `models/cnn.keras`) with `safe_mode=True`.
+
+        `turns` (degrees, e.g. `READ_TURNS`): also read every image turned by these angles
+        and average the probabilities.
+        """
         model_path = Path(path) if path is not None else settings.default_model_path()
         if not model_path.is_file():
             raise ModelNotFoundError(
@@ -88,7 +124,7 @@ class Predictor:
                 f"{model_path} is not a digit model (input {shape}, output "
                 f"{model.output_shape}); train one with: {TRAIN_COMMAND} --force"
             )
-        return cls(model, name=model_path.stem, metadata=_read_sidecar(model_path))
+        return cls(model, name=model_path.stem, metadata=_read_sidecar(model_path), turns=turns)
 
     def predict(self, image: Any) -> Prediction:
         """Read one drawing (anything `to_mnist` accepts)."""

@@ -33,7 +33,7 @@ from ipycanvas import Canvas, hold_canvas
 from PIL import Image, ImageDraw
 
 from digitrec import my_digits
-from digitrec.predict import Prediction, Predictor
+from digitrec.predict import READ_TURNS, Prediction, Predictor
 from digitrec.preprocess import EmptyDrawingError, preprocess_stages
 
 SIZE = 280  # the canvas, in px: ten times MNIST's 28
@@ -55,7 +55,8 @@ Stroke = Sequence[Point]
 class DrawingPad:
     """A 280x280 black canvas with a white round pen, and the model's reading beside it.
 
-    `DrawingPad(predictor)` (default: `Predictor.load()`, the model notebook 02 trained);
+    `DrawingPad(predictor)` (default: the model notebook 02 trained, reading each drawing
+    also turned by `READ_TURNS`, as the web app does);
     display it in a cell. `live=True` predicts after every stroke; `collect=True` adds a label
     picker and a Save button that add the drawing to `digitrec.my_digits` (in `folder`,
     default `data/my_digits`); `show_stages=True` opens the preprocessing view.
@@ -72,7 +73,7 @@ class DrawingPad:
         size: int = SIZE,
         pen: float = PEN,
     ) -> None:
-        self.predictor = predictor if predictor is not None else Predictor.load()
+        self.predictor = predictor if predictor is not None else Predictor.load(turns=READ_TURNS)
         self.size = int(size)
         self.pen = float(pen)
         self.folder = Path(folder) if folder is not None else my_digits.default_folder()

@@ -15,7 +15,7 @@ from PIL import Image
 
 from app import create_app
 from digitrec import synthetic
-from digitrec.predict import TRAIN_COMMAND
+from digitrec.predict import READ_TURNS, TRAIN_COMMAND, Predictor
 from digitrec.preprocess import to_mnist
 
 
@@ -99,7 +99,8 @@ def test_predict_response_shape_and_preview(client, mnist, predictor):
     assert preview.shape == (28, 28)
     # The preview is exactly what the model was fed: the one preprocessing function's output.
     np.testing.assert_allclose(preview, to_mnist(pixels), atol=1e-3)
-    expected = predictor.predict(pixels)
+    # ... and it is read as drawn and turned by READ_TURNS, the readings averaged
+    expected = Predictor(predictor.model, turns=READ_TURNS).predict(pixels)
     assert body["digit"] == expected.digit
     np.testing.assert_allclose(probabilities, expected.probabilities, atol=1e-5)
 

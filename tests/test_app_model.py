@@ -9,7 +9,7 @@ import pytest
 
 from app import create_app, model
 from app.model import current_slot
-from digitrec.predict import ModelLoadError, ModelNotFoundError
+from digitrec.predict import READ_TURNS, ModelLoadError, ModelNotFoundError
 
 
 def test_two_apps_share_one_loaded_model(trained_model_path):
@@ -20,6 +20,7 @@ def test_two_apps_share_one_loaded_model(trained_model_path):
     with second.app_context():
         b = current_slot().predictor
     assert a is not None and a is b
+    assert a.turns == READ_TURNS  # the app reads each drawing as drawn and turned a little
 
 
 def test_a_replaced_model_file_is_loaded_again(trained_model_path, tmp_path):

@@ -7,9 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 import keras
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from digitrec import synthetic
 from digitrec.predict import (
+    READ_TURNS,
     ModelLoadError,
     ModelNotFoundError,
     Prediction,
@@ -127,3 +129,34 @@ def test_a_model_of_the_wrong_shape_is_refused(tmp_path):
     model.save(path)
     with pytest.raises(ModelLoadError, match="not a digit model"):
         Predictor.load(path)
+
+
+def test_turns_average_the_readings_of_the_turned_images(predictor, mnist):
+    (_, _), (x_test, _) = mnist
+    x = x_test[:50] / 255.0
+    steadied = Predictor(predictor.model, turns=(-8, 8))
+    assert steadied.turns == (-8.0, 8.0)
+    views = [x] + [ndimage.rotate(x, a, axes=(1, 2), reshape=False, order=1) for a in (-8, 8)]
+    expected = np.mean([predictor.predict_arrays(v) for v in views], axis=0)
+    ours = steadied.predict_arrays(x)
+    assert np.allclose(ours.sum(axis=1), 1.0, atol=1e-5)
+    assert np.abs(ours - expected).max() < 0.02  # SciPy's and our bilinear turns agree
+    assert np.abs(ours - predictor.predict_arrays(x)).max() > 0.01  # and it is not one reading
+
+
+def test_without_turns_a_predictor_reads_each_image_once(predictor, mnist):
+    (_, _), (x_test, _) = mnist
+    x = x_test[:20] / 255.0
+    alone = predictor.model(x[..., None].astype(np.float32), training=False).numpy()
+    assert predictor.turns == ()
+    assert np.allclose(predictor.predict_arrays(x), alone, atol=1e-6)
+
+
+@pytest.mark.parametrize("turns", [(90,), (float("nan"),), (-8, 46)])
+def test_turns_must_be_small_angles(predictor, turns):
+    with pytest.raises(ValueError, match="at most 45 degrees"):
+        Predictor(predictor.model, turns=turns)
+
+
+def test_load_passes_the_turns_on(trained_model_path):
+    assert Predictor.load(trained_model_path, turns=READ_TURNS).turns == READ_TURNS

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from digitrec import my_digits
-from digitrec.predict import Prediction, Predictor
+from digitrec.predict import READ_TURNS, Prediction, Predictor
 from digitrec.preprocess import to_mnist
 from digitrec.widgets import (
     EMPTY_MESSAGE,
@@ -284,6 +284,7 @@ def test_the_default_predictor_is_the_default_model(trained_model_path, monkeypa
     pad = DrawingPad(folder=tmp_path)
 
     assert pad.predictor.name == trained_model_path.stem
+    assert pad.predictor.turns == READ_TURNS  # it reads as the web app does
     pad.draw_strokes(example_strokes(7))
     assert pad.predict().digit == 7
 
