@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from digitrec.preprocess import INK_THRESHOLD, MNIST_BOX, MNIST_CENTRE
+
 # Centre lines are traced at twice MNIST's resolution, so a thin pen still draws smoothly.
 CENTRE_LINE_SCALE = 2
 # Distances are stored as uint8 in steps of 1/8 px (at that resolution); 255 means "far".
@@ -37,6 +39,10 @@ class Augmentation:
     elastic: float = 2.0  # largest bend of the strokes, in pixels (a sloppy hand)
     redraw: float = 0.5  # fraction of digits redrawn with an even pen (needs centre lines)
     pen: tuple[float, float] = (1.0, 6.0)  # that pen's width, in MNIST pixels
+    # Frame every digit afresh as `to_mnist` does (20 px box, centre of mass at MNIST's
+    # centre) after redrawing or thickening it: a thick pen widens the ink, and the app sees
+    # such a digit shrunk back to 20 px, not bigger.
+    reframe: bool = True
 
 
 DEFAULT = Augmentation()
@@ -95,6 +101,39 @@ def redraw_with_pen(distances, widths):
     ink = tf.clip_by_value(radius + 0.5 - distance, 0.0, 1.0)
     scale = CENTRE_LINE_SCALE
     return tf.nn.avg_pool2d(ink, ksize=scale, strides=scale, padding="VALID")
+
+
+def mnist_framing(images):
+    """Per image, the zoom and centre of mass that frame it as `to_mnist` does.
+
+    images: (B, H, W, 1). Returns scale (B,), which makes the longer side of the ink's
+    bounding box (ink above `INK_THRESHOLD`) `MNIST_BOX` px, and the centre of mass (B, 2)
+    (rows, columns) of that ink, which `to_mnist` moves to `MNIST_CENTRE`. An empty image
+    gets scale 1 and MNIST's centre.
+    """
+    import tensorflow as tf
+
+    ink = images[..., 0] * tf.cast(images[..., 0] > INK_THRESHOLD, images.dtype)
+    inked = ink > 0
+
+    def extent(any_ink):  # first to last inked row (or column), in pixels
+        count = tf.shape(any_ink)[1]
+        flags = tf.cast(any_ink, tf.int32)
+        first = tf.argmax(flags, axis=1, output_type=tf.int32)
+        last = count - 1 - tf.argmax(flags[:, ::-1], axis=1, output_type=tf.int32)
+        return tf.cast(last - first + 1, tf.float32)
+
+    rows_inked, cols_inked = tf.reduce_any(inked, axis=2), tf.reduce_any(inked, axis=1)
+    longer = tf.maximum(extent(rows_inked), extent(cols_inked))
+    present = tf.reduce_any(rows_inked, axis=1)
+    scale = tf.where(present, MNIST_BOX / longer, 1.0)
+    total = tf.reduce_sum(ink, axis=(1, 2))
+    height, width = tf.shape(ink)[1], tf.shape(ink)[2]
+    row_mass = tf.reduce_sum(ink, axis=2) * tf.range(height, dtype=ink.dtype)
+    col_mass = tf.reduce_sum(ink, axis=1) * tf.range(width, dtype=ink.dtype)
+    mass = tf.stack([tf.reduce_sum(row_mass, 1), tf.reduce_sum(col_mass, 1)], axis=1)
+    mass = tf.where(present[:, None], mass / tf.maximum(total, 1e-6)[:, None], MNIST_CENTRE)
+    return scale, mass
 
 
 def bending_field(images, amount, seed_tensor=None):
@@ -211,20 +250,22 @@ def augmenter(config: Augmentation = DEFAULT, seed: int | None = None):
         if config.stroke:
             amount = uniform(shape, -config.thinning, config.stroke)
             images = change_stroke_width(images, tf.where(redrawn, 0.0, amount))
-        if config.rotation or config.zoom or config.shift or config.elastic:
+        if config.reframe or config.rotation or config.zoom or config.shift or config.elastic:
             field = None
             if config.elastic:
                 seed_pair = None if generator is None else generator.make_seeds(1)[:, 0]
                 field = bending_field(images, uniform(shape, 0.0, config.elastic), seed_pair)
             turn = 2 * np.pi * config.rotation
             size = tf.cast(tf.shape(images)[1], tf.float32)
-            images = warp(
-                images,
-                uniform(shape, -turn, turn),
-                1.0 + uniform(shape, -config.zoom, config.zoom),
-                uniform(tf.concat([shape, [2]], 0), -config.shift, config.shift) * size,
-                field,
-            )
+            zoom = 1.0 + uniform(shape, -config.zoom, config.zoom)
+            shift = uniform(tf.concat([shape, [2]], 0), -config.shift, config.shift) * size
+            if config.reframe:  # the random changes apply to the digit as to_mnist frames it
+                scale, mass = mnist_framing(images)
+                middle = (size - 1) / 2
+                shift = (shift + MNIST_CENTRE - middle) / scale[:, None] + middle - mass
+                field = None if field is None else field / tf.reshape(scale, (-1, 1, 1, 1))
+                zoom *= scale
+            images = warp(images, uniform(shape, -turn, turn), zoom, shift, field)
         # to_mnist gives every drawing full-strength ink; keep that after thinning/resampling
         peak = tf.reduce_max(images, axis=(1, 2, 3), keepdims=True)
         images = tf.clip_by_value(images / tf.maximum(peak, 1e-6), 0.0, 1.0)

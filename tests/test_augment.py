@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import tensorflow as tf
+from scipy import ndimage
 
 from digitrec.augment import (
     CENTRE_LINE_SCALE,
@@ -13,12 +16,14 @@ from digitrec.augment import (
     bend_strokes,
     centre_line_distances,
     change_stroke_width,
+    mnist_framing,
     redraw_with_pen,
     steps_per_epoch,
     training_dataset,
     warp,
 )
 from digitrec.data import scale_images
+from digitrec.preprocess import to_mnist
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +41,7 @@ def ink(images) -> np.ndarray:
     return (np.asarray(images) > 0.5).reshape(len(images), -1).sum(axis=1)
 
 
-GEOMETRY_OFF = {"rotation": 0.0, "zoom": 0.0, "shift": 0.0, "elastic": 0.0}
+GEOMETRY_OFF = {"rotation": 0.0, "zoom": 0.0, "shift": 0.0, "elastic": 0.0, "reframe": False}
 
 
 def test_centre_line_distances_trace_each_digit(mnist, digits, distances):
@@ -184,3 +189,26 @@ def test_warp_rotates_zooms_and_shifts_like_numpy():
     half = warp(x, zero, tf.fill((3,), 0.5), tf.zeros((3, 2))).numpy()
     assert (half[:, :7].max(), half[:, -7:].max()) == (0.0, 0.0)  # shrunk to the middle
     assert half.sum() == pytest.approx(x.sum() / 4, rel=0.1)  # a quarter of the area
+
+
+def test_reframing_prepares_thick_redraws_as_to_mnist_does(mnist, digits, distances):
+    """A 6 px pen widens a digit to about 24 px; the app sees it shrunk back to 20 px."""
+    x, y = digits
+    thick = redraw_with_pen(distances, tf.fill((len(x),), 6.0)).numpy()
+    prepared = np.stack([to_mnist(image[..., 0]) for image in thick])
+    only_reframe = Augmentation(redraw=0.0, stroke=0.0, **{**GEOMETRY_OFF, "reframe": True})
+    assert Augmentation().reframe  # on by default
+    framed, _ = augmenter(only_reframe, seed=0)(tf.constant(thick), tf.constant(y))
+    framed = framed.numpy()[..., 0]
+    assert np.abs(framed - prepared).mean() < 0.3 * np.abs(thick[..., 0] - prepared).mean()
+    centres = np.array([ndimage.center_of_mass(image) for image in framed])
+    assert np.abs(centres - 14.0).max() < 0.25
+    unframed, _ = augmenter(replace(only_reframe, reframe=False), seed=0)(
+        tf.constant(thick), tf.constant(y)
+    )
+    assert np.allclose(unframed.numpy(), thick, atol=1e-5)  # nothing else was asked for
+
+
+def test_framing_an_empty_image_changes_nothing():
+    scale, mass = mnist_framing(tf.zeros((2, 28, 28, 1)))
+    assert np.allclose(scale.numpy(), 1.0) and np.allclose(mass.numpy(), 14.0)
