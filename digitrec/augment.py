@@ -6,7 +6,9 @@ an even width where a pen on paper swells and fades; people also tilt and squash
 So the augmentation redraws some digits along their centre lines with an even pen of random
 width (the way a canvas draws them), thickens or thins the others (grey-scale dilation and
 erosion, blended for any width in between), and then rotates, zooms, shifts and elastically
-bends them, all in one bilinear resampling (`warp`). Everything per epoch is a whole-batch
+bends them, all in one bilinear resampling (`warp`) that also frames each digit afresh the
+way `to_mnist` frames a drawing (`mnist_framing`): a thicker pen makes a bigger digit, which
+the app would shrink back to MNIST's 20 px box. Everything per epoch is a whole-batch
 TensorFlow op inside a `tf.data` pipeline: no Python loop per image, and it runs in parallel
 with training. Only the centre lines are traced once, image by image, before training
 starts (`centre_line_distances`, about 20 s for all of MNIST).
