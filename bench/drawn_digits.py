@@ -81,7 +81,7 @@ def main() -> None:
     digits, labels = take_subset(x_test, y_test, args.n, seed=args.seed)
 
     # (input, preprocessing, labels, images in MNIST form)
-    cases = [("MNIST test digits as they are", "-", labels, digits / 255.0)]
+    cases = [(f"all {len(x_test):,} MNIST test digits as they are", "-", y_test, x_test / 255.0)]
     for index, variant in enumerate(VARIANTS):
         started = time.perf_counter()
         inks = draw_variant(digits, variant, seed=args.seed + index)
@@ -125,7 +125,9 @@ def main() -> None:
         )
         print(f"{name:<44} {method:<13} " + " ".join(f"{a:>18.2%}" for a in accuracies))
     if args.json:
-        Path(args.json).write_text(json.dumps({"n": len(digits), "rows": rows}, indent=2))
+        Path(args.json).write_text(
+            json.dumps({"n": len(digits), "turns": args.turns, "rows": rows}, indent=2)
+        )
 
 
 if __name__ == "__main__":
