@@ -19,12 +19,12 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from digitrec.model import build_model, compile_model
+from digitrec.model import IMPROVED_FILTERS, build_model, compile_model
 from digitrec.train import cpu_has_bfloat16, dtype_policy
 
 
 def with_batch_norm() -> keras.Model:
-    """The improved CNN as it was: every convolution and the dense layer batch-normalised."""
+    """The improved CNN with every convolution and the dense layer batch-normalised."""
 
     def conv(filters: int) -> list:
         return [
@@ -33,16 +33,17 @@ def with_batch_norm() -> keras.Model:
             layers.Activation("relu"),
         ]
 
+    first, middle, last = IMPROVED_FILTERS
     model = keras.Sequential(
         [
             keras.Input((28, 28, 1)),
-            *conv(32),
+            *conv(first),
             layers.MaxPooling2D(2),
-            *conv(64),
-            *conv(64),
+            *conv(middle),
+            *conv(middle),
             layers.MaxPooling2D(2),
             layers.Dropout(0.1),
-            *conv(128),
+            *conv(last),
             layers.GlobalAveragePooling2D(),
             layers.Dense(128, use_bias=False),
             layers.BatchNormalization(),

@@ -36,8 +36,10 @@ class Augmentation:
     stroke: float = 1.0  # thickest stroke change, in units of one 3x3 dilation (+2 px)
     thinning: float = 0.5  # thinnest, as a fraction of one 3x3 erosion (MNIST strokes are thin)
     rotation: float = 0.042  # fraction of a full turn (0.042 = about 15 degrees)
-    zoom: float = 0.10  # fraction of the size, up or down
-    shift: float = 0.08  # fraction of the image (0.08 = about 2 px)
+    # Zoom and shift stay small: the framing below (and `to_mnist` in the app) gives every
+    # digit MNIST's size and centre, so big moves would only teach what is never seen.
+    zoom: float = 0.05  # fraction of the size, up or down
+    shift: float = 0.03  # fraction of the image (0.03 = about 0.8 px)
     elastic: float = 2.0  # largest bend of the strokes, in pixels (a sloppy hand)
     redraw: float = 0.5  # fraction of digits redrawn with an even pen (needs centre lines)
     pen: tuple[float, float] = (1.0, 6.0)  # that pen's width, in MNIST pixels

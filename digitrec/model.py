@@ -14,6 +14,8 @@ from keras import layers
 INPUT_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10
 SEED_CNN_PARAMS = 93_322
+# Filters of the improved CNN's convolutions at 28, 14 and 7 px.
+IMPROVED_FILTERS = (40, 80, 160)
 
 
 def compile_model(
@@ -66,26 +68,30 @@ def build_dense_baseline() -> keras.Model:
 
 
 def build_improved_cnn() -> keras.Model:
-    """A deeper CNN for drawn digits: more filters, global pooling, dropout; no batch norm.
+    """A deeper, wider CNN for drawn digits: global pooling, dropout; no batch norm.
 
-    Four 3x3 convolutions see longer stretches of stroke than the seed CNN's three; global
-    average pooling in place of Flatten keeps it small (147k weights, the seed CNN has 93k)
-    and cares less where the strokes sit; dropout and augmentation keep it from memorising
-    MNIST's pens. It has no batch normalisation: Keras 3 computes that op by op, which made
-    most of each bfloat16 training step on a CPU (`bench/train_step.py`), while warm-up and
-    a cosine schedule train this net just as well without it. The last layer stays float32
-    under mixed precision.
+    Four 3x3 convolutions see longer stretches of stroke than the seed CNN's three, with
+    a quarter more filters at each stage than a 32-64-128 net (`IMPROVED_FILTERS`): that
+    width lifted MNIST accuracy from about 99.58 % to 99.6 % and above, where more epochs,
+    no dropout or weight averaging did not. Global average pooling in place of Flatten
+    keeps it small (224k weights, the seed CNN has 93k) and cares less where the strokes
+    sit; dropout and augmentation keep it from memorising MNIST's pens. It has no batch
+    normalisation: Keras 3 computes that op by op, which made most of each bfloat16
+    training step on a CPU (`bench/train_step.py`), while warm-up and a cosine schedule
+    train this net just as well without it. The last layer stays float32 under mixed
+    precision.
     """
+    first, middle, last = IMPROVED_FILTERS
     model = keras.Sequential(
         [
             keras.Input(shape=INPUT_SHAPE),
-            layers.Conv2D(32, 3, padding="same", activation="relu", name="conv1"),
+            layers.Conv2D(first, 3, padding="same", activation="relu", name="conv1"),
             layers.MaxPooling2D(2, name="pool1"),
-            layers.Conv2D(64, 3, padding="same", activation="relu", name="conv2a"),
-            layers.Conv2D(64, 3, padding="same", activation="relu", name="conv2b"),
+            layers.Conv2D(middle, 3, padding="same", activation="relu", name="conv2a"),
+            layers.Conv2D(middle, 3, padding="same", activation="relu", name="conv2b"),
             layers.MaxPooling2D(2, name="pool2"),
             layers.Dropout(0.1, name="pool2_dropout"),
-            layers.Conv2D(128, 3, padding="same", activation="relu", name="conv3"),
+            layers.Conv2D(last, 3, padding="same", activation="relu", name="conv3"),
             layers.GlobalAveragePooling2D(name="global_pool"),
             layers.Dense(128, activation="relu", name="dense"),
             layers.Dropout(0.3, name="dense_dropout"),

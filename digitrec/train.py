@@ -68,7 +68,7 @@ RECIPES: dict[str, Recipe] = {
     ),
     "improved": Recipe(
         "improved",
-        64,
+        52,
         128,
         learning_rate=3e-3,
         schedule="cosine",
@@ -76,7 +76,7 @@ RECIPES: dict[str, Recipe] = {
         augment=True,
         precision="auto",
         description="the improved CNN; half its digits redrawn with an even pen of random "
-        "width, the rest thickened or thinned; elastic bends, rotation, zoom and shift",
+        "width, the rest thickened or thinned; elastic bends, rotation, a little zoom and shift",
     ),
 }
 # The model `make train` builds and the app and notebook 03 use by default.
