@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from digitrec.constants import INK_THRESHOLD
 from digitrec.data import NUM_CLASSES, as_float_images
-
-# A pixel counts as ink above this fraction of full brightness (as in digitrec.preprocess).
-INK_THRESHOLD = 0.1
 
 
 def ink_boxes(images: np.ndarray, threshold: float = INK_THRESHOLD) -> np.ndarray:

@@ -30,6 +30,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from digitrec import settings
+from digitrec.constants import INK_THRESHOLD
 from digitrec.preprocess import EmptyDrawingError, extract_ink, to_mnist
 
 FOLDER = Path("data") / "my_digits"
@@ -73,7 +74,7 @@ def save_drawing(image: Any, label: int, folder: str | os.PathLike[str] | None =
     """
     label = _check_label(label)
     ink, _ = extract_ink(image)
-    if not (ink > 0.1).any():
+    if not (ink > INK_THRESHOLD).any():
         raise EmptyDrawingError("the drawing is empty: draw a digit before saving it")
     grey = Image.fromarray(np.round(ink * 255).astype(np.uint8))
 

@@ -16,12 +16,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-MNIST_SIZE = 28
-MNIST_BOX = 20
-# Mean centre of mass (row, col) of MNIST's training digits, measured: 13.99, 14.00.
-MNIST_CENTRE = (14.0, 14.0)
-# Below this fraction of full ink a pixel counts as background (paper grain, JPEG noise).
-INK_THRESHOLD = 0.1
+from digitrec.constants import INK_THRESHOLD, MNIST_BOX, MNIST_CENTRE, MNIST_SIZE
+
 # Pillow filters scale their support when shrinking, so BILINEAR is an anti-aliased
 # (area-weighted) reduction with no ringing, and smooth when enlarging tiny drawings.
 RESAMPLE = Image.Resampling.BILINEAR
