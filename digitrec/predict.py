@@ -23,6 +23,7 @@ import numpy as np
 
 from digitrec import settings
 from digitrec.preprocess import to_mnist
+from digitrec.warp import warp
 
 # Below this confidence the front ends say the model is unsure instead of just answering.
 UNSURE_BELOW = 0.6
@@ -79,8 +80,6 @@ class Predictor:
         def forward(x):
             if not angles:
                 return model(x, training=False)
-            from digitrec.augment import warp
-
             count = tf.shape(x)[0]
             ones, still = tf.ones((count,)), tf.zeros((count, 2))
             views = [x, *(warp(x, tf.fill((count,), a), ones, still) for a in angles)]
