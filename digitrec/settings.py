@@ -20,12 +20,36 @@ def project_root() -> Path:
     return Path.cwd()
 
 
+def models_dir() -> Path:
+    """Where trained models live: `DIGITREC_MODELS` if set, else `models/` in the project."""
+    override = os.environ.get("DIGITREC_MODELS")
+    if override:
+        return Path(override).expanduser()
+    return project_root() / "models"
+
+
 def default_model_path() -> Path:
-    """`DIGITREC_MODEL` if set, else `models/cnn.keras` under the project root."""
+    """The recommended model, which `make train` builds and the app serves.
+
+    `DIGITREC_MODEL` if set, else `cnn.keras` in `models_dir()`.
+    """
     override = os.environ.get("DIGITREC_MODEL")
     if override:
         return Path(override).expanduser()
-    return project_root() / "models" / "cnn.keras"
+    return models_dir() / "cnn.keras"
+
+
+def course_model_path() -> Path:
+    """The course's seed CNN: notebook 03 trains and saves it, notebooks 04 and 05 read it."""
+    return models_dir() / "seed_cnn.keras"
+
+
+def quick_model_path() -> Path:
+    """A one-epoch seed CNN for a learner who opens notebook 04 or 05 before 03.
+
+    Kept apart from `course_model_path()` so it never takes the place of a real model.
+    """
+    return models_dir() / "seed_cnn_quick.keras"
 
 
 def fast_mode() -> bool:
