@@ -19,13 +19,14 @@ PY := $(VENV)/bin/python
 ENV_STAMP := $(VENV)/.installed
 endif
 
-.PHONY: help env lab test train train-seed app bench lint format clean
+.PHONY: help env lab test test-fast train train-seed app bench lint format clean
 
 help:
 	@echo "make lab    - set up (first time) and open the notebooks in JupyterLab"
 	@echo "make test   - set up (first time) and run every test, notebooks and browser included"
+	@echo "make test-fast - the quick tier: unit tests without training, servers or browsers"
 	@echo "make train  - train the recommended model into $(MODEL) (skipped if it exists)"
-	@echo "make train-seed - train the seed CNN (fast recipe) into models/seed.keras"
+	@echo "make train-seed - train the course's seed CNN (fast recipe) into models/seed_cnn.keras"
 	@echo "make app    - train the model if there is none, then serve the web app on $(HOST):$(PORT)"
 	@echo "make bench  - run the benchmarks in bench/"
 	@echo "make lint   - ruff check and format check"
@@ -44,6 +45,10 @@ lab: $(ENV_STAMP)
 test: $(ENV_STAMP)
 	$(PY) -m pytest
 
+# The quick tier while working: no notebooks, no training, no servers, no browsers.
+test-fast: $(ENV_STAMP)
+	$(PY) -m pytest tests -m "not slow and not browser" -q
+
 # The recommended model (digitrec.train.RECOMMENDED): what the app and notebook 03 load.
 train: $(ENV_STAMP)
 	@if [ -f "$(MODEL)" ]; then \
@@ -52,13 +57,13 @@ train: $(ENV_STAMP)
 		$(PY) -m digitrec.train --recipe improved --out $(MODEL); \
 	fi
 
-# The seed CNN the notebooks teach, trained with the fast recipe (about 30 s), for comparison.
+# The course's seed CNN (what notebook 03 trains and saves), with the fast recipe.
 train-seed: $(ENV_STAMP)
-	@if [ -f models/seed.keras ]; then \
-		echo "models/seed.keras exists; add --force to the command below to retrain"; \
-		echo "  $(PY) -m digitrec.train --recipe fast --out models/seed.keras"; \
+	@if [ -f models/seed_cnn.keras ]; then \
+		echo "models/seed_cnn.keras exists; to retrain:"; \
+		echo "  $(PY) -m digitrec.train --recipe fast --out models/seed_cnn.keras --force"; \
 	else \
-		$(PY) -m digitrec.train --recipe fast --out models/seed.keras; \
+		$(PY) -m digitrec.train --recipe fast --out models/seed_cnn.keras; \
 	fi
 
 # One waitress thread: the work is CPU-bound, so more threads only slow each request down
