@@ -3,6 +3,10 @@
 The notebooks narrate and this package computes: data loading (`digitrec.data`), turning a
 drawing into MNIST's 28x28 format (`digitrec.preprocess`), the CNNs (`digitrec.model`),
 training (`digitrec.train`) and prediction (`digitrec.predict`).
+
+Importing the package starts TensorFlow, once and quietly (below), so every module may import
+TensorFlow and Keras at its top like any other library; nothing in the package pretends to be
+cheap to import.
 """
 
 import os

@@ -12,7 +12,9 @@ import os
 import zipfile
 from pathlib import Path
 
+import keras
 import numpy as np
+from keras.src.backend import config as keras_config  # where Keras caches downloads
 
 MNIST_ENV = "DIGITREC_MNIST"
 KEYS = ("x_train", "y_train", "x_test", "y_test")
@@ -111,9 +113,7 @@ def _local_source(path: str | os.PathLike[str] | None) -> tuple[Path | None, str
 
 
 def _keras_cache_file() -> Path:
-    from keras.src.backend import config  # imported late: keras is slow to import
-
-    return Path(config.keras_home()).expanduser() / "datasets" / "mnist.npz"
+    return Path(keras_config.keras_home()).expanduser() / "datasets" / "mnist.npz"
 
 
 def _read_npz(source: Path, origin: str) -> dict[str, np.ndarray]:
@@ -143,8 +143,6 @@ def _read_npz(source: Path, origin: str) -> dict[str, np.ndarray]:
 
 
 def _load_with_keras() -> dict[str, np.ndarray]:
-    import keras
-
     try:
         (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
     except Exception as exc:  # Keras wraps urllib/HTTP errors in a bare Exception
