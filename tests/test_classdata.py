@@ -1,0 +1,178 @@
+"""The class's drawings: a real SQLite file, append-only, validated, exported and read back."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+import threading
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digitrec import classdata
+from digitrec.classdata import ClassDataError, add_drawing, count_drawings, export, load_class_set
+from digitrec.my_digits import load_my_digits
+from digitrec.preprocess import to_mnist
+from digitrec.strokes import example_strokes, rasterise
+
+
+def png_of(digit: int) -> bytes:
+    """A drawing of `digit` from code, as the collect page sends it (ink in alpha)."""
+    pixels = rasterise(example_strokes(digit))
+    rgba = np.zeros((*pixels.shape, 4), np.uint8)
+    rgba[..., :3] = 255
+    rgba[..., 3] = pixels
+    buffer = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def db(tmp_path):
+    return tmp_path / "class.sqlite"
+
+
+def test_stores_drawings_and_reads_them_back_through_to_mnist(db):
+    ids = [add_drawing(db, png_of(d), d, "Ada", "7b") for d in (3, 1, 4)]
+    assert ids == sorted(ids) and len(set(ids)) == 3
+    data = load_class_set(db)
+    assert data.labels.tolist() == [3, 1, 4]
+    assert data.writers.tolist() == ["7b/Ada"] * 3
+    expected = to_mnist(Image.open(io.BytesIO(png_of(4))))
+    np.testing.assert_array_equal(data.images[2], expected)
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+@pytest.mark.parametrize("label", [-1, 10, 3.0, "3", True, None])
+def test_rejects_labels_that_are_not_a_digit(db, label):
+    with pytest.raises(ClassDataError, match="label must be a whole number from 0 to 9"):
+        add_drawing(db, png_of(3), label, "Ada", "7b")
+    assert count_drawings(db) == 0
+
+
+@pytest.mark.parametrize(
+    "name", ["", "   ", "x" * 41, "a;b", 'say "hi"', "a/b", "../etc", "-dash", None, 7]
+)
+def test_rejects_names_it_cannot_show_or_store_safely(db, name):
+    with pytest.raises(ClassDataError, match="writer must"):
+        add_drawing(db, png_of(3), 3, name, "7b")
+    assert count_drawings(db) == 0
+
+
+def test_sql_significant_characters_are_stored_verbatim(db):
+    """Parameters, never string building: an apostrophe is just a letter of a name."""
+    add_drawing(db, png_of(2), 2, "O'Brien -- drop", "7b'")
+    add_drawing(db, png_of(5), 5, "Zoë", "7b'")
+    assert load_class_set(db).writers.tolist() == ["7b'/O'Brien -- drop", "7b'/Zoë"]
+    assert count_drawings(db) == 2
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"not a png", "must be a PNG"),
+        (classdata.PNG_SIGNATURE + b"\x00" * 64, "could not be read"),
+        (classdata.PNG_SIGNATURE + b"\x00" * (classdata.MAX_PNG_BYTES + 1), "larger than"),
+        ("a string", "must be a PNG"),
+    ],
+)
+def test_rejects_what_is_not_a_small_png(db, data, message):
+    with pytest.raises(ClassDataError, match=message):
+        add_drawing(db, data, 3, "Ada", "7b")
+
+
+def test_rejects_an_empty_drawing(db):
+    buffer = io.BytesIO()
+    Image.new("RGBA", (280, 280), (0, 0, 0, 0)).save(buffer, format="PNG")
+    with pytest.raises(ClassDataError, match="empty"):
+        add_drawing(db, buffer.getvalue(), 3, "Ada", "7b")
+
+
+def test_the_table_is_append_only(db):
+    add_drawing(db, png_of(7), 7, "Ada", "7b")
+    with sqlite3.connect(db) as connection:
+        for statement in ("UPDATE drawings SET label = 1", "DELETE FROM drawings"):
+            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+                connection.execute(statement)
+    assert load_class_set(db).labels.tolist() == [7]
+
+
+def test_a_file_that_is_not_a_database_gives_a_clear_error(tmp_path):
+    bad = tmp_path / "notes.sqlite"
+    bad.write_text("my lesson notes, not a database" * 100)
+    with pytest.raises(ClassDataError, match="not a usable class database"):
+        add_drawing(bad, png_of(1), 1, "Ada", "7b")
+    assert bad.read_text().startswith("my lesson notes")
+
+
+def test_concurrent_writers_store_every_drawing_once_while_readers_read(db):
+    drawings = {d: png_of(d) for d in range(10)}
+    stored: list[int] = []
+    errors: list[BaseException] = []
+    stop = time.monotonic() + 3.0
+
+    def write(writer: int) -> None:
+        try:
+            count = 0
+            while time.monotonic() < stop:
+                digit = count % 10
+                stored.append(add_drawing(db, drawings[digit], digit, f"w{writer}", "7b"))
+                count += 1
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    reads = 0
+    while any(thread.is_alive() for thread in threads):
+        count_drawings(db)
+        reads += 1
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert reads > 0 and len(stored) >= 8
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute("SELECT id FROM drawings ORDER BY id").fetchall()
+    assert sorted(stored) == [row[0] for row in rows]
+
+
+def test_export_to_a_folder_round_trips_like_my_digits(db, tmp_path):
+    for digit in (0, 6, 6, 9):
+        add_drawing(db, png_of(digit), digit, "Ada", "7b")
+    add_drawing(db, png_of(1), 1, "Bo", "8a")
+    out = tmp_path / "export"
+    assert export(db, out, class_code="7b") == 4
+    mine = load_my_digits(out)
+    assert sorted(mine.labels.tolist()) == [0, 6, 6, 9]
+    index = (out / classdata.INDEX).read_text(encoding="utf-8").splitlines()
+    assert index[0] == "file,label,class,writer,created" and len(index) == 5
+    assert all(",7b,Ada," in line for line in index[1:])
+
+
+def test_export_to_npz_round_trips_and_never_overwrites(db, tmp_path):
+    for digit in (2, 3):
+        add_drawing(db, png_of(digit), digit, "Ada", "7b")
+    out = tmp_path / "set.npz"
+    assert export(db, out) == 2
+    again = load_class_set(out)
+    original = load_class_set(db)
+    np.testing.assert_array_equal(again.images, original.images)
+    assert again.writers.tolist() == original.writers.tolist()
+    before = out.read_bytes()
+    with pytest.raises(ClassDataError, match="already exists"):
+        export(db, out)
+    assert out.read_bytes() == before
+
+
+def test_command_line_exports_and_explains_errors_in_one_line(db, tmp_path, capsys):
+    add_drawing(db, png_of(8), 8, "Ada", "7b")
+    assert classdata.main(["stats", "--db", str(db)]) == 0
+    assert "7b / Ada: 1" in capsys.readouterr().out
+    assert classdata.main(["export", "--db", str(db), "--out", str(tmp_path / "o.npz")]) == 0
+    assert classdata.main(["export", "--db", str(tmp_path / "missing.sqlite"), "--out", "x"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("error: no class database at") and "\n" not in error
