@@ -1,225 +1,323 @@
-"""Train a model on MNIST and save it safely: `python -m digitrec.train --arch seed --epochs 5`.
+"""Train a model on MNIST and save it safely: `python -m digitrec.train --recipe fast`.
 
-Saving is atomic (a temporary file, then a rename) and never replaces an existing model
-without `--force`, so an interrupted or mistaken run cannot cost a learner a trained model.
+A `Recipe` is the one description of a training run: `train` follows it, the JSON record
+saved beside the model is the recipe plus the results, and the command line's options are
+the recipe's fields. Saving is atomic (a temporary file, then a rename) and never replaces an
+existing model unless asked, so an interrupted or mistaken run cannot cost a learner a
+trained model.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
 import platform
 import sys
 import time
-from collections.abc import Iterator
+import typing
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+import keras
+import numpy as np
+import tensorflow as tf
+
+from digitrec import augment as augmentation
 from digitrec import data, settings
+from digitrec.model import ARCHITECTURES, build_model, compile_model
+
+SCHEDULES = ("constant", "cosine")
+PRECISIONS = ("auto", "float32", "mixed_bfloat16")
+# The settings that take one of a few names; `Recipe` checks them and the CLI offers them.
+CHOICES: dict[str, Collection[str]] = {
+    "arch": ARCHITECTURES,
+    "schedule": SCHEDULES,
+    "precision": PRECISIONS,
+}
+# Fields of `Recipe` that label a run rather than change it.
+LABELS = ("name", "description")
 
 
 class ModelExistsError(FileExistsError):
     """The output model exists and replacing it was not asked for."""
 
 
-@dataclass
-class TrainResult:
-    """What a training run produced: the model, its history and the recorded metrics."""
-
-    model: Any  # keras.Model; typed loosely so importing this module stays cheap
-    history: dict[str, list[float]]
-    metrics: dict[str, Any]
-    path: Path | None = None
-    sidecar: Path | None = None
+def _setting(default: Any, doc: str) -> Any:
+    """A `Recipe` field that is a setting; `doc` is its command-line help."""
+    return field(default=default, metadata={"help": doc})
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """Everything that decides how a model is trained, so a result can be reproduced by name."""
+    """Every setting of a training run, so a model can be reproduced from its record.
 
-    arch: str
-    epochs: int
-    batch_size: int
-    learning_rate: float = 1e-3
-    schedule: str = "constant"  # or "cosine": linear warm-up, then cosine decay to zero
-    warmup_epochs: float = 0.0
-    augment: bool = False
-    precision: str = "float32"  # or "auto": bfloat16 arithmetic where the CPU has it
+    The defaults are the course's classic recipe. Values are checked when a recipe is made,
+    so a bad setting fails before any data is loaded.
+    """
+
+    name: str = "custom"
+    arch: str = _setting("seed", "architecture (digitrec.model.ARCHITECTURES)")
+    epochs: int = _setting(5, "passes over the training data")
+    batch_size: int = _setting(64, "examples per training step")
+    learning_rate: float = _setting(1e-3, "Adam's (peak) learning rate")
+    schedule: str = _setting(
+        "constant", "constant rate, or cosine: linear warm-up, then cosine decay to zero"
+    )
+    warmup_epochs: float = _setting(0.0, "epochs of warm-up for the cosine schedule")
+    augment: bool = _setting(False, "train on randomly redrawn, bent and turned digits")
+    precision: str = _setting(
+        "float32", "auto: bfloat16 arithmetic on CPUs that have it (the model is saved as float32)"
+    )
+    seed: int = _setting(0, "random seed: data subset, initial weights, shuffling")
+    limit: int | None = _setting(None, "train on a random subset of N examples")
+    validation_split: float = _setting(0.0, "fraction of the training data held out")
     description: str = ""
+
+    def __post_init__(self) -> None:
+        for key, choices in CHOICES.items():
+            if getattr(self, key) not in choices:
+                known = ", ".join(sorted(choices))
+                raise ValueError(f"unknown {key} {getattr(self, key)!r}; choose one of: {known}")
+        for key in ("epochs", "batch_size", "limit"):
+            value = getattr(self, key)
+            if value is not None and value < 1:
+                raise ValueError(f"{key} must be at least 1, got {value}")
+        if not 0.0 < self.learning_rate < 1.0:
+            raise ValueError(f"learning_rate must be between 0 and 1, got {self.learning_rate}")
+        if self.warmup_epochs < 0:
+            raise ValueError(f"warmup_epochs must be at least 0, got {self.warmup_epochs}")
+        if not 0.0 <= self.validation_split < 1.0:
+            raise ValueError(f"validation_split must be in [0, 1), got {self.validation_split}")
 
 
 RECIPES: dict[str, Recipe] = {
-    "classic": Recipe(
-        "seed", 5, 64, description="the course's original recipe: Adam 1e-3, batch 64, 5 epochs"
-    ),
-    "fast": Recipe(
-        "seed",
-        3,
-        256,
-        learning_rate=4e-3,
-        schedule="cosine",
-        warmup_epochs=0.3,
-        description="the seed CNN in half the time: bigger batches, a higher peak learning "
-        "rate, warm-up and cosine decay",
-    ),
-    "improved": Recipe(
-        "improved",
-        52,
-        128,
-        learning_rate=3e-3,
-        schedule="cosine",
-        warmup_epochs=0.5,
-        augment=True,
-        precision="auto",
-        description="the improved CNN; half its digits redrawn with an even pen of random "
-        "width, the rest thickened or thinned; elastic bends, rotation, a little zoom and shift",
-    ),
+    recipe.name: recipe
+    for recipe in (
+        Recipe(
+            "classic",
+            description="the course's original recipe: Adam 1e-3, batch 64, 5 epochs",
+        ),
+        Recipe(
+            "fast",
+            epochs=3,
+            batch_size=256,
+            learning_rate=4e-3,
+            schedule="cosine",
+            warmup_epochs=0.3,
+            description="the seed CNN in fewer steps: bigger batches, a higher peak learning "
+            "rate, warm-up and cosine decay",
+        ),
+        Recipe(
+            "improved",
+            arch="improved",
+            epochs=52,
+            batch_size=128,
+            learning_rate=3e-3,
+            schedule="cosine",
+            warmup_epochs=0.5,
+            augment=True,
+            precision="auto",
+            description="the improved CNN; half its digits redrawn with an even pen of random "
+            "width, the rest thickened or thinned; elastic bends, rotation, a little zoom and "
+            "shift",
+        ),
+    )
 }
-# The model `make train` builds and the app and notebook 03 use by default.
+# The model `make train` builds and the app serves.
 RECOMMENDED = "improved"
 # Which recipe `--arch NAME` alone means.
 DEFAULT_RECIPE = {"seed": "classic", "improved": "improved", "dense": "classic"}
+# A stand-in seed CNN for a learner who opens a later notebook before notebook 03.
+QUICK = Recipe(
+    "quick", epochs=1, description="one epoch of the seed CNN, until notebook 03 saves the real one"
+)
+# Digits the quick model trains on in fast mode (the tests' setting).
+QUICK_FAST_LIMIT = 5_000
 
 
-def train(
-    arch: str = "seed",
-    epochs: int = 5,
-    batch_size: int = 64,
-    out: str | os.PathLike[str] | None = None,
-    *,
-    force: bool = False,
-    data_path: str | os.PathLike[str] | None = None,
-    limit: int | None = None,
-    validation_split: float = 0.0,
-    seed: int = 0,
-    verbose: int | str = "auto",
-    learning_rate: float = 1e-3,
-    schedule: str = "constant",
-    warmup_epochs: float = 0.0,
-    augment: bool = False,
-    callbacks: list | None = None,
-    recipe: str | None = None,
-    precision: str = "float32",
-) -> TrainResult:
-    """Train `arch` on MNIST, evaluate on the full test set, and save to `out` if given.
+@dataclass(frozen=True)
+class TrainResult:
+    """What a training run produced: the model, its history, its record and where it was saved."""
 
-    `limit` trains on a random subset (fast mode); `out=None` keeps the model in memory only.
-    `recipe` only labels the run in the sidecar; use `train_recipe` to train one by name.
-    `precision` "auto" trains in mixed bfloat16 where the CPU computes it natively (see
-    `training_precision`); the model returned and saved always computes in float32.
-    """
-    policy = training_precision(precision)
-    out_path = Path(out) if out is not None else None
-    if out_path is not None:
-        check_writable(out_path, force=force)
-
-    (x_train, y_train), (x_test, y_test) = data.load_mnist(data_path)
-    source = data.dataset_file(data_path)
-    if limit is not None:
-        x_train, y_train = data.take_subset(x_train, y_train, limit, seed=seed)
-
-    import keras
-
-    from digitrec.model import build_model, compile_model
-
-    keras.utils.set_random_seed(seed)
-    x_train = data.scale_images(x_train)
-    # Hold out the last `validation_split` of the examples, as Keras's own option does.
-    split_at = math.floor(len(x_train) * (1.0 - validation_split))
-    x_fit, y_fit = x_train[:split_at], y_train[:split_at]
-    validation = (x_train[split_at:], y_train[split_at:]) if split_at < len(x_train) else None
-    from digitrec import augment as augmentation
-
-    steps_per_epoch = augmentation.steps_per_epoch(len(x_fit), batch_size, augmenting=augment)
-    with dtype_policy(policy):
-        model = compile_model(
-            build_model(arch),
-            learning_rate_schedule(learning_rate, schedule, epochs, steps_per_epoch, warmup_epochs),
-        )
-    started = time.perf_counter()  # the clock includes tracing centre lines for augmentation
-    if augment:
-        distances = augmentation.centre_line_distances(x_fit)
-        dataset = augmentation.training_dataset(
-            x_fit, y_fit, batch_size, seed=seed, distances=distances
-        )
-        # One endless iterator for the whole run (it reshuffles every pass): Keras would
-        # otherwise start a new one each epoch, which here sometimes stalled for 30 s.
-        fit_data = {"x": dataset.repeat(), "steps_per_epoch": steps_per_epoch, "shuffle": False}
-    else:
-        fit_data = {"x": x_fit, "y": y_fit, "batch_size": batch_size}
-    history = model.fit(
-        **fit_data,
-        epochs=epochs,
-        validation_data=validation,
-        verbose=verbose,
-        callbacks=callbacks,
-    )
-    seconds = time.perf_counter() - started
-    if policy != "float32":
-        # The weights are float32 already; a float32 copy reads drawings on any CPU.
-        trained, model = model, build_model(arch)
-        model.set_weights(trained.get_weights())
-    test_loss, test_accuracy = model.evaluate(
-        data.scale_images(x_test), y_test, batch_size=512, verbose=0
-    )
-    metrics = {
-        "arch": arch,
-        "params": int(model.count_params()),
-        "test_accuracy": float(test_accuracy),
-        "test_loss": float(test_loss),
-        "recipe": recipe,
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "learning_rate": learning_rate,
-        "schedule": schedule,
-        "warmup_epochs": warmup_epochs,
-        "augment": augment,
-        "precision": policy,
-        "train_examples": len(x_fit),
-        "validation_split": validation_split,
-        "seconds": round(seconds, 2),
-        "data_sha256": data.file_sha256(source) if source else None,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "versions": library_versions(),
-    }
-    result = TrainResult(
-        model, {k: list(map(float, v)) for k, v in history.history.items()}, metrics
-    )
-    if out_path is not None:
-        result.path, result.sidecar = save_model(model, out_path, metrics, force=force)
-    return result
+    model: keras.Model
+    history: dict[str, list[float]]
+    record: dict[str, Any]
+    path: Path | None = None
 
 
-def train_recipe(name: str, **overrides: Any) -> TrainResult:
-    """Train one of `RECIPES` by name; keyword arguments override its settings or `train`'s."""
+@dataclass(frozen=True)
+class _Data:
+    """Scaled training, validation and test arrays, and the file they came from."""
+
+    x_fit: np.ndarray
+    y_fit: np.ndarray
+    validation: tuple[np.ndarray, np.ndarray] | None
+    x_test: np.ndarray
+    y_test: np.ndarray
+    source: Path | None
+
+
+def get_recipe(name: str) -> Recipe:
+    """One of `RECIPES` by name, or a ValueError listing the names."""
     try:
-        recipe = RECIPES[name]
+        return RECIPES[name]
     except KeyError:
         known = ", ".join(sorted(RECIPES))
         raise ValueError(f"unknown recipe {name!r}; choose one of: {known}") from None
-    settings_ = {k: v for k, v in vars(recipe).items() if k != "description"}
-    return train(**{**settings_, "recipe": name, **overrides})
 
 
-def learning_rate_schedule(
-    peak: float, schedule: str, epochs: int, steps_per_epoch: int, warmup_epochs: float = 0.0
-) -> Any:
-    """A constant rate, or linear warm-up to `peak` then cosine decay to zero ("cosine").
+def train(
+    recipe: Recipe | str,
+    *,
+    out: str | os.PathLike[str] | None = None,
+    force: bool = False,
+    verbose: int | str = 1,
+    data_path: str | os.PathLike[str] | None = None,
+    callbacks: list[keras.callbacks.Callback] | None = None,
+) -> TrainResult:
+    """Train by `recipe` (a `Recipe` or a name in `RECIPES`), evaluate on the full test set,
+    and save to `out` with its JSON record if given (`out=None` keeps it in memory only).
+
+    The output path is checked before any data is loaded, so a run that could not be saved
+    never starts. The model returned and saved computes in float32 whatever the precision
+    it was trained in.
+    """
+    if isinstance(recipe, str):
+        recipe = get_recipe(recipe)
+    out_path = None if out is None else Path(out)
+    if out_path is not None:
+        check_writable(out_path, force=force)
+    arrays = _prepare_data(recipe, data_path)
+    policy = training_precision(recipe.precision)
+    keras.utils.set_random_seed(recipe.seed)
+    started = time.perf_counter()
+    model, history = _fit(recipe, arrays, policy, verbose, callbacks)
+    seconds = time.perf_counter() - started
+    test_loss, test_accuracy = model.evaluate(
+        arrays.x_test, arrays.y_test, batch_size=512, verbose=0
+    )
+    record = training_record(
+        recipe,
+        model,
+        test_loss=test_loss,
+        test_accuracy=test_accuracy,
+        seconds=seconds,
+        train_examples=len(arrays.x_fit),
+        policy=policy,
+        data_file=arrays.source,
+    )
+    if out_path is not None:
+        _write(model, out_path, record)
+    return TrainResult(model, history, record, out_path)
+
+
+def _prepare_data(recipe: Recipe, data_path: str | os.PathLike[str] | None) -> _Data:
+    """MNIST, subset to `recipe.limit`, scaled, with the last `validation_split` held out."""
+    (x_train, y_train), (x_test, y_test) = data.load_mnist(data_path)
+    if recipe.limit is not None:
+        x_train, y_train = data.take_subset(x_train, y_train, recipe.limit, seed=recipe.seed)
+    x_train = data.scale_images(x_train)
+    # Hold out the last examples, as Keras's own `validation_split` does.
+    split_at = math.floor(len(x_train) * (1.0 - recipe.validation_split))
+    validation = (x_train[split_at:], y_train[split_at:]) if split_at < len(x_train) else None
+    return _Data(
+        x_train[:split_at],
+        y_train[:split_at],
+        validation,
+        data.scale_images(x_test),
+        y_test,
+        data.dataset_file(data_path),
+    )
+
+
+def _fit(
+    recipe: Recipe,
+    arrays: _Data,
+    policy: str,
+    verbose: int | str,
+    callbacks: list[keras.callbacks.Callback] | None,
+) -> tuple[keras.Model, dict[str, list[float]]]:
+    """Build the model under `policy`, fit it, and return a float32 model and its history."""
+    steps = augmentation.steps_per_epoch(
+        len(arrays.x_fit), recipe.batch_size, augmenting=recipe.augment
+    )
+    with dtype_policy(policy):
+        model = compile_model(build_model(recipe.arch), learning_rate_schedule(recipe, steps))
+    if recipe.augment:
+        dataset = augmentation.training_dataset(
+            arrays.x_fit,
+            arrays.y_fit,
+            recipe.batch_size,
+            seed=recipe.seed,
+            distances=augmentation.centre_line_distances(arrays.x_fit),
+        )
+        # One endless iterator for the whole run (it reshuffles every pass): Keras would
+        # otherwise start a new one each epoch, which can stall.
+        fit_data = {"x": dataset.repeat(), "steps_per_epoch": steps, "shuffle": False}
+    else:
+        fit_data = {"x": arrays.x_fit, "y": arrays.y_fit, "batch_size": recipe.batch_size}
+    history = model.fit(
+        **fit_data,
+        epochs=recipe.epochs,
+        validation_data=arrays.validation,
+        verbose=verbose,
+        callbacks=callbacks,
+    )
+    if policy != "float32":
+        # The weights are float32 already; a float32 copy reads drawings on any machine.
+        trained, model = model, build_model(recipe.arch)
+        model.set_weights(trained.get_weights())
+    return model, {key: [float(v) for v in values] for key, values in history.history.items()}
+
+
+def training_record(
+    recipe: Recipe,
+    model: keras.Model,
+    *,
+    test_loss: float,
+    test_accuracy: float,
+    seconds: float,
+    train_examples: int,
+    policy: str = "float32",
+    data_file: str | os.PathLike[str] | None = None,
+) -> dict[str, Any]:
+    """What is saved beside a model: every field of `recipe`, then the results.
+
+    `policy` is the dtype policy the model trained under (what "auto" precision chose);
+    `data_file` is the MNIST file it trained on (default: the one `load_mnist()` reads),
+    recorded by its SHA-256.
+    """
+    source = Path(data_file) if data_file is not None else data.dataset_file()
+    return {
+        **dataclasses.asdict(recipe),
+        "dtype_policy": policy,
+        "params": int(model.count_params()),
+        "train_examples": int(train_examples),
+        "test_accuracy": float(test_accuracy),
+        "test_loss": float(test_loss),
+        "seconds": round(float(seconds), 2),
+        "data_sha256": data.file_sha256(source) if source is not None else None,
+        "versions": library_versions(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def learning_rate_schedule(recipe: Recipe, steps_per_epoch: int) -> Any:
+    """The recipe's rate: constant, or linear warm-up to the peak then cosine decay to zero.
 
     Warm-up lets a high peak rate be used safely; the decay settles the weights at the end.
     """
-    if schedule == "constant":
+    peak = recipe.learning_rate
+    if recipe.schedule == "constant":
         return peak
-    if schedule != "cosine":
-        raise ValueError(f"unknown schedule {schedule!r}; choose 'constant' or 'cosine'")
-    import keras
-
-    total = max(1, epochs * steps_per_epoch)
-    warmup = min(total - 1, round(warmup_epochs * steps_per_epoch))
+    total = max(1, recipe.epochs * steps_per_epoch)
+    warmup = min(total - 1, round(recipe.warmup_epochs * steps_per_epoch))
     return keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=peak / 10 if warmup else peak,
         decay_steps=total - warmup,
@@ -228,25 +326,20 @@ def learning_rate_schedule(
     )
 
 
-PRECISIONS = ("auto", "float32", "mixed_bfloat16")
-
-
 def training_precision(precision: str = "auto") -> str:
-    """The Keras dtype policy to train with: "float32", or "mixed_bfloat16" for "auto" when
-    training on a CPU with bfloat16 units (Intel AMX or AVX-512 BF16), which run the
-    convolutions several times faster; elsewhere bfloat16 may be emulated and slow.
+    """The Keras dtype policy for a recipe's `precision` (one of `PRECISIONS`).
+
+    "auto" means "mixed_bfloat16" when training on a CPU with bfloat16 units (Intel AMX or
+    AVX-512 BF16), which run the convolutions several times faster, and "float32" elsewhere:
+    without those units bfloat16 may be emulated and slow, and a GPU trains in float32.
     """
-    if precision not in PRECISIONS:
-        known = ", ".join(PRECISIONS)
-        raise ValueError(f"unknown precision {precision!r}; choose one of: {known}")
     if precision != "auto":
         return precision
-    return "mixed_bfloat16" if cpu_has_bfloat16() and not _has_gpu() else "float32"
+    return "mixed_bfloat16" if cpu_has_bfloat16() and not has_gpu() else "float32"
 
 
-def _has_gpu() -> bool:
-    import tensorflow as tf
-
+def has_gpu() -> bool:
+    """True when TensorFlow sees a GPU, which then does the training."""
     return bool(tf.config.list_physical_devices("GPU"))
 
 
@@ -262,8 +355,6 @@ def cpu_has_bfloat16() -> bool:
 @contextmanager
 def dtype_policy(name: str) -> Iterator[None]:
     """Build layers under Keras's global dtype policy `name`, then restore the previous one."""
-    import keras
-
     previous = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(name)
     try:
@@ -272,162 +363,176 @@ def dtype_policy(name: str) -> Iterator[None]:
         keras.mixed_precision.set_global_policy(previous)
 
 
-def ensure_model(path: str | os.PathLike[str] | None = None) -> Path:
-    """Return a trained model's path, training a quick one first (and saying so) if none.
+def ensure_model() -> Path:
+    """The course's seed CNN if notebook 03 has saved it, else a quick stand-in.
 
-    Lets every notebook also run on its own: a real lesson trains one epoch on all of MNIST
-    (about 98.5 %), fast mode one epoch on 5,000 digits.
+    The stand-in (`settings.quick_model_path()`) is trained for one epoch the first time it
+    is needed (on a subset in fast mode), so a later notebook also runs on its own. This
+    never writes the course model or the recommended model: those are the learner's.
     """
-    model_path = Path(path) if path is not None else settings.default_model_path()
-    if model_path.is_file():
-        return model_path
-    limit = 5_000 if settings.fast_mode() else None
+    course = settings.course_model_path()
+    if course.is_file():
+        return course
+    quick = settings.quick_model_path()
+    if quick.is_file():
+        print(f"Using the quick seed CNN {quick}; notebook 03 trains and saves the real one.")
+        return quick
+    limit = QUICK_FAST_LIMIT if settings.fast_mode() else None
+    digits = f"{limit:,} digits (fast mode)" if limit else "all of MNIST"
     print(
-        f"No trained model at {model_path}: training a quick one now (1 epoch"
-        f"{' on 5,000 digits, fast mode' if limit else ' on all of MNIST'}). "
-        "Notebook 02 or `make train` trains the real one."
+        f"No course model at {course} yet: training a quick seed CNN (1 epoch on {digits}) "
+        f"into {quick}; notebook 03 trains and saves the real one."
     )
-    result = train("seed", epochs=1, out=model_path, limit=limit, verbose=0)
-    print(f"Quick model saved: test accuracy {result.metrics['test_accuracy']:.2%}")
-    return model_path
+    train(dataclasses.replace(QUICK, limit=limit), out=quick, verbose=0)
+    return quick
 
 
 def check_writable(out: Path, *, force: bool) -> None:
-    """Refuse early (before any training) if `out` exists or has the wrong suffix."""
+    """Refuse a path without the `.keras` suffix, or an existing model unless `force`."""
     if out.suffix != ".keras":
         raise ValueError(f"the model file must end in .keras, got {out}")
     if out.exists() and not force:
         raise ModelExistsError(
-            f"{out} already exists; pass --force to replace it (or choose another --out)"
+            f"{out} already exists; to replace it pass force=True (command line: --force), "
+            "or choose another path"
         )
 
 
 def save_model(
-    model: Any, out: Path, metrics: dict[str, Any], *, force: bool = False
-) -> tuple[Path, Path]:
-    """Write the model and its JSON sidecar atomically: temporary files, then renames."""
+    model: keras.Model,
+    out: str | os.PathLike[str],
+    record: Mapping[str, Any],
+    *,
+    force: bool = False,
+) -> Path:
+    """Save `model` to `out` and `record` as JSON beside it (`settings.sidecar_path`).
+
+    Refuses an existing `out` unless `force` (`ModelExistsError`). Both files are written to
+    temporary files in the same folder and then renamed, so a save that fails or is
+    interrupted leaves any model already there intact. Returns the model's path.
+    """
+    out = Path(out)
     check_writable(out, force=force)
+    _write(model, out, record)
+    return out
+
+
+def _write(model: keras.Model, out: Path, record: Mapping[str, Any]) -> None:
+    """The atomic write behind `save_model`, for a path already checked."""
     out.parent.mkdir(parents=True, exist_ok=True)
     sidecar = settings.sidecar_path(out)
-    tmp_model = out.with_name(f".{out.stem}.{os.getpid()}.tmp.keras")
-    tmp_sidecar = sidecar.with_name(f".{sidecar.stem}.{os.getpid()}.tmp.json")
+    temporary = [
+        path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}") for path in (out, sidecar)
+    ]
     try:
-        model.save(tmp_model)
-        tmp_sidecar.write_text(json.dumps(metrics, indent=2) + "\n")
-        os.replace(tmp_model, out)
-        os.replace(tmp_sidecar, sidecar)
+        model.save(temporary[0])
+        temporary[1].write_text(json.dumps(record, indent=2) + "\n")
+        os.replace(temporary[0], out)
+        os.replace(temporary[1], sidecar)
     finally:
-        tmp_model.unlink(missing_ok=True)
-        tmp_sidecar.unlink(missing_ok=True)
-    return out, sidecar
+        for path in temporary:
+            path.unlink(missing_ok=True)
 
 
 def library_versions() -> dict[str, str]:
     """Versions that decide whether a saved model loads and behaves the same elsewhere."""
-    import keras
-    import numpy
-    import tensorflow
-
     return {
         "python": platform.python_version(),
-        "tensorflow": tensorflow.__version__,
+        "tensorflow": tf.__version__,
         "keras": keras.__version__,
-        "numpy": numpy.__version__,
+        "numpy": np.__version__,
     }
 
 
-def _parser() -> argparse.ArgumentParser:
-    from digitrec.model import ARCHITECTURES
+def default_out(recipe: Recipe) -> Path:
+    """Where the command line saves a model unless `--out` says otherwise.
 
-    def positive(text: str) -> int:
-        value = int(text)
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-        return value
+    The recommended architecture goes to the recommended model (`make train`), the seed CNN
+    to the course model (`make train-seed`), anything else to `<arch>.keras` beside them.
+    """
+    if recipe.arch == RECIPES[RECOMMENDED].arch:
+        return settings.default_model_path()
+    if recipe.arch == "seed":
+        return settings.course_model_path()
+    return settings.models_dir() / f"{recipe.arch}.keras"
 
-    def fraction(text: str) -> float:
-        value = float(text)
-        if not 0.0 <= value < 1.0:
-            raise argparse.ArgumentTypeError(f"must be in [0, 1), got {value}")
-        return value
 
-    def rate(text: str) -> float:
-        value = float(text)
-        if not 0.0 < value < 1.0:
-            raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
-        return value
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line, not the whole usage block."""
 
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (--help lists the options)\n")
+
+
+def _setting_fields() -> list[dataclasses.Field]:
+    return [f for f in dataclasses.fields(Recipe) if f.name not in LABELS]
+
+
+def _parser() -> _Parser:
+    """The command line: `--recipe`, one option per setting of `Recipe`, and where to save."""
     recipes = "; ".join(f"{name}: {r.description}" for name, r in RECIPES.items())
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m digitrec.train",
         description="Train a digit recogniser on MNIST.",
         epilog=f"Recipes -- {recipes}. `--arch seed` alone means the classic recipe; "
         f"the recommended one is {RECOMMENDED!r}. Any option given overrides the recipe.",
     )
-    parser.add_argument("--recipe", choices=sorted(RECIPES), default=None)
-    parser.add_argument("--arch", choices=sorted(ARCHITECTURES), default=None)
-    parser.add_argument("--epochs", type=positive, default=None)
-    parser.add_argument("--batch-size", type=positive, default=None)
-    parser.add_argument("--learning-rate", type=rate, default=None, help="peak rate")
-    parser.add_argument("--schedule", choices=("constant", "cosine"), default=None)
-    parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None)
+    parser.add_argument("--recipe", choices=sorted(RECIPES), help="start from this recipe")
+    hints = typing.get_type_hints(Recipe)
+    for setting in _setting_fields():
+        flag = "--" + setting.name.replace("_", "-")
+        kind = hints[setting.name]
+        option: dict[str, Any] = {"help": setting.metadata["help"]}
+        if kind is bool:
+            option["action"] = argparse.BooleanOptionalAction
+        elif setting.name in CHOICES:
+            option["choices"] = sorted(CHOICES[setting.name])
+        else:  # int, float, or one of them or None
+            option["type"] = next(t for t in (*typing.get_args(kind), kind) if t is not type(None))
+        parser.add_argument(flag, **option)
     parser.add_argument(
-        "--precision",
-        choices=PRECISIONS,
-        default=None,
-        help="auto: bfloat16 arithmetic on CPUs that have it (the model is saved as float32)",
-    )
-    parser.add_argument(
-        "--out", type=Path, default=None, help="model file (default: models/cnn.keras)"
+        "--out",
+        type=Path,
+        help="model file (default: models/cnn.keras for the improved CNN, "
+        "models/seed_cnn.keras for the seed CNN)",
     )
     parser.add_argument("--force", action="store_true", help="replace an existing model")
-    parser.add_argument("--data", type=Path, default=None, help="a local mnist.npz")
-    parser.add_argument("--limit", type=positive, default=None, help="train on N examples")
-    parser.add_argument("--validation-split", type=fraction, default=0.0)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--data", type=Path, help="a local mnist.npz")
     return parser
+
+
+def recipe_from_args(args: argparse.Namespace) -> Recipe:
+    """The recipe named by `--recipe` (or implied by `--arch`), with the options given."""
+    base = get_recipe(args.recipe or DEFAULT_RECIPE[args.arch or "seed"])
+    overrides = {
+        f.name: getattr(args, f.name)
+        for f in _setting_fields()
+        if getattr(args, f.name) is not None
+    }
+    return dataclasses.replace(base, **overrides)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; returns the exit status."""
-    args = _parser().parse_args(argv)
-    out = args.out or settings.default_model_path()
-    recipe = args.recipe or DEFAULT_RECIPE[args.arch or "seed"]
-    overrides = {
-        key: value
-        for key, value in (
-            ("arch", args.arch),
-            ("epochs", args.epochs),
-            ("batch_size", args.batch_size),
-            ("learning_rate", args.learning_rate),
-            ("schedule", args.schedule),
-            ("augment", args.augment),
-            ("precision", args.precision),
-        )
-        if value is not None
-    }
+    parser = _parser()
+    args = parser.parse_args(argv)
     try:
-        check_writable(out, force=args.force)
-        result = train_recipe(
-            recipe,
-            **overrides,
-            out=out,
-            force=args.force,
-            data_path=args.data,
-            limit=args.limit,
-            validation_split=args.validation_split,
-            seed=args.seed,
-        )
+        recipe = recipe_from_args(args)
+    except ValueError as exc:
+        parser.error(str(exc))
+    out = args.out or default_out(recipe)
+    try:
+        result = train(recipe, out=out, force=args.force, data_path=args.data)
     except KeyboardInterrupt:
         print(f"\ninterrupted: nothing was written; {out} is unchanged", file=sys.stderr)
         return 130
-    except (ModelExistsError, ValueError, data.DatasetError, OSError) as exc:
+    except (ValueError, data.DatasetError, OSError) as exc:  # ModelExistsError is an OSError
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    m = result.metrics
+    r = result.record
     print(
-        f"saved {result.path} ({m['arch']}, {m['params']:,} parameters, recipe {recipe}): "
-        f"test accuracy {m['test_accuracy']:.2%}, trained in {m['seconds']:.0f} s"
+        f"saved {result.path} ({r['arch']}, {r['params']:,} parameters, recipe {r['name']}): "
+        f"test accuracy {r['test_accuracy']:.2%}, trained in {r['seconds']:.0f} s"
     )
     return 0
 

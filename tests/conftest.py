@@ -18,11 +18,12 @@ def mnist():
 
 @pytest.fixture(scope="session")
 def trained_model_path(tmp_path_factory, mnist) -> Path:
-    """A seed CNN trained for 2 epochs on 12,000 digits (about 97 % test accuracy)."""
-    from digitrec.train import train
+    """A seed CNN trained for 2 epochs on 12,000 digits, saved with its JSON record."""
+    from digitrec.train import Recipe, train
 
     out = tmp_path_factory.mktemp("model") / "cnn.keras"
-    train("seed", epochs=2, batch_size=128, out=out, limit=12_000, verbose=0)
+    recipe = Recipe("test fixture", epochs=2, batch_size=128, limit=12_000)
+    train(recipe, out=out, verbose=0)
     return out
 
 

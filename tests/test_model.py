@@ -56,7 +56,7 @@ def test_improved_cnn_is_small_pooled_and_trains():
     assert convs == [40, 80, 80, 160]
     kinds = {type(layer).__name__ for layer in model.layers}
     assert {"Dropout", "GlobalAveragePooling2D"} <= kinds
-    assert "BatchNormalization" not in kinds  # op-by-op in Keras 3: 3/4 of a CPU step
+    assert "BatchNormalization" not in kinds  # computed op by op in Keras 3: slow on a CPU
     assert model.get_layer("probabilities").dtype_policy.compute_dtype == "float32"
     assert model.input_shape == (None, 28, 28, 1) and model.output_shape == (None, 10)
     keras.utils.set_random_seed(1)

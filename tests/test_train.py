@@ -1,7 +1,8 @@
-"""digitrec.train: trains, records how, and never loses a model the learner already has."""
+"""digitrec.train: trains by a recipe, records how, and never loses a model the learner has."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -11,33 +12,130 @@ import keras
 import pytest
 
 from digitrec import settings
-from digitrec.train import ModelExistsError, ensure_model, main, save_model, train
+from digitrec import train as train_module
+from digitrec.data import scale_images
+from digitrec.model import build_model
+from digitrec.train import (
+    DEFAULT_RECIPE,
+    RECIPES,
+    RECOMMENDED,
+    ModelExistsError,
+    Recipe,
+    default_out,
+    ensure_model,
+    learning_rate_schedule,
+    main,
+    save_model,
+    train,
+    training_record,
+)
+
+TINY = Recipe("tiny", arch="dense", epochs=1, limit=300)
 
 
-def run_cli(*args: str, env_extra: dict | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, **(env_extra or {})}
+@pytest.fixture(scope="module")
+def tiny():
+    """A really trained (if barely) dense model, kept in memory."""
+    return train(TINY, verbose=0)
+
+
+@pytest.fixture
+def models_dir(tmp_path, monkeypatch):
+    """An empty models folder in place of the project's, and no DIGITREC_MODEL override."""
+    folder = tmp_path / "models"
+    monkeypatch.setenv("DIGITREC_MODELS", str(folder))
+    monkeypatch.delenv("DIGITREC_MODEL", raising=False)
+    return folder
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "digitrec.train", *args],
         capture_output=True,
         text=True,
-        env=env,
+        env=dict(os.environ),
         timeout=300,
     )
 
 
-def test_cli_trains_saves_model_and_sidecar(tmp_path):
+def read_record(model_path) -> dict:
+    return json.loads(settings.sidecar_path(model_path).read_text())
+
+
+def recipe_of(record: dict) -> Recipe:
+    """The recipe a record was made by: its fields, read back."""
+    return Recipe(**{f.name: record[f.name] for f in dataclasses.fields(Recipe)})
+
+
+def test_cli_trains_saves_model_and_record(tmp_path):
     out = tmp_path / "models" / "cnn.keras"
     result = run_cli("--epochs", "1", "--limit", "2000", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert "saved" in result.stdout and "test accuracy" in result.stdout
     assert "32/32" in result.stdout  # Keras's progress bar: 2000 examples / batch 64
-    sidecar = json.loads(settings.sidecar_path(out).read_text())
-    assert sidecar["arch"] == "seed" and sidecar["epochs"] == 1 and sidecar["params"] == 93_322
-    assert 0.5 < sidecar["test_accuracy"] <= 1.0 and sidecar["test_loss"] > 0
-    assert sidecar["seconds"] > 0 and len(sidecar["data_sha256"]) == 64
-    assert {"tensorflow", "keras", "numpy", "python"} <= set(sidecar["versions"])
+    record = read_record(out)
+    assert recipe_of(record) == dataclasses.replace(RECIPES["classic"], epochs=1, limit=2000)
+    assert record["params"] == 93_322 and record["train_examples"] == 2000
+    assert 0.5 < record["test_accuracy"] <= 1.0 and record["test_loss"] > 0
+    assert record["seconds"] > 0 and len(record["data_sha256"]) == 64
+    assert {"tensorflow", "keras", "numpy", "python"} <= set(record["versions"])
     assert keras.models.load_model(out, safe_mode=True).count_params() == 93_322
     assert sorted(p.name for p in out.parent.iterdir()) == ["cnn.json", "cnn.keras"]
+
+
+def test_recipe_record_round_trip(tmp_path):
+    recipe = Recipe("round-trip", arch="dense", epochs=2, batch_size=50, seed=3, limit=400)
+    recipe = dataclasses.replace(recipe, validation_split=0.25, learning_rate=2e-3)
+    epochs_seen: list[int] = []
+    watch = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: epochs_seen.append(epoch)
+    )
+    result = train(recipe, out=tmp_path / "dense.keras", verbose=0, callbacks=[watch])
+    assert result.path == tmp_path / "dense.keras" and epochs_seen == [0, 1]
+    record = read_record(result.path)
+    assert record == result.record
+    assert recipe_of(record) == recipe
+    assert record["train_examples"] == 300 and record["dtype_policy"] == "float32"
+    assert len(result.history["loss"]) == 2 and len(result.history["val_accuracy"]) == 2
+
+
+def test_cli_options_override_the_recipe():
+    args = train_module._parser().parse_args(
+        ["--recipe", "fast", "--epochs", "2", "--no-augment", "--seed", "7", "--limit", "99"]
+    )
+    expected = dataclasses.replace(RECIPES["fast"], epochs=2, augment=False, seed=7, limit=99)
+    assert train_module.recipe_from_args(args) == expected
+    args = train_module._parser().parse_args(["--arch", "improved", "--warmup-epochs", "1.5"])
+    assert train_module.recipe_from_args(args) == dataclasses.replace(
+        RECIPES["improved"], warmup_epochs=1.5
+    )
+    args = train_module._parser().parse_args(["--arch", "dense", "--augment"])
+    assert train_module.recipe_from_args(args) == dataclasses.replace(
+        RECIPES["classic"], arch="dense", augment=True
+    )
+
+
+def test_every_setting_is_a_cli_option():
+    options = train_module._parser()._option_string_actions
+    settings_ = [f.name for f in dataclasses.fields(Recipe) if f.name not in train_module.LABELS]
+    assert settings_ and all(f"--{name.replace('_', '-')}" in options for name in settings_)
+    assert "--name" not in options and "--description" not in options
+
+
+def test_cli_recipe_and_overrides_reach_the_record(tmp_path):
+    out = tmp_path / "fast.keras"
+    code = main(["--recipe", "fast", "--epochs", "1", "--limit", "600", "--out", str(out)])
+    assert code == 0
+    assert recipe_of(read_record(out)) == dataclasses.replace(RECIPES["fast"], epochs=1, limit=600)
+
+
+def test_cli_default_out_follows_the_architecture(models_dir):
+    assert default_out(RECIPES[RECOMMENDED]) == settings.default_model_path()
+    assert default_out(RECIPES["classic"]) == settings.course_model_path()
+    assert default_out(RECIPES["fast"]) == settings.course_model_path()
+    assert default_out(dataclasses.replace(TINY, name="x")) == models_dir / "dense.keras"
+    assert main(["--recipe", "fast", "--epochs", "1", "--limit", "300"]) == 0
+    assert sorted(p.name for p in models_dir.iterdir()) == ["seed_cnn.json", "seed_cnn.keras"]
 
 
 def test_cli_refuses_to_overwrite_without_force(tmp_path):
@@ -62,15 +160,22 @@ def test_force_replaces_the_model(tmp_path):
     ("args", "message"),
     [
         (["--arch", "nope"], "invalid choice"),
-        (["--epochs", "0"], "must be at least 1"),
+        (["--epochs", "0"], "epochs must be at least 1"),
+        (["--limit", "ten"], "invalid int value"),
         (["--validation-split", "1.5"], "must be in [0, 1)"),
+        (["--learning-rate", "3"], "must be between 0 and 1"),
+        (["--precision", "half"], "invalid choice"),
+        (["--recipe", "magic"], "invalid choice"),
+        (["--wat"], "unrecognized arguments"),
     ],
 )
-def test_bad_arguments_give_one_line_usage_errors(tmp_path, args, message, capsys):
+def test_bad_arguments_give_one_line_errors(tmp_path, args, message, capsys):
     with pytest.raises(SystemExit) as info:
         main([*args, "--out", str(tmp_path / "m.keras")])
     assert info.value.code == 2
-    assert message in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "m.keras").exists()
 
 
 def test_missing_data_file_is_a_one_line_error(tmp_path, capsys):
@@ -85,11 +190,38 @@ def test_wrong_suffix_is_refused_before_training(tmp_path, capsys):
     assert "must end in .keras" in capsys.readouterr().err
 
 
-def test_interrupted_save_leaves_the_old_model_intact(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"arch": "resnet"}, "unknown arch 'resnet'; choose one of: dense, improved, seed"),
+        ({"schedule": "zigzag"}, "unknown schedule 'zigzag'"),
+        ({"precision": "half"}, "unknown precision 'half'"),
+        ({"batch_size": 0}, "batch_size must be at least 1"),
+        ({"limit": 0}, "limit must be at least 1"),
+        ({"warmup_epochs": -1.0}, "warmup_epochs must be at least 0"),
+        ({"validation_split": 1.0}, r"validation_split must be in \[0, 1\)"),
+    ],
+)
+def test_a_bad_recipe_fails_when_made(change, message):
+    with pytest.raises(ValueError, match=message):
+        dataclasses.replace(RECIPES["classic"], **change)
+
+
+def test_save_model_refuses_existing_without_force(tmp_path, tiny):
+    out = tmp_path / "cnn.keras"
+    out.write_bytes(b"x")
+    with pytest.raises(ModelExistsError, match="force=True"):
+        save_model(tiny.model, out, tiny.record)
+    assert out.read_bytes() == b"x"
+    assert save_model(tiny.model, out, tiny.record, force=True) == out
+    assert keras.models.load_model(out).count_params() == tiny.record["params"]
+    assert read_record(out) == tiny.record
+
+
+def test_interrupted_save_leaves_the_old_model_intact(tmp_path, monkeypatch, tiny):
     out = tmp_path / "cnn.keras"
     out.write_bytes(b"old model")
     settings.sidecar_path(out).write_text('{"old": true}')
-    result = train("seed", epochs=1, limit=200, verbose=0)
 
     def save_then_die(self, filepath, *args, **kwargs):
         with open(filepath, "wb") as fh:
@@ -98,44 +230,66 @@ def test_interrupted_save_leaves_the_old_model_intact(tmp_path, monkeypatch):
 
     monkeypatch.setattr(keras.Model, "save", save_then_die)
     with pytest.raises(KeyboardInterrupt):
-        save_model(result.model, out, result.metrics, force=True)
+        save_model(tiny.model, out, tiny.record, force=True)
     assert out.read_bytes() == b"old model"
-    assert json.loads(settings.sidecar_path(out).read_text()) == {"old": True}
+    assert read_record(out) == {"old": True}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cnn.json", "cnn.keras"]
 
 
-def test_save_model_refuses_existing_without_force(tmp_path):
+def test_failed_record_leaves_the_old_model_intact(tmp_path, tiny):
     out = tmp_path / "cnn.keras"
-    out.write_bytes(b"x")
-    with pytest.raises(ModelExistsError):
-        save_model(object(), out, {})
+    out.write_bytes(b"old model")
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        save_model(tiny.model, out, {"bad": object()}, force=True)
+    assert out.read_bytes() == b"old model"
+    assert [p.name for p in tmp_path.iterdir()] == ["cnn.keras"]
 
 
-def test_train_in_memory_returns_history(tmp_path):
-    result = train("dense", epochs=2, limit=1000, validation_split=0.2, verbose=0)
-    assert result.path is None
-    assert len(result.history["loss"]) == 2 and len(result.history["val_accuracy"]) == 2
-    assert result.metrics["train_examples"] == 800 and result.metrics["arch"] == "dense"
+def test_a_hand_trained_model_saves_with_its_record(tmp_path, mnist):
+    """What notebook 03 does: train with plain Keras, then save with a record."""
+    (x_train, y_train), (x_test, y_test) = mnist
+    recipe = Recipe("notebook", arch="dense", epochs=1, limit=256)
+    model = build_model("dense")
+    x = scale_images(x_train[:256])
+    model.fit(x, y_train[:256], epochs=1, batch_size=64, verbose=0)
+    loss, accuracy = model.evaluate(scale_images(x_test[:500]), y_test[:500], verbose=0)
+    record = training_record(
+        recipe, model, test_loss=loss, test_accuracy=accuracy, seconds=1.5, train_examples=256
+    )
+    out = save_model(model, tmp_path / "seed_cnn.keras", record)
+    saved = read_record(out)
+    assert recipe_of(saved) == recipe and saved["test_accuracy"] == pytest.approx(accuracy)
+    assert len(saved["data_sha256"]) == 64 and saved["params"] == model.count_params()
 
 
-def test_ensure_model_trains_only_when_missing(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("DIGITREC_FAST", "1")
-    out = tmp_path / "cnn.keras"
-    assert ensure_model(out) == out and out.is_file()
-    assert "training a quick one" in capsys.readouterr().out
-    before = out.stat().st_mtime_ns
-    assert ensure_model(out) == out
-    assert out.stat().st_mtime_ns == before
+def test_ensure_model_never_touches_the_course_or_recommended_model(models_dir, capsys):
+    quick = settings.quick_model_path()
+    assert ensure_model() == quick and quick.is_file()
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "training a quick" in out and "notebook 03" in out
+    assert recipe_of(read_record(quick)).name == "quick"
+    assert sorted(p.name for p in models_dir.iterdir()) == [
+        "seed_cnn_quick.json",
+        "seed_cnn_quick.keras",
+    ]
+    before = quick.stat().st_mtime_ns
+    assert ensure_model() == quick
+    assert quick.stat().st_mtime_ns == before
     assert "training" not in capsys.readouterr().out
+    assert not settings.course_model_path().exists()
+    assert not settings.default_model_path().exists()
+
+    course = settings.course_model_path()
+    course.write_bytes(quick.read_bytes())  # notebook 03 has saved the course model
+    assert ensure_model() == course
+    assert capsys.readouterr().out == ""
 
 
 def test_recipes_name_known_architectures():
-    from digitrec.model import ARCHITECTURES
-    from digitrec.train import DEFAULT_RECIPE, RECIPES, RECOMMENDED
-
     assert RECOMMENDED in RECIPES
-    assert all(r.arch in ARCHITECTURES for r in RECIPES.values())
-    assert set(DEFAULT_RECIPE) == set(ARCHITECTURES)
+    assert all(name == recipe.name for name, recipe in RECIPES.items())
+    assert set(DEFAULT_RECIPE) == set(train_module.ARCHITECTURES)
+    assert set(DEFAULT_RECIPE.values()) <= set(RECIPES)
     classic = RECIPES["classic"]
     assert (classic.arch, classic.epochs, classic.batch_size, classic.learning_rate) == (
         "seed",
@@ -146,63 +300,51 @@ def test_recipes_name_known_architectures():
 
 
 def test_cosine_schedule_warms_up_then_decays():
-    from digitrec.train import learning_rate_schedule
-
-    assert learning_rate_schedule(1e-3, "constant", 5, 100) == 1e-3
-    schedule = learning_rate_schedule(
-        4e-3, "cosine", epochs=3, steps_per_epoch=100, warmup_epochs=0.5
-    )
+    assert learning_rate_schedule(RECIPES["classic"], 100) == 1e-3
+    recipe = dataclasses.replace(RECIPES["fast"], epochs=3, warmup_epochs=0.5)
+    schedule = learning_rate_schedule(recipe, steps_per_epoch=100)
     rates = [float(schedule(step)) for step in (0, 25, 50, 150, 299)]
-    assert rates[0] < rates[1] < rates[2] == pytest.approx(4e-3)
+    assert rates[0] < rates[1] < rates[2] == pytest.approx(recipe.learning_rate)
     assert rates[2] > rates[3] > rates[4] >= 0
-    with pytest.raises(ValueError, match="unknown schedule"):
-        learning_rate_schedule(1e-3, "zigzag", 1, 1)
 
 
-def test_train_recipe_with_augmentation_and_overrides(tmp_path):
-    from digitrec.train import train_recipe
-
-    result = train_recipe("improved", epochs=1, limit=512, batch_size=128, verbose=0)
-    m = result.metrics
-    assert m["recipe"] == "improved" and m["arch"] == "improved" and m["augment"] is True
-    assert m["schedule"] == "cosine" and m["epochs"] == 1 and m["train_examples"] == 512
-    assert len(result.history["loss"]) == 1
-    with pytest.raises(ValueError, match="unknown recipe"):
-        train_recipe("magic")
+def test_train_by_name_with_augmentation_and_overrides():
+    recipe = dataclasses.replace(RECIPES["improved"], epochs=1, limit=512, precision="float32")
+    result = train(recipe, verbose=0)
+    assert recipe_of(result.record) == recipe and result.record["train_examples"] == 512
+    assert len(result.history["loss"]) == 1 and result.path is None
+    with pytest.raises(ValueError, match="unknown recipe 'magic'; choose one of: classic"):
+        train("magic")
 
 
 def test_mixed_precision_training_returns_a_float32_model(tmp_path):
     from digitrec.predict import Predictor
 
     out = tmp_path / "bf16.keras"
-    result = train("improved", 1, 128, out, limit=256, precision="mixed_bfloat16", verbose=0)
-    assert result.metrics["precision"] == "mixed_bfloat16"
+    recipe = Recipe(
+        arch="improved", epochs=1, batch_size=128, limit=256, precision="mixed_bfloat16"
+    )
+    result = train(recipe, out=out, verbose=0)
+    assert result.record["dtype_policy"] == "mixed_bfloat16"
     assert keras.mixed_precision.global_policy().name == "float32"  # restored afterwards
     for model in (result.model, Predictor.load(out).model):
         policies = {layer.dtype_policy.name for layer in model.layers}
         assert policies == {"float32"}
-    assert 0.0 <= result.metrics["test_accuracy"] <= 1.0
+    assert 0.0 <= result.record["test_accuracy"] <= 1.0
 
 
-def test_training_precision_auto_follows_the_cpu(monkeypatch):
-    from digitrec import train as train_module
-
-    monkeypatch.setattr(train_module, "cpu_has_bfloat16", lambda: True)
-    assert train_module.training_precision("auto") == "mixed_bfloat16"
-    monkeypatch.setattr(train_module, "cpu_has_bfloat16", lambda: False)
-    assert train_module.training_precision("auto") == "float32"
+@pytest.mark.parametrize(
+    ("cpu_bf16", "gpu", "expected"),
+    [
+        (True, False, "mixed_bfloat16"),
+        (False, False, "float32"),
+        (True, True, "float32"),
+        (False, True, "float32"),
+    ],
+)
+def test_training_precision_auto_follows_the_hardware(monkeypatch, cpu_bf16, gpu, expected):
+    monkeypatch.setattr(train_module, "cpu_has_bfloat16", lambda: cpu_bf16)
+    monkeypatch.setattr(train_module, "has_gpu", lambda: gpu)
+    assert train_module.training_precision("auto") == expected
     assert train_module.training_precision("float32") == "float32"
-    with pytest.raises(ValueError, match="unknown precision 'half'"):
-        train_module.training_precision("half")
-    with pytest.raises(SystemExit) as exit_info:
-        main(["--precision", "half"])
-    assert exit_info.value.code == 2
-
-
-def test_cli_recipe_and_overrides_reach_the_sidecar(tmp_path):
-    out = tmp_path / "fast.keras"
-    code = main(["--recipe", "fast", "--epochs", "1", "--limit", "600", "--out", str(out)])
-    assert code == 0
-    sidecar = json.loads(settings.sidecar_path(out).read_text())
-    assert sidecar["recipe"] == "fast" and sidecar["epochs"] == 1
-    assert sidecar["batch_size"] == 256 and sidecar["learning_rate"] == 4e-3
+    assert train_module.training_precision("mixed_bfloat16") == "mixed_bfloat16"
