@@ -19,13 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from digitrec import jupyter_browser as harness
+from digitrec.strokes import example_strokes
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-import test_widgets_browser as harness  # noqa: E402  (the browser test's harness)
-
-from conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from digitrec.widgets import example_strokes  # noqa: E402
 
 # Where and how big each digit is drawn: a plain centred one, and a small one in a corner
 # (the case naive resizing gets wrong and `to_mnist` is built for).
@@ -53,27 +50,29 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = []
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="digitrec-bench-") as tmp:
-        root = Path(tmp)
-        harness.write_notebook(root / harness.NOTEBOOK, [harness.SETUP_CODE])
-        with (
-            harness.jupyter_lab(root, args.model.resolve(), app=args.app) as server,
-            sync_playwright() as playwright,
-        ):
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-            )
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            try:
-                harness.open_notebook(page, server)
-                ready = time.perf_counter() - started
-                for variant in args.variants:
-                    for digit in range(10):
-                        rows.append(read_one(page, digit, variant, args))
-                        print(json.dumps(rows[-1]))
-                page.locator(".digitrec-clear").first.click()
-            finally:
-                browser.close()
+    try:
+        with tempfile.TemporaryDirectory(prefix="digitrec-bench-") as tmp:
+            root = Path(tmp)
+            harness.write_notebook(root / harness.NOTEBOOK, [harness.SETUP_CODE])
+            with (
+                harness.jupyter_lab(root, args.model.resolve(), app=args.app) as server,
+                sync_playwright() as playwright,
+            ):
+                browser = harness.launch_chromium(playwright)
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                try:
+                    harness.open_notebook(page, server)
+                    ready = time.perf_counter() - started
+                    for variant in args.variants:
+                        for digit in range(10):
+                            rows.append(read_one(page, digit, variant, args))
+                            print(json.dumps(rows[-1]))
+                    page.locator(".digitrec-clear").first.click()
+                finally:
+                    browser.close()
+    except FileNotFoundError as error:  # no Chromium, or no jupyter in this environment
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     correct = {
         variant: sum(row["kernel"] == row["digit"] for row in rows if row["variant"] == variant)
         for variant in args.variants

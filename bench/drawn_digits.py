@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from digitrec import settings, synthetic
+from digitrec.constants import CANVAS_SIZE, PEN_WIDTH
 from digitrec.data import DatasetError, load_mnist, take_subset
 from digitrec.my_digits import load_my_digits
 from digitrec.predict import READ_TURNS, ModelLoadError, ModelNotFoundError, Predictor
@@ -29,7 +30,7 @@ from digitrec.preprocess import INK_IN_ALPHA, WHITE_ON_BLACK, naive_resize, to_m
 
 # name -> how each digit's drawing varies (ranges are drawn uniformly per digit)
 VARIANTS: dict[str, dict[str, tuple[float, float]]] = {
-    "fixed pen 18 px": {},
+    f"fixed pen {PEN_WIDTH} px": {},
     "pen 6-32 px": {"pen": (6, 32)},
     "tilted up to 15 deg": {"rotation": (-15, 15)},
     "sloppy strokes": {"wobble": (1.0, 2.5)},
@@ -105,10 +106,11 @@ def main() -> None:
         + (" turned" if p.turns else "")
         for p in predictors
     ]
+    turns = ", ".join(f"{t:g}" for t in args.turns) or "not at all"
     print(
         f"\n{len(digits)} MNIST test digits per variant, ink about 70-200 px tall on a "
-        "280x280 canvas; accuracy per model ('turned': the average of readings as drawn and "
-        f"turned {', '.join(f'{t:g}' for t in args.turns) or 'not at all'} degrees):"
+        f"{CANVAS_SIZE}x{CANVAS_SIZE} canvas; accuracy per model ('turned': the average of "
+        f"readings as drawn and turned {turns} degrees):"
     )
     print(f"{'input':<44} {'preprocessing':<13} " + " ".join(f"{n:>18}" for n in names))
     rows = []

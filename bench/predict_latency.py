@@ -15,6 +15,7 @@ import time
 import numpy as np
 
 from digitrec import synthetic
+from digitrec.constants import CANVAS_SIZE
 from digitrec.data import load_mnist
 from digitrec.predict import READ_TURNS, Predictor
 from digitrec.preprocess import to_mnist
@@ -64,7 +65,7 @@ def main() -> None:
     assert fast() == naive(), "the two paths disagree"
 
     medians = {name: statistics.median(ts) for name, ts in times.items()}
-    print(f"one 280x280 RGBA drawing, {args.rounds} interleaved rounds")
+    print(f"one {CANVAS_SIZE}x{CANVAS_SIZE} RGBA drawing, {args.rounds} interleaved rounds")
     print(f"{'path':<20} {'median ms':>10} {'p90 ms':>8}")
     for name, ts in times.items():
         p90 = float(np.percentile(ts, 90))

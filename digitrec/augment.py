@@ -10,8 +10,8 @@ bends them, all in one bilinear resampling (`warp`) that also frames each digit 
 way `to_mnist` frames a drawing (`mnist_framing`): a thicker pen makes a bigger digit, which
 the app would shrink back to MNIST's 20 px box. Everything per epoch is a whole-batch
 TensorFlow op inside a `tf.data` pipeline: no Python loop per image, and it runs in parallel
-with training. Only the centre lines are traced once, image by image, before training
-starts (`centre_line_distances`, about 25 s for all of MNIST).
+with training. Only the centre lines are traced, image by image, once before training starts
+(`centre_line_distances`, with `digitrec.strokes`, the pen the drawing pad draws with).
 """
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import tensorflow as tf
 from scipy import ndimage
 
 from digitrec.constants import INK_THRESHOLD, MNIST_BOX, MNIST_CENTRE
+from digitrec.strokes import centre_line_distance
 from digitrec.warp import warp
 
 # Centre lines are traced at twice MNIST's resolution, so a thin pen still draws smoothly.
@@ -59,8 +61,6 @@ def change_stroke_width(images, amount):
     images: (B, 28, 28, 1) float tensor; amount: (B,) tensor. 1 blends fully to a 3x3
     grey dilation (about +2 px of width), -1 to a 3x3 erosion (about -2 px).
     """
-    import tensorflow as tf
-
     thick = tf.nn.max_pool2d(images, ksize=3, strides=1, padding="SAME")
     thin = -tf.nn.max_pool2d(-images, ksize=3, strides=1, padding="SAME")
     amount = tf.reshape(tf.cast(amount, images.dtype), (-1, 1, 1, 1))
@@ -73,10 +73,8 @@ def centre_line_distances(images: np.ndarray) -> np.ndarray:
     images: (N, 28, 28[, 1]) digits, uint8 or floats in [0, 1]. Returns (N, 56, 56, 1) uint8,
     the distance at twice the resolution in 1/8 px, 255 for far away or an empty image.
     Tracing a centre line needs scikit-image's thinning, one image at a time, so this runs
-    once before training (about 0.4 ms per digit), not per epoch.
+    once before training, not per epoch.
     """
-    from digitrec.synthetic import centre_line, inside_strokes
-
     pixels = np.asarray(images)
     fields = pixels.reshape(len(pixels), *pixels.shape[1:3]).astype(np.float32)
     if pixels.dtype == np.uint8:
@@ -86,9 +84,8 @@ def centre_line_distances(images: np.ndarray) -> np.ndarray:
     top = 255 / DISTANCE_STEPS
     out = np.full((*zoomed.shape, 1), 255, np.uint8)
     for i, field in enumerate(zoomed):
-        mask = inside_strokes(field, scale)
-        if mask.any():
-            distance = ndimage.distance_transform_edt(~centre_line(mask))
+        distance = centre_line_distance(field, scale)
+        if distance is not None:
             out[i, ..., 0] = np.round(np.minimum(distance, top) * DISTANCE_STEPS)
     return out
 
@@ -99,8 +96,6 @@ def redraw_with_pen(distances, widths):
     distances: (B, 56, 56, 1) from `centre_line_distances`; widths: (B,) in MNIST pixels.
     Returns (B, 28, 28, 1) float ink in [0, 1], anti-aliased like a browser's stroke.
     """
-    import tensorflow as tf
-
     distance = tf.cast(distances, tf.float32) / DISTANCE_STEPS
     radius = tf.reshape(tf.cast(widths, tf.float32), (-1, 1, 1, 1)) * CENTRE_LINE_SCALE / 2
     ink = tf.clip_by_value(radius + 0.5 - distance, 0.0, 1.0)
@@ -116,8 +111,6 @@ def mnist_framing(images):
     (rows, columns) of that ink, which `to_mnist` moves to `MNIST_CENTRE`. An empty image
     gets scale 1 and MNIST's centre.
     """
-    import tensorflow as tf
-
     inked = images[..., 0] > INK_THRESHOLD
     ink = tf.where(inked, images[..., 0], 0.0)
 
@@ -148,8 +141,6 @@ def bending_field(images, amount, seed_tensor=None):
     The field is random noise on a 4x4 grid, smoothly resized to the image, so the bends are
     as long as a stroke, not pixel noise.
     """
-    import tensorflow as tf
-
     batch, height, width = tf.shape(images)[0], tf.shape(images)[1], tf.shape(images)[2]
     if seed_tensor is None:
         coarse = tf.random.uniform((batch, 4, 4, 2), -1.0, 1.0)
@@ -162,8 +153,6 @@ def bending_field(images, amount, seed_tensor=None):
 
 def bend_strokes(images, amount, seed_tensor=None):
     """Elastic distortion alone: each image bent by a smooth field of at most `amount` px."""
-    import tensorflow as tf
-
     batch = tf.shape(images)[0]
     return warp(
         images,
@@ -180,8 +169,6 @@ def augmenter(config: Augmentation = DEFAULT, seed: int | None = None):
     With `distances` (from `centre_line_distances`), `config.redraw` of the digits are
     redrawn with an even pen; without them, no digit is.
     """
-    import tensorflow as tf
-
     generator = tf.random.Generator.from_seed(seed) if seed is not None else None
 
     def uniform(shape, low, high):
@@ -244,8 +231,6 @@ def training_dataset(
     The pipeline shuffles indices and gathers whole batches, so each epoch starts at once;
     `steps_per_epoch` says how many batches it gives.
     """
-    import tensorflow as tf
-
     arrays = [tf.constant(x), tf.constant(y)]
     if config is not None and distances is not None:
         if len(distances) != len(x):

@@ -20,8 +20,8 @@ from digitrec.augment import (
     redraw_with_pen,
     steps_per_epoch,
     training_dataset,
-    warp,
 )
+from digitrec.constants import MNIST_CENTRE, MNIST_SIZE
 from digitrec.data import scale_images
 from digitrec.preprocess import to_mnist
 
@@ -46,7 +46,12 @@ GEOMETRY_OFF = {"rotation": 0.0, "zoom": 0.0, "shift": 0.0, "elastic": 0.0, "ref
 
 def test_centre_line_distances_trace_each_digit(mnist, digits, distances):
     x, _ = digits
-    assert distances.shape == (len(x), 28 * CENTRE_LINE_SCALE, 28 * CENTRE_LINE_SCALE, 1)
+    assert distances.shape == (
+        len(x),
+        MNIST_SIZE * CENTRE_LINE_SCALE,
+        MNIST_SIZE * CENTRE_LINE_SCALE,
+        1,
+    )
     assert distances.dtype == np.uint8
     assert (distances.min(axis=(1, 2, 3)) == 0).all()  # every digit has a centre line
     line = distances[..., 0] == 0
@@ -55,7 +60,7 @@ def test_centre_line_distances_trace_each_digit(mnist, digits, distances):
     assert (line.sum(axis=(1, 2)) < strokes / 2).all()
     (x_train, _), _ = mnist
     assert np.array_equal(centre_line_distances(x_train[:64]), distances)  # uint8 == floats
-    blank = centre_line_distances(np.zeros((2, 28, 28), np.uint8))
+    blank = centre_line_distances(np.zeros((2, MNIST_SIZE, MNIST_SIZE), np.uint8))
     assert (blank == 255).all()
 
 
@@ -136,7 +141,7 @@ def test_training_dataset_with_centre_lines(digits, distances):
     x, y = digits
     batches = list(training_dataset(x, y, batch_size=32, seed=1, distances=distances))
     assert [len(b) for b in batches] == [2, 2]  # (images, labels): distances stay inside
-    assert all(b[0].shape == (32, 28, 28, 1) for b in batches)
+    assert all(b[0].shape == (32, MNIST_SIZE, MNIST_SIZE, 1) for b in batches)
     seen = np.sort(np.concatenate([b[1].numpy() for b in batches]))
     assert np.array_equal(seen, np.sort(y))
     with pytest.raises(ValueError, match="63 centre-line distances for 64 images"):
@@ -172,25 +177,6 @@ def test_steps_per_epoch_matches_the_dataset(digits, distances):
     assert steps_per_epoch(64, 20, True) == 3 and steps_per_epoch(64, 20, False) == 4
 
 
-def test_warp_rotates_zooms_and_shifts_like_numpy():
-    rng = np.random.default_rng(0)
-    x = rng.random((3, 28, 28, 1)).astype("float32")
-    x[:, :2] = x[:, -2:] = x[:, :, :2] = x[:, :, -2:] = 0  # a blank border, as in MNIST
-    zero, one = tf.zeros((3,)), tf.ones((3,))
-    same = warp(x, zero, one, tf.zeros((3, 2))).numpy()
-    assert np.allclose(same, x, atol=1e-6)
-    quarter = warp(x, tf.fill((3,), np.pi / 2), one, tf.zeros((3, 2))).numpy()
-    turned = [np.rot90(quarter[:, :, :, 0], k, axes=(1, 2)) for k in (1, 3)]
-    assert min(np.abs(t - x[..., 0]).max() for t in turned) < 1e-4  # a quarter turn, exactly
-    moved = warp(x, zero, one, tf.constant([[2.0, -3.0]] * 3)).numpy()
-    expected = np.zeros_like(x)
-    expected[:, 2:, :-3] = x[:, :-2, 3:]  # 2 px down, 3 px left; what enters is blank
-    assert np.allclose(moved, expected, atol=1e-6)
-    half = warp(x, zero, tf.fill((3,), 0.5), tf.zeros((3, 2))).numpy()
-    assert (half[:, :7].max(), half[:, -7:].max()) == (0.0, 0.0)  # shrunk to the middle
-    assert half.sum() == pytest.approx(x.sum() / 4, rel=0.1)  # a quarter of the area
-
-
 def test_reframing_prepares_thick_redraws_as_to_mnist_does(mnist, digits, distances):
     """A 6 px pen widens a digit to about 24 px; the app sees it shrunk back to 20 px."""
     x, y = digits
@@ -202,7 +188,7 @@ def test_reframing_prepares_thick_redraws_as_to_mnist_does(mnist, digits, distan
     framed = framed.numpy()[..., 0]
     assert np.abs(framed - prepared).mean() < 0.3 * np.abs(thick[..., 0] - prepared).mean()
     centres = np.array([ndimage.center_of_mass(image) for image in framed])
-    assert np.abs(centres - 14.0).max() < 0.25
+    assert np.abs(centres - MNIST_CENTRE).max() < 0.25
     unframed, _ = augmenter(replace(only_reframe, reframe=False), seed=0)(
         tf.constant(thick), tf.constant(y)
     )
@@ -210,5 +196,5 @@ def test_reframing_prepares_thick_redraws_as_to_mnist_does(mnist, digits, distan
 
 
 def test_framing_an_empty_image_changes_nothing():
-    scale, mass = mnist_framing(tf.zeros((2, 28, 28, 1)))
-    assert np.allclose(scale.numpy(), 1.0) and np.allclose(mass.numpy(), 14.0)
+    scale, mass = mnist_framing(tf.zeros((2, MNIST_SIZE, MNIST_SIZE, 1)))
+    assert np.allclose(scale.numpy(), 1.0) and np.allclose(mass.numpy(), MNIST_CENTRE)

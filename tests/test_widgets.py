@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import io
+import zlib
 
 import keras
 import numpy as np
@@ -10,17 +12,52 @@ import pytest
 from PIL import Image
 
 from digitrec import my_digits
+from digitrec.constants import CANVAS_SIZE, MNIST_SIZE, PEN_WIDTH
 from digitrec.predict import READ_TURNS, Prediction, Predictor
 from digitrec.preprocess import to_mnist
+from digitrec.strokes import rasterise
 from digitrec.widgets import (
     EMPTY_MESSAGE,
-    PEN,
-    SIZE,
+    READY_MESSAGE,
     STALE_MESSAGE,
     DrawingPad,
     describe,
     example_strokes,
 )
+
+# What the model is given (`to_mnist` of the pad's raster) for a few drawings, recorded
+# before the pad was split into parts: a centred 7 and 0, a small 3 in a corner, and a stroke
+# clipped at the canvas's edge. Each is the 28x28 image as uint8, zlib-compressed, base64.
+# Any change to the pen, the supersampling or the clipping fails the test below; so would a
+# Pillow that rasterises differently: re-record only after checking the change is harmless.
+PINNED = {
+    "centred 7": (
+        example_strokes(7),
+        "eNpjYBgR4OF/OHiGLte5YiUEbPt5C12OiQUKfL624zKbecprS1xyUld38uKSC/iWx4hDimXOC11c2uRubeLE"
+        "JRf+PQ2XFNviJxq45JTvr2bHJRf/PQ6XFPvq+8q45DSeLGbDJZf2PRyXFOemW3K45HRfzGbBJZf3zR+XFPfO"
+        "q1K45Pi39zCjigAAqQ4yng==",
+    ),
+    "centred 0": (
+        example_strokes(0),
+        "eNpjYBgowGSz6+fPXTZMWKQY3R9+PXz460N3Rkw55SvPgnh4gp5dUcaQYun8lQg0jinxVycLupzag338IJp/"
+        "3wM1dLmMvykQRsrfDHS51W+1IAytt6vR5e5cEIQwBC/cQZf7tp0dwmDf/g1d7v9KZgiDeeV/UuS+bmODMNi2"
+        "fUWXu3VOAMIQOHcLww/vdCAM3XerMf2eBGGk/U3HDLNdfCCab88DVYyw7v2VAArrhF+9GGHNoHb9aQgPT8jT"
+        "62pY4tbjwbfDh7898GDEliasdv36tcuKacASJQMAPfBNxg==",
+    ),
+    "small 3 in a corner": (
+        example_strokes(3, height=100, top=12, left=12),
+        "eNpjYBggwBGy/+Pvl4tMmTGluKrf/AeCf3fCMSSZ0j7////l9Y///x/aosspXPz/Z7uXQcLl//+Xc6HJ2b/7"
+        "f1mFgYHR493/R7pociJzLiQyAWnBk/8/e2C4RRTsBrHz/z86Y/MGCx9v9Kf/t1WxSHHWHDnw7P+/mexY5LSf"
+        "gnz4xhabkTrPQHK/pvJikeNqOb39wM//nxKwaWQT5BKd/+//cTRhVjEOCMPq7f+vaHJ1lyZArDF69f8Hmtyz"
+        "/58TWIA0d/ef/5fQ5Fb+/f+i1Ubfc8GX/z+K0eT0zv3///fjqy///v9ZLYYmx2gJdD0IfFokj+F+RpnKs59/"
+        "v9kZzc8wYAAAkbZ7+w==",
+    ),
+    "clipped at the edge": (
+        [[(100, 100), (400, -50)], [(5.5, 270.25), (7.3, 271.9)]],
+        "eNpjYBhpQKTiz3/sMlyB5/4uNsUmw2qz7f8eRzYsMkzac39fDufBIsMo2/TxWb4INuOEMh996VRgxCZlAXSC"
+        "PjN290VswuoEMGBmYxgFKMCXG7fcHyNcMgB7Mxcn",
+    ),
+}
 
 
 def send(pad: DrawingPad, event: str, **content) -> None:
@@ -50,7 +87,7 @@ def undecided_predictor() -> Predictor:
     """A real Keras model whose output is always uniform: every reading is unsure."""
     model = keras.Sequential(
         [
-            keras.Input((28, 28, 1)),
+            keras.Input((MNIST_SIZE, MNIST_SIZE, 1)),
             keras.layers.Flatten(),
             keras.layers.Dense(10, kernel_initializer="zeros", activation="softmax"),
         ]
@@ -61,14 +98,14 @@ def undecided_predictor() -> Predictor:
 def test_a_new_pad_is_an_empty_black_canvas_with_a_friendly_message(pad):
     image = pad.image()
 
-    assert image.shape == (SIZE, SIZE, 4)
+    assert image.shape == (CANVAS_SIZE, CANVAS_SIZE, 4)
     assert image.dtype == np.uint8
     assert (image[..., :3] == 0).all()
     assert (image[..., 3] == 255).all()
     assert pad.prediction is None
     assert pad.message == EMPTY_MESSAGE
     assert EMPTY_MESSAGE in pad.status.value
-    assert pad.canvas.width == pad.canvas.height == 280
+    assert pad.canvas.width == pad.canvas.height == CANVAS_SIZE
     assert [bar.value for bar in pad.bars] == [0.0] * 10
 
 
@@ -80,8 +117,8 @@ def test_mouse_down_move_up_draws_a_round_white_stroke(pad):
     assert ink[140, 60:221].min() == 255  # along the stroke
     assert ink[140, 40] == 0 and ink[140, 240] == 0  # beyond the round caps
     column = np.flatnonzero(ink[:, 140] > 127)
-    assert PEN - 2 <= len(column) <= PEN + 2  # the pen is about 18 px wide
-    assert ink[140 - PEN // 2 - 3, 140] == 0 and ink[140 + PEN // 2 + 3, 140] == 0
+    assert PEN_WIDTH - 2 <= len(column) <= PEN_WIDTH + 2  # the pen is about 18 px wide
+    assert ink[140 - PEN_WIDTH // 2 - 3, 140] == 0 and ink[140 + PEN_WIDTH // 2 + 3, 140] == 0
     # Anti-aliased edges, like a browser's stroke: some pixels are neither ink nor paper.
     assert ((ink > 0) & (ink < 255)).any()
 
@@ -102,7 +139,7 @@ def test_a_click_without_moving_leaves_a_dot(pad):
     ink = pad.image()[..., 0]
     assert pad.strokes == [[(100.0, 100.0)]]
     assert ink[100, 100] == 255
-    assert ink[100, 100 + PEN] == 0
+    assert ink[100, 100 + PEN_WIDTH] == 0
 
 
 def test_leaving_the_canvas_ends_the_stroke(pad):
@@ -118,7 +155,7 @@ def test_leaving_the_canvas_ends_the_stroke(pad):
 def test_points_outside_the_canvas_are_clipped_to_its_edge(pad):
     mouse_stroke(pad, [(100, 100), (400, -50)])
 
-    assert pad.strokes[0][-1] == (280.0, 0.0)
+    assert pad.strokes[0][-1] == (float(CANVAS_SIZE), 0.0)
 
 
 def test_touch_draws_with_the_first_finger_only(pad):
@@ -153,6 +190,22 @@ def test_draw_strokes_from_code_matches_drawing_with_the_mouse(predictor, tmp_pa
 
     assert by_code.strokes == by_mouse.strokes
     np.testing.assert_array_equal(by_code.image(), by_mouse.image())
+    # the pad draws as `digitrec.strokes.rasterise` does, point by point as the mouse moves
+    np.testing.assert_array_equal(by_code.image()[..., 0], rasterise(by_code.strokes))
+
+
+@pytest.mark.parametrize("name", PINNED)
+def test_the_model_is_given_the_same_image_as_before_for_the_same_drawing(pad, predictor, name):
+    strokes, pinned = PINNED[name]
+    level = np.frombuffer(zlib.decompress(base64.b64decode(pinned)), np.uint8)
+    expected = level.reshape(MNIST_SIZE, MNIST_SIZE) / 255.0
+    pad.draw_strokes(strokes)
+    reading = pad.predict()
+
+    np.testing.assert_allclose(to_mnist(pad.image()), expected, rtol=0, atol=0.5 / 255 + 1e-6)
+    np.testing.assert_allclose(reading.image, expected, rtol=0, atol=0.5 / 255 + 1e-6)
+    from_pinned = predictor.predict_arrays(expected[None].astype(np.float32))[0]
+    np.testing.assert_allclose(reading.probabilities, from_pinned, atol=1e-3)
 
 
 def test_predict_button_reads_the_drawing_through_to_mnist(pad, predictor):
@@ -235,6 +288,7 @@ def test_live_prediction_after_each_stroke(pad):
 def test_switching_live_on_reads_what_is_already_drawn(pad):
     pad.draw_strokes(example_strokes(1))
     assert pad.prediction is None
+    assert pad.message == READY_MESSAGE
     pad.live_toggle.value = True
     assert pad.prediction is not None
 

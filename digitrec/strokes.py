@@ -1,0 +1,202 @@
+"""Strokes and pens: drawing polylines with a round pen, tracing a digit's centre line, and
+example strokes of the digits 0-9.
+
+One module for both directions between strokes and pixels, so the drawing pad, the training
+augmentation, the synthetic drawings and the tests draw with the same pen:
+
+- `PenRaster` and `rasterise` draw strokes (sequences of (x, y) canvas points) the way the pad
+  does: a white round pen on black, rasterised with Pillow at `SUPERSAMPLE` times the
+  resolution and then reduced, so edges are anti-aliased like a browser's stroke;
+- `inside_strokes`, `centre_line` and `centre_line_distance` go the other way, from an image
+  of a digit to the line a pen would follow, and `pen_coverage` draws along that line again
+  with an even pen of any width;
+- `example_strokes` gives plain strokes for each digit, for drawings with no hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+from PIL import Image, ImageDraw
+from scipy import ndimage
+from skimage.morphology import skeletonize
+
+from digitrec.constants import CANVAS_SIZE, PEN_WIDTH
+
+SUPERSAMPLE = 4  # rasterise at 4x, then reduce: anti-aliased edges like the browser's
+# Ink levels above half at which a loop that thick strokes fill in may still show, and the
+# smallest such loop (in MNIST pixels squared) worth keeping open.
+LOOP_LEVELS = (0.65, 0.8, 0.9)
+LOOP_AREA = 0.25
+
+Point = tuple[float, float]
+Stroke = Sequence[Point]
+
+
+class PenRaster:
+    """A square canvas that strokes are drawn on point by point: white round pen on black.
+
+    The pad adds each point as the mouse reports it (`dot` where the pen goes down, `segment`
+    for each move), so the image is complete the moment the pen is lifted.
+    """
+
+    def __init__(self, size: int = CANVAS_SIZE, pen: float = PEN_WIDTH) -> None:
+        self.size = int(size)
+        self.pen = float(pen)
+        self.clear()
+
+    def clear(self) -> None:
+        """Back to a blank canvas."""
+        self._ink = Image.new("L", (self.size * SUPERSAMPLE, self.size * SUPERSAMPLE), 0)
+        self._draw = ImageDraw.Draw(self._ink)
+
+    def dot(self, point: Point) -> None:
+        """The pen's round tip at `point`."""
+        x, y = (c * SUPERSAMPLE for c in point)
+        r = self.pen * SUPERSAMPLE / 2
+        self._draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
+
+    def segment(self, start: Point, end: Point) -> None:
+        """The pen moved from `start` to `end`, with a round cap and join at `end`."""
+        scaled = [(start[0] * SUPERSAMPLE, start[1] * SUPERSAMPLE)]
+        scaled.append((end[0] * SUPERSAMPLE, end[1] * SUPERSAMPLE))
+        self._draw.line(scaled, fill=255, width=round(self.pen * SUPERSAMPLE))
+        self.dot(end)
+
+    def stroke(self, points: Stroke) -> None:
+        """A whole stroke: pen down on the first point, through the others, up on the last."""
+        if len(points) == 0:
+            return
+        self.dot(points[0])
+        for start, end in zip(points[:-1], points[1:], strict=True):
+            self.segment(start, end)
+
+    def level(self) -> np.ndarray:
+        """The ink as (size, size) uint8, 0 for the black paper and 255 for full ink."""
+        return np.asarray(self._ink.reduce(SUPERSAMPLE))
+
+
+def rasterise(
+    strokes: Iterable[Stroke], size: int = CANVAS_SIZE, pen: float = PEN_WIDTH
+) -> np.ndarray:
+    """Strokes drawn as the pad draws them: (size, size) uint8 ink, 255 for full ink."""
+    raster = PenRaster(size, pen)
+    for stroke in strokes:
+        raster.stroke([(float(x), float(y)) for x, y in stroke])
+    return raster.level()
+
+
+def canvas_rgba(level: np.ndarray) -> np.ndarray:
+    """(H, W) uint8 ink -> (H, W, 4) uint8 RGBA as a canvas filled black stores it.
+
+    White (grey where anti-aliased) ink on opaque black: what the pad gives the model and
+    what a browser canvas's `getImageData` returns.
+    """
+    level = np.asarray(level, np.uint8)
+    rgba = np.empty((*level.shape, 4), np.uint8)
+    rgba[..., :3] = level[..., None]
+    rgba[..., 3] = 255
+    return rgba
+
+
+def inside_strokes(field: np.ndarray, pixel: float = 1.0) -> np.ndarray:
+    """The pixels inside the strokes (ink above half), with loops that thick strokes fill kept.
+
+    A thick MNIST 6, 8 or 9 often has its loop filled in at half ink, and thinning that traces a
+    line or a blob, not the loop the writer drew. A loop that still shows at a higher ink level
+    (`LOOP_LEVELS`, at least `LOOP_AREA` MNIST pixels squared) is cut back out of the strokes.
+    `field` is ink in [0, 1]; `pixel` is the size of one MNIST pixel in `field`'s pixels.
+    """
+    inside = field > 0.5
+    above = field > np.reshape(LOOP_LEVELS, (-1, 1, 1))
+    # the gaps at every level, labelled in one go (no connection from one level to the next)
+    flat = np.zeros((3, 3, 3), bool)
+    flat[1] = ndimage.generate_binary_structure(2, 1)
+    gaps, _ = ndimage.label(~above, flat)
+    loop = np.bincount(gaps.ravel()) >= LOOP_AREA * pixel * pixel
+    edges = np.concatenate([gaps[:, 0], gaps[:, -1], gaps[:, :, 0], gaps[:, :, -1]], axis=None)
+    loop[edges] = False  # a gap open to the edge is the paper around the digit
+    loop[0] = False
+    loops = loop[gaps].any(axis=0)
+    return inside & ~loops
+
+
+def centre_line(inside: np.ndarray) -> np.ndarray:
+    """The one-pixel centre line of the strokes (scikit-image's morphological thinning)."""
+    return skeletonize(inside)
+
+
+def centre_line_distance(field: np.ndarray, pixel: float = 1.0) -> np.ndarray | None:
+    """How far each pixel of `field` is from the centre line of its strokes, in pixels.
+
+    `field` and `pixel` as for `inside_strokes`. None when `field` has no strokes (no ink
+    above half), so there is no line to be near.
+    """
+    inside = inside_strokes(field, pixel)
+    if not inside.any():
+        return None
+    return ndimage.distance_transform_edt(~centre_line(inside))
+
+
+def pen_coverage(distance: np.ndarray, pen: float) -> np.ndarray:
+    """Ink of a round pen `pen` px wide drawn along a line, given each pixel's distance to it.
+
+    float32 in [0, 1]: full inside the pen, a one-pixel anti-aliased edge, none beyond.
+    """
+    return np.clip(pen / 2.0 + 0.5 - np.asarray(distance), 0.0, 1.0).astype(np.float32)
+
+
+def example_strokes(
+    digit: int,
+    *,
+    height: float = 200,
+    width: float | None = None,
+    top: float = 40,
+    left: float | None = None,
+    size: int = CANVAS_SIZE,
+) -> list[list[Point]]:
+    """Polylines that draw `digit` the way a person might, scaled into a box on the canvas.
+
+    For notebooks, tests and benchmarks that need a drawing with no hand: the shapes are
+    plain (a 7 with no bar, an open 4), so a model trained on MNIST should read them. The box
+    is `height` px tall and `width` wide (default 0.65 of the height), its top-left corner at
+    (`left`, `top`); `left` defaults to centring it on a canvas `size` px wide.
+    """
+    if int(digit) not in range(10):
+        raise ValueError(f"digit must be 0-9, got {digit!r}")
+    width = 0.65 * height if width is None else width
+    left = (size - width) / 2 if left is None else left
+    return [
+        [(left + x * width, top + y * height) for x, y in stroke]
+        for stroke in _unit_strokes(int(digit))
+    ]
+
+
+def _arc(cx: float, cy: float, rx: float, ry: float, start: float, stop: float, n: int = 24):
+    """Points on an ellipse; angles in degrees, y pointing down (so + is clockwise)."""
+    angles = np.radians(np.linspace(start, stop, n))
+    return [(cx + rx * np.cos(a), cy + ry * np.sin(a)) for a in angles]
+
+
+def _unit_strokes(digit: int) -> list[list[Point]]:
+    """Each digit's strokes in a unit box: x from 0 (left) to 1, y from 0 (top) to 1."""
+    if digit == 0:
+        return [_arc(0.5, 0.5, 0.45, 0.5, -90, 270, 40)]
+    if digit == 1:
+        return [[(0.3, 0.18), (0.55, 0.0), (0.55, 1.0)]]
+    if digit == 2:
+        return [_arc(0.5, 0.28, 0.42, 0.28, 200, 400) + [(0.05, 1.0), (0.95, 1.0)]]
+    if digit == 3:
+        return [_arc(0.45, 0.26, 0.4, 0.26, 200, 450) + _arc(0.45, 0.74, 0.47, 0.26, -90, 160)]
+    if digit == 4:
+        return [[(0.35, 0.0), (0.05, 0.62), (0.95, 0.62)], [(0.72, 0.15), (0.72, 1.0)]]
+    if digit == 5:
+        return [[(0.9, 0.0), (0.2, 0.0), (0.12, 0.48)] + _arc(0.45, 0.7, 0.45, 0.3, -140, 150)]
+    if digit == 6:
+        return [[(0.75, 0.0), (0.4, 0.2), (0.15, 0.5)] + _arc(0.5, 0.72, 0.4, 0.28, 180, -180, 40)]
+    if digit == 7:
+        return [[(0.05, 0.0), (0.95, 0.0), (0.4, 1.0)]]
+    if digit == 8:
+        return [_arc(0.5, 0.25, 0.34, 0.25, 90, 450), _arc(0.5, 0.72, 0.44, 0.28, -90, 270)]
+    return [_arc(0.45, 0.28, 0.4, 0.28, 0, -360, 40) + [(0.85, 0.3), (0.8, 1.0)]]

@@ -1,0 +1,147 @@
+"""digitrec.strokes: the pad's pen, centre lines traced back out of ink, and example digits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from digitrec.constants import CANVAS_SIZE, PEN_WIDTH
+from digitrec.strokes import (
+    PenRaster,
+    canvas_rgba,
+    centre_line,
+    centre_line_distance,
+    example_strokes,
+    inside_strokes,
+    pen_coverage,
+    rasterise,
+)
+
+
+def round_pen(strokes, size: int = CANVAS_SIZE, pen: float = PEN_WIDTH) -> np.ndarray:
+    """An independent rendering: each pixel's coverage from its centre's distance to the strokes.
+
+    The same geometry a browser's canvas uses (pixel centres at +0.5, a one-pixel soft edge),
+    with none of Pillow's code: what `rasterise` must agree with, within anti-aliasing.
+    """
+    rows, cols = np.mgrid[:size, :size] + 0.5
+    distance = np.full((size, size), np.inf)
+    for stroke in strokes:
+        points = np.asarray(stroke, float)
+        segments = list(zip(points[:-1], points[1:], strict=True)) or [(points[0], points[0])]
+        for start, end in segments:
+            along = end - start
+            length2 = max(float(along @ along), 1e-12)
+            t = ((cols - start[0]) * along[0] + (rows - start[1]) * along[1]) / length2
+            t = np.clip(t, 0.0, 1.0)
+            nearest_x, nearest_y = start[0] + t * along[0], start[1] + t * along[1]
+            distance = np.minimum(distance, np.hypot(cols - nearest_x, rows - nearest_y))
+    return np.clip(pen / 2 + 0.5 - distance, 0.0, 1.0)
+
+
+def loops(mask: np.ndarray, area: float = 1) -> int:
+    """How many holes of at least `area` pixels the mask encloses."""
+    holes, _ = ndimage.label(ndimage.binary_fill_holes(mask) & ~mask)
+    return int(np.sum(np.bincount(holes.ravel())[1:] >= area))
+
+
+@pytest.mark.parametrize("digit", range(10))
+def test_rasterise_draws_a_round_pen_like_a_browser_canvas(digit):
+    strokes = example_strokes(digit)
+    ink = rasterise(strokes)
+    assert ink.shape == (CANVAS_SIZE, CANVAS_SIZE) and ink.dtype == np.uint8
+    assert ink.max() == 255 and ((ink > 0) & (ink < 255)).any()  # anti-aliased edges
+    difference = np.abs(ink / 255.0 - round_pen(strokes))
+    assert difference.max() < 0.5 and difference.mean() < 0.003
+
+
+def test_a_thicker_pen_and_a_larger_canvas():
+    line = [[(20, 50), (80, 50)]]
+    thin, thick = rasterise(line, size=100, pen=4), rasterise(line, size=100, pen=30)
+    assert thin.shape == thick.shape == (100, 100)
+    assert np.flatnonzero(thin[:, 50] > 127).size in (3, 4, 5)
+    assert np.flatnonzero(thick[:, 50] > 127).size in (29, 30, 31)
+    difference = np.abs(thick / 255.0 - round_pen(line, 100, 30))
+    assert difference.max() < 0.5
+
+
+def test_drawing_point_by_point_equals_drawing_whole_strokes():
+    strokes = example_strokes(8, height=120, top=20, left=30)
+    raster = PenRaster()
+    for stroke in strokes:
+        raster.dot(stroke[0])
+        for start, end in zip(stroke[:-1], stroke[1:], strict=True):
+            raster.segment(start, end)
+    np.testing.assert_array_equal(raster.level(), rasterise(strokes))
+    raster.clear()
+    assert raster.level().max() == 0
+    raster.stroke([])  # nothing to draw
+    assert raster.level().max() == 0
+
+
+def test_canvas_rgba_is_white_ink_on_opaque_black():
+    level = np.array([[0, 128], [255, 7]], np.uint8)
+    rgba = canvas_rgba(level)
+    assert rgba.shape == (2, 2, 4) and rgba.dtype == np.uint8
+    assert (rgba[..., :3] == level[..., None]).all() and (rgba[..., 3] == 255).all()
+
+
+def test_example_strokes_fill_the_box_they_are_given():
+    for digit in range(10):
+        points = np.concatenate([np.asarray(s) for s in example_strokes(digit)])
+        top, bottom = points[:, 1].min(), points[:, 1].max()
+        assert abs(top - 40) < 2 and abs(bottom - 240) < 2, f"{digit}: {top:.1f} to {bottom:.1f}"
+        assert points[:, 0].min() >= (CANVAS_SIZE - 130) / 2 - 1e-9  # centred, 0.65 as wide
+        assert points[:, 0].max() <= (CANVAS_SIZE + 130) / 2 + 1e-9
+    small = np.concatenate(example_strokes(3, height=100, width=50, top=12, left=12))
+    np.testing.assert_allclose(small.min(axis=0), [12, 12], atol=0.5)  # the box's corner
+    assert (small.max(axis=0) <= [62 + 1e-9, 112 + 1e-9]).all()
+    with pytest.raises(ValueError, match="digit must be 0-9, got 10"):
+        example_strokes(10)
+
+
+@pytest.mark.parametrize("digit", range(10))
+def test_a_drawn_digit_is_traced_back_to_its_centre_line(digit):
+    drawn = rasterise(example_strokes(digit)) / 255.0
+    distance = centre_line_distance(drawn)
+    redrawn = pen_coverage(distance, PEN_WIDTH)
+    assert redrawn.dtype == np.float32 and redrawn.min() >= 0.0 and redrawn.max() <= 1.0
+    ink, again = drawn > 0.5, redrawn > 0.5
+    assert (ink & again).sum() / (ink | again).sum() > 0.9  # the same strokes, the same pen
+    assert (pen_coverage(distance, 2 * PEN_WIDTH) > 0.5).sum() > 1.5 * again.sum()
+
+
+def test_nothing_to_trace_in_an_empty_field():
+    assert centre_line_distance(np.zeros((30, 30))) is None
+    assert centre_line_distance(np.full((30, 30), 0.4)) is None  # no ink above half
+
+
+def test_a_loop_filled_at_half_ink_is_kept_open():
+    rows, cols = np.mgrid[:60, :60]
+    radius = np.hypot(rows - 30, cols - 30)
+    ring = np.where(radius < 24, 1.0, 0.0)
+    ring[radius < 8] = 0.6  # a thick pen's loop: grey inside, so "ink above half" fills it
+    assert loops(ring > 0.5) == 0
+    inside = inside_strokes(ring, pixel=4)
+    assert loops(inside) == 1 and inside[30, 30] == 0
+    assert loops(centre_line(inside)) == 1  # the centre line goes round the loop
+
+    speck = np.where(radius < 24, 1.0, 0.0)
+    speck[30, 30] = 0.6  # one grey pixel: a sixteenth of an MNIST pixel at pixel=4
+    assert inside_strokes(speck, pixel=4)[30, 30]
+
+
+def test_mnist_digits_with_filled_loops_are_traced_with_their_loops(mnist):
+    (_, _), (x_test, _) = mnist
+    scale = 5
+    kept = filled = 0
+    for digit in x_test[:1000]:
+        big = ndimage.zoom(digit / 255.0, scale, order=1)
+        wanted = loops(big > 0.8, area=scale * scale / 4)  # loops still open at 80 % ink
+        if loops(big > 0.5, area=scale * scale / 4) < wanted:
+            filled += 1
+            line = centre_line(inside_strokes(big, scale))
+            kept += loops(line, area=20) >= wanted
+    assert filled >= 5  # thick 2s, 4s, 6s and 8s among the first 1,000
+    assert kept >= filled - 1, f"only {kept} of {filled} filled loops traced"
