@@ -39,9 +39,6 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(1234)
 
 
-from digitrec.jupyter_browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-
-
 @pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
     """Where browser tests leave screenshots for a person to open (git-ignored)."""
@@ -53,20 +50,15 @@ def artifacts_dir() -> Path:
 @pytest.fixture(scope="session")
 def browser():
     """A real headless Chromium driven by Playwright (Debian's /usr/bin/chromium)."""
-    import os
-
     from playwright.sync_api import sync_playwright
 
-    executable = os.environ.get("DIGITREC_CHROMIUM", CHROMIUM)
-    if not Path(executable).is_file():
-        pytest.fail(
-            f"Chromium not found at {executable}: apt-get install -y chromium, "
-            "or set DIGITREC_CHROMIUM to a Chromium binary"
-        )
+    from digitrec.jupyter_browser import launch_chromium
+
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
+        try:
+            chromium = launch_chromium(playwright)
+        except FileNotFoundError as exc:
+            pytest.fail(str(exc))
         yield chromium
         chromium.close()
 
