@@ -66,11 +66,10 @@ train-seed: $(ENV_STAMP)
 		$(PY) -m digitrec.train --recipe fast --out models/seed_cnn.keras; \
 	fi
 
-# One waitress thread: the work is CPU-bound, so more threads only slow each request down
-# (bench/serve_load.py); waitress still buffers many connections in its I/O thread.
+# `python -m app` serves with waitress on one thread (the work is CPU-bound, so more threads
+# only slow each request; bench/serve_load.py) and sets waitress's body limit to the app's.
 app: train
-	DIGITREC_MODEL=$(MODEL) $(PY) -m waitress --host=$(HOST) --port=$(PORT) --threads=1 \
-		--call app:create_app
+	DIGITREC_MODEL=$(MODEL) $(PY) -m app --host=$(HOST) --port=$(PORT)
 
 bench: $(ENV_STAMP)
 	$(PY) bench/predict_latency.py

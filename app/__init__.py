@@ -1,8 +1,8 @@
 """The web app: draw a digit in a black box, press Predict, see what the model read.
 
-Flask-tutorial style: `create_app` builds the app, the blueprints hold the routes. Run it with
-`flask --app app run` (development) or
-`waitress-serve --host 127.0.0.1 --port 8000 --call app:create_app` (production).
+Flask-tutorial style: `create_app` builds the app, the blueprints hold the routes. Serve it
+with `python -m app` (waitress on 127.0.0.1:8000, its request-size limit taken from the app's
+`MAX_CONTENT_LENGTH`; see `app.serve`), or `flask --app app run` while developing.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, Response, request
 
 from digitrec import settings
+from digitrec.constants import CANVAS_SIZE
 
 # Everything the page needs comes from this server; no inline script or style is allowed,
 # so an injected <script> or onclick attribute cannot run.
@@ -21,6 +22,30 @@ CONTENT_SECURITY_POLICY = (
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
+# The page uses no camera, microphone, location, ... : say so, so no embedded code can ask.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "camera",
+        "microphone",
+        "geolocation",
+        "payment",
+        "usb",
+        "serial",
+        "hid",
+        "midi",
+        "display-capture",
+        "accelerometer",
+        "gyroscope",
+        "magnetometer",
+    )
+)
+# Other sites may neither embed these responses nor share a browsing context with the page.
+CROSS_ORIGIN_HEADERS = {
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Cross-Origin-Embedder-Policy": "require-corp",
+}
 
 # Settings that may come from the environment as DIGITREC_<NAME> (or FLASK_<NAME>).
 INT_SETTINGS = ("MAX_CONTENT_LENGTH", "MAX_IMAGE_PIXELS")
@@ -34,10 +59,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.from_mapping(
         MODEL_PATH=str(settings.default_model_path()),
-        # A 280x280 drawing is a few kB as PNG; 1 MB leaves room for photos of paper.
+        # A 280x280 drawing is a few kB as PNG; 1 MB leaves room for photos of paper. `python
+        # -m app` gives waitress the same limit, so a larger body is refused before it is read.
         MAX_CONTENT_LENGTH=1024 * 1024,
-        # Refused from the image header, before any pixel is decoded (decompression bombs).
-        MAX_IMAGE_PIXELS=1_000_000,
+        # Twice the canvas each way. Checked from the image header before any pixel is
+        # decoded; a larger JPEG is decoded at a reduced scale instead, when that fits.
+        MAX_IMAGE_PIXELS=(2 * CANVAS_SIZE) ** 2,
         # The page asks for a prediction while you draw; a server can turn it off.
         LIVE_PREDICT=True,
     )
@@ -81,6 +108,9 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    for name, value in CROSS_ORIGIN_HEADERS.items():
+        response.headers.setdefault(name, value)
     if request.path.startswith("/api/") or request.path == "/healthz":
         # A prediction belongs to one drawing: never serve it from a cache.
         response.headers["Cache-Control"] = "no-store"

@@ -2,7 +2,8 @@
 
 Every refusal is an `ApiError` with a status and a message that says what was wrong. The
 image's size is read from its header and checked *before* any pixel is decoded, so a small
-file that claims to be a huge image (a decompression bomb) costs nothing.
+file that claims to be a huge image (a decompression bomb) costs nothing, and one request
+cannot keep the single worker busy for long.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import binascii
 import io
 import re
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.errors import ApiError
+from digitrec.constants import CANVAS_SIZE
 
 FORMATS = ("PNG", "JPEG")
 MEDIA_TYPES = {"image/png", "image/jpeg", "image/jpg"}
@@ -23,6 +25,7 @@ JPEG_MAGIC = b"\xff\xd8\xff"
 # data:[<media type>][;param=value]*;base64,<data>
 DATA_URL = re.compile(r"data:(?P<type>[^;,]*)(?P<params>(?:;[^;,]*)*),", re.IGNORECASE)
 BASE64_TEXT = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+SEND_SMALLER = f" (the drawing canvas is {CANVAS_SIZE}x{CANVAS_SIZE}): send a smaller image"
 
 
 def decode_data_url(value: str) -> bytes:
@@ -51,7 +54,13 @@ def decode_data_url(value: str) -> bytes:
 
 
 def open_image(data: bytes, max_pixels: int) -> Image.Image:
-    """Decode PNG or JPEG bytes into a PIL image of at most `max_pixels` pixels."""
+    """Decode PNG or JPEG bytes into an upright PIL image of at most `max_pixels` pixels.
+
+    The size is checked from the header, before any pixel is decoded. A JPEG larger than the
+    limit is decoded at 1/2, 1/4 or 1/8 scale instead (libjpeg's draft mode, which skips most
+    of the work), so a phone photo costs little. An animated PNG is read as its first frame.
+    The EXIF orientation a camera records is applied, so a photo is read the way it is shown.
+    """
     if not (data.startswith(PNG_MAGIC) or data.startswith(JPEG_MAGIC)):
         raise ApiError(400, "the image is not a PNG or JPEG file")
     try:
@@ -60,7 +69,7 @@ def open_image(data: bytes, max_pixels: int) -> Image.Image:
         raise ApiError(
             413,
             f"the image is far too large: over {2 * Image.MAX_IMAGE_PIXELS:,} pixels; "
-            f"the limit is {max_pixels:,} (the drawing canvas is 280x280)",
+            f"the limit is {max_pixels:,}{SEND_SMALLER}",
         ) from None
     except UnidentifiedImageError:
         raise ApiError(400, "the image is not a readable PNG or JPEG file") from None
@@ -69,17 +78,28 @@ def open_image(data: bytes, max_pixels: int) -> Image.Image:
     width, height = image.size
     if width < 1 or height < 1:
         raise ApiError(400, f"the image has no pixels ({width}x{height})")
-    if width * height > max_pixels:
+    if width * height > max_pixels and image.format == "JPEG":
+        _draft(image, max_pixels)
+    if image.width * image.height > max_pixels:
+        drafted = " (too many even read at 1/8 scale)" if image.size != (width, height) else ""
         raise ApiError(
             413,
-            f"the image is {width}x{height} = {width * height:,} pixels; "
-            f"the limit is {max_pixels:,} (the drawing canvas is 280x280)",
+            f"the image is {width}x{height} = {width * height:,} pixels{drafted}; "
+            f"the limit is {max_pixels:,}{SEND_SMALLER}",
         )
     try:
         image.load()
-    except Exception as exc:  # truncated data, bad checksums, bad Huffman tables...
+        ImageOps.exif_transpose(image, in_place=True)
+    except Exception as exc:  # truncated data, bad checksums, bad Huffman tables, bad EXIF...
         raise ApiError(400, f"the image could not be decoded ({_reason(exc)})") from None
     return image
+
+
+def _draft(image: Image.Image, max_pixels: int) -> None:
+    """Ask libjpeg to decode at the smallest reduction (1/2, 1/4, 1/8) that fits the limit."""
+    width, height = image.size
+    scale = next((s for s in (2, 4) if -(-width // s) * -(-height // s) <= max_pixels), 8)
+    image.draft(None, (max(1, width // scale), max(1, height // scale)))
 
 
 def _reason(exc: Exception) -> str:

@@ -15,7 +15,14 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
-from digitrec.predict import READ_TURNS, ModelLoadError, ModelNotFoundError, Predictor
+from digitrec.predict import (
+    READ_TURNS,
+    RETRAIN_COMMAND,
+    TRAIN_COMMAND,
+    ModelLoadError,
+    ModelNotFoundError,
+    Predictor,
+)
 
 EXTENSION = "digitrec"
 KEEP = 2  # model files kept loaded at once
@@ -27,7 +34,11 @@ _loading = threading.Lock()
 
 @dataclass
 class ModelSlot:
-    """The app's model, or the reason there is none (shown to the user as a 503)."""
+    """The app's model, or why there is none and how to train one (sent with each 503).
+
+    `problem` names the model file but not where it is: the full path is in the server's log,
+    not in answers to clients.
+    """
 
     predictor: Predictor | None
     problem: str | None = None
@@ -35,11 +46,21 @@ class ModelSlot:
 
 def init_app(app: Flask) -> None:
     """Load the model named by MODEL_PATH now, so the first drawing is answered quickly."""
+    path = Path(app.config["MODEL_PATH"])
     try:
-        slot = ModelSlot(load_predictor(app.config["MODEL_PATH"]))
-    except (ModelNotFoundError, ModelLoadError) as exc:
-        slot = ModelSlot(None, str(exc))
+        slot = ModelSlot(load_predictor(path))
+    except ModelNotFoundError as exc:
         app.logger.warning("the app starts without a model: %s", exc)
+        slot = ModelSlot(
+            None, f"there is no model file {path.name}. Train one with: {TRAIN_COMMAND}"
+        )
+    except ModelLoadError as exc:
+        app.logger.warning("the app starts without a model: %s", exc)
+        slot = ModelSlot(
+            None,
+            f"the model file {path.name} could not be loaded. "
+            f"Train a new one with: {RETRAIN_COMMAND}",
+        )
     app.extensions[EXTENSION] = slot
 
 

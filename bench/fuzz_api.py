@@ -244,6 +244,10 @@ def worker(port, seed, count, corpus, deadline, tally, lock) -> None:
         statuses[(kind, status)] += 1
         if status >= 500:
             bad.append(f"{kind}: {status} {payload[:200]!r}")
+        elif kind == "oversize":
+            # Refused at the server's edge (waitress's plain-text 413) before the app reads it.
+            if status != 413:
+                bad.append(f"{kind}: {status} instead of 413")
         elif path.startswith("/api/") and method not in ("HEAD", "OPTIONS"):
             try:
                 answer = json.loads(payload)

@@ -44,24 +44,32 @@ MAX_REQUESTS_PER_CLIENT = 200_000  # a bound besides the clock
 
 
 class NaivePredictor:
-    """The app's predictor with `model.predict` per request in place of the traced function."""
+    """The app's predictor with Keras's `model.predict` per request in place of the traced
+    function (and one reading per drawing, no turns)."""
 
     def __init__(self, predictor):
         self.model = predictor.model
         self.name = predictor.name + " (model.predict)"
         self.metadata = predictor.metadata
 
-    def predict_arrays(self, images: np.ndarray) -> np.ndarray:
-        batch = np.asarray(images, np.float32).reshape(-1, 28, 28, 1)
-        return self.model.predict(batch, verbose=0)
+    def predict(self, image):
+        from digitrec.predict import Prediction
+        from digitrec.preprocess import to_mnist
+
+        x = to_mnist(image)
+        probabilities = self.model.predict(x.reshape(1, 28, 28, 1), verbose=0)[0]
+        digit = int(np.argmax(probabilities))
+        return Prediction(digit, probabilities, float(probabilities[digit]), x)
 
 
 def serve(mode: str, model: str, threads: int) -> None:
-    """Child process: build the app, bind a free port on 127.0.0.1, print it, serve forever."""
-    from waitress import create_server
+    """Child process: build the app, bind a free port on 127.0.0.1, print it, serve forever.
 
+    The server is `app.serve.make_server`'s, as `python -m app` runs it.
+    """
     from app import create_app
     from app.model import EXTENSION
+    from app.serve import make_server
 
     app = create_app({"MODEL_PATH": model})
     slot = app.extensions[EXTENSION]
@@ -70,7 +78,7 @@ def serve(mode: str, model: str, threads: int) -> None:
         sys.exit(1)
     if mode == "naive":
         slot.predictor = NaivePredictor(slot.predictor)
-    server = create_server(app, host="127.0.0.1", port=0, threads=threads)
+    server = make_server(app, host="127.0.0.1", port=0, threads=threads)
     print(f"PORT {server.effective_port}", flush=True)
     server.run()
 

@@ -1,13 +1,15 @@
-"""Read digits with a trained model: load it once, then predict in a few milliseconds.
+"""Read digits with a trained model: load it once, then read drawings quickly, from any thread.
 
-`keras.Model.predict` builds a data pipeline on every call, which costs tens of milliseconds
-for one image; `Predictor` traces the model's forward pass once into a TensorFlow graph with
-a fixed input signature and calls that, which is both fast and safe from several threads.
+`Predictor` is the one path from a drawing to an answer: the web app and the drawing pad both
+call `Predictor.predict`, which prepares the drawing with `to_mnist` and runs the model.
+`keras.Model.predict` builds a data pipeline on every call, which is slow for one image;
+`Predictor` traces the model's forward pass once into a TensorFlow graph with a fixed input
+signature and calls that, which is both fast and safe from several threads.
 
-The front ends (the web app and the drawing pad) also read each drawing turned a little each
-way (`READ_TURNS`) and average the three readings: a test-time augmentation that steadies
-the reading of a tilted or sloppy digit. The model itself, and a `Predictor` made without
-`turns`, read each image once, as notebook 04's experiments need.
+The front ends also read each drawing turned a little each way (`READ_TURNS`) and average
+the three readings: a test-time augmentation that steadies the reading of a tilted or sloppy
+digit. The model itself, and a `Predictor` made without `turns`, read each image once, as
+notebook 04's experiments need.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import keras
 import numpy as np
+import tensorflow as tf
 
 from digitrec import settings
 from digitrec.preprocess import to_mnist
@@ -30,7 +34,9 @@ UNSURE_BELOW = 0.6
 CHUNK = 1024
 # Degrees the front ends also turn each drawing by before averaging the readings.
 READ_TURNS: tuple[float, ...] = (-8.0, 8.0)
-TRAIN_COMMAND = "python -m digitrec.train --arch seed --epochs 5 (or: make train)"
+# How to get the recommended model (`settings.default_model_path()`), and how to replace one.
+TRAIN_COMMAND = "make train (or: python -m digitrec.train --recipe improved)"
+RETRAIN_COMMAND = "python -m digitrec.train --recipe improved --force"
 
 
 class ModelNotFoundError(FileNotFoundError):
@@ -67,8 +73,6 @@ class Predictor:
         metadata: dict | None = None,
         turns: Sequence[float] = (),
     ):
-        import tensorflow as tf
-
         self.model = model
         self.name = name
         self.metadata = dict(metadata or {})
@@ -97,7 +101,7 @@ class Predictor:
     def load(
         cls, path: str | os.PathLike[str] | None = None, *, turns: Sequence[float] = ()
     ) -> Predictor:
-        """Load a `.keras` model (default `models/cnn.keras`) with `safe_mode=True`.
+        """Load a `.keras` model (default `settings.default_model_path()`) with `safe_mode=True`.
 
         `turns` (degrees, e.g. `READ_TURNS`): also read every image turned by these angles
         and average the probabilities.
@@ -107,21 +111,19 @@ class Predictor:
             raise ModelNotFoundError(
                 f"no trained model at {model_path}. Train one with: {TRAIN_COMMAND}"
             )
-        import keras
-
         try:
             model = keras.models.load_model(model_path, compile=False, safe_mode=True)
         except Exception as exc:  # Keras raises many kinds for a bad file
             raise ModelLoadError(
                 f"could not load the model {model_path} ({type(exc).__name__}: "
                 f"{str(exc).splitlines()[0] if str(exc) else 'unreadable'}). "
-                f"Train a new one with: {TRAIN_COMMAND} --force"
+                f"Train a new one with: {RETRAIN_COMMAND}"
             ) from None
         shape = tuple(model.input_shape[1:]) if hasattr(model, "input_shape") else None
         if shape != (28, 28, 1) or tuple(model.output_shape[1:]) != (10,):
             raise ModelLoadError(
                 f"{model_path} is not a digit model (input {shape}, output "
-                f"{model.output_shape}); train one with: {TRAIN_COMMAND} --force"
+                f"{model.output_shape}); train one with: {RETRAIN_COMMAND}"
             )
         return cls(model, name=model_path.stem, metadata=_read_sidecar(model_path), turns=turns)
 

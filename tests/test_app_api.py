@@ -8,14 +8,16 @@ import json
 import struct
 import threading
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+import app as app_package
 from app import create_app
 from digitrec import synthetic
-from digitrec.predict import READ_TURNS, TRAIN_COMMAND, Predictor
+from digitrec.predict import READ_TURNS, RETRAIN_COMMAND, TRAIN_COMMAND, Predictor
 from digitrec.preprocess import to_mnist
 
 
@@ -105,6 +107,63 @@ def test_predict_response_shape_and_preview(client, mnist, predictor):
     np.testing.assert_allclose(probabilities, expected.probabilities, atol=1e-5)
 
 
+def fixed_drawings(mnist) -> dict[str, str]:
+    """A few fixed drawings as the page and API clients send them (PNG and JPEG data URLs)."""
+    (_, _), (x_test, _) = mnist
+    corner = synthetic.render(
+        synthetic.redraw_digit(x_test[3], height=150, top=60, left=90), synthetic.WHITE_ON_BLACK
+    )
+    dot = np.zeros((280, 280), np.uint8)
+    dot[130:150, 130:150] = 255
+    return {
+        "white-on-black": data_url(drawing(mnist, 0)),
+        "black-on-white": data_url(drawing(mnist, 1, synthetic.BLACK_ON_WHITE)),
+        "ink-in-alpha": data_url(drawing(mnist, 2, synthetic.INK_IN_ALPHA)),
+        "jpeg": data_url(corner[..., :3], "JPEG", quality=90),
+        "dot": data_url(dot),
+    }
+
+
+def expected_body(predictor: Predictor, url: str) -> dict:
+    """What the API has always answered: `Predictor.predict`'s reading, rounded for JSON."""
+    image = Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1])))
+    prediction = predictor.predict(image)
+    np.testing.assert_array_equal(prediction.image, to_mnist(image))
+    return {
+        "digit": prediction.digit,
+        "confidence": round(prediction.confidence, 6),
+        "probabilities": [round(float(p), 6) for p in prediction.probabilities],
+        "preview": np.round(to_mnist(image), 3).tolist(),
+        "unsure": prediction.unsure,
+        "model": "cnn",
+    }
+
+
+def test_responses_are_exactly_predictor_predict(client, mnist, predictor):
+    """Pinned: the API answers what `Predictor.predict` (with READ_TURNS) reads, rounded.
+
+    The preview is `to_mnist`'s image to 3 decimals, the probabilities to 6, in this order.
+    """
+    reader = Predictor(predictor.model, turns=READ_TURNS)
+    for name, url in fixed_drawings(mnist).items():
+        response = post(client, {"image": url})
+        assert response.status_code == 200, name
+        body, expected = response.get_json(), expected_body(reader, url)
+        assert list(body) == list(expected), name
+        for key in ("digit", "unsure", "model", "preview"):
+            assert body[key] == expected[key], (name, key)
+        np.testing.assert_allclose(body["probabilities"], expected["probabilities"], atol=2e-6)
+        assert body["confidence"] == pytest.approx(expected["confidence"], abs=2e-6)
+
+
+def test_the_app_reads_drawings_only_through_predictor():
+    """No second copy of the preprocessing or of the model call lives in the app."""
+    for path in Path(app_package.__file__).parent.glob("*.py"):
+        source = path.read_text()
+        for name in ("to_mnist", "predict_arrays", "preprocess_stages"):
+            assert name not in source, f"{path.name} uses {name}"
+
+
 def test_predict_headers(client, mnist):
     response = post(client, {"image": data_url(drawing(mnist, 3))})
     assert response.headers["Cache-Control"] == "no-store"
@@ -113,9 +172,9 @@ def test_predict_headers(client, mnist):
     timings = dict(
         part.strip().split(";dur=") for part in response.headers["Server-Timing"].split(",")
     )
-    assert set(timings) == {"decode", "preprocess", "model", "total"}
+    assert set(timings) == {"decode", "predict", "total"}
     assert all(float(value) >= 0 for value in timings.values())
-    assert float(timings["total"]) >= float(timings["model"])
+    assert float(timings["total"]) >= float(timings["predict"])
 
 
 def test_unsure_drawing_is_flagged(client):
@@ -239,7 +298,7 @@ def test_decompression_bomb_is_refused_before_decoding(client):
     assert_error(post(client, {"image": image}), 413, "5000x5000", "limit")
 
 
-def test_header_claiming_huge_size_is_413_without_decoding(client):
+def test_header_claiming_huge_size_is_413_without_decoding(client, app):
     # A PNG whose header claims 100000 x 100000 pixels, followed by no real pixel data.
     header = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 0, 0, 0, 0)
     png = (
@@ -249,7 +308,12 @@ def test_header_claiming_huge_size_is_413_without_decoding(client):
         + (png_chunk(b"IEND", b""))
     )
     image = "data:image/png;base64," + base64.b64encode(png).decode()
-    assert_error(post(client, {"image": image}), 413, "too large", "limit is 1,000,000")
+    assert_error(
+        post(client, {"image": image}),
+        413,
+        "too large",
+        f"limit is {app.config['MAX_IMAGE_PIXELS']:,}",
+    )
     # Large, but under Pillow's own bomb limit: our limit speaks, with the dimensions.
     header = struct.pack(">IIBBBBB", 9_000, 9_000, 8, 0, 0, 0, 0)
     png = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", b"x")
@@ -257,11 +321,100 @@ def test_header_claiming_huge_size_is_413_without_decoding(client):
     assert_error(post(client, {"image": image}), 413, "9000x9000", "limit")
 
 
-def test_large_jpeg_is_413(client):
+def test_png_over_the_pixel_limit_is_413_with_its_size(client, app):
+    limit = app.config["MAX_IMAGE_PIXELS"]
     buffer = io.BytesIO()
-    Image.new("L", (1200, 1000)).save(buffer, "JPEG")
+    Image.new("L", (600, 600)).save(buffer, "PNG")
+    assert limit < 600 * 600
+    image = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    assert_error(post(client, {"image": image}), 413, "600x600", f"{limit:,}", "smaller image")
+
+
+def upscaled_photo(mnist, index: int, size: int) -> np.ndarray:
+    """A redrawn test digit, black ink on white paper, enlarged to a size x size "photo"."""
+    pixels = drawing(mnist, index, synthetic.BLACK_ON_WHITE)[..., :3]
+    return np.asarray(Image.fromarray(pixels).resize((size, size), Image.Resampling.BILINEAR))
+
+
+def test_large_jpeg_photo_is_read_at_a_reduced_scale(client, app, mnist):
+    """A 1600x1600 photo is over the pixel limit, but libjpeg decodes it at 1/4 scale."""
+    (_, _), (_, y_test) = mnist
+    photo = upscaled_photo(mnist, 5, 1600)
+    assert app.config["MAX_IMAGE_PIXELS"] < 1600 * 1600
+    for progressive in (False, True):
+        url = data_url(photo, "JPEG", quality=85, progressive=progressive)
+        response = post(client, {"image": url})
+        assert response.status_code == 200, response.get_json()
+        assert response.get_json()["digit"] == int(y_test[5])
+
+
+def test_jpeg_too_large_even_at_one_eighth_is_413(client, app):
+    limit = app.config["MAX_IMAGE_PIXELS"]
+    buffer = io.BytesIO()
+    Image.new("L", (5000, 5000), 255).save(buffer, "JPEG", quality=50)
+    assert limit < (5000 // 8) ** 2 and len(buffer.getvalue()) < app.config["MAX_CONTENT_LENGTH"]
     image = "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
-    assert_error(post(client, {"image": image}), 413, "1200x1000")
+    assert_error(post(client, {"image": image}), 413, "5000x5000", "1/8 scale", f"{limit:,}")
+
+
+def jpeg_bytes(image: Image.Image, **save) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", **save)
+    return buffer.getvalue()
+
+
+def post_bytes(client, data: bytes, media: str = "image/jpeg"):
+    return post(client, {"image": f"data:{media};base64,{base64.b64encode(data).decode()}"})
+
+
+def test_exif_rotated_photo_is_read_upright(client, mnist):
+    """A camera stores a photo sideways and records "turn me 90 degrees" in its EXIF data."""
+    (_, _), (_, y_test) = mnist
+    upright = Image.fromarray(drawing(mnist, 0, synthetic.BLACK_ON_WHITE)[..., :3])
+    stored = upright.transpose(Image.Transpose.ROTATE_90)  # what the sensor saved
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90 degrees clockwise to display
+    as_shown = post_bytes(client, jpeg_bytes(upright, quality=95)).get_json()
+    sideways = post_bytes(client, jpeg_bytes(stored, quality=95)).get_json()
+    rotated = post_bytes(client, jpeg_bytes(stored, quality=95, exif=exif.tobytes())).get_json()
+    assert as_shown["digit"] == int(y_test[0])
+    assert rotated["digit"] == as_shown["digit"]
+    np.testing.assert_allclose(rotated["preview"], as_shown["preview"], atol=0.05)
+    # Without its EXIF orientation the same pixels are another picture: the check can fail.
+    assert np.abs(np.array(sideways["preview"]) - np.array(as_shown["preview"])).max() > 0.5
+
+
+def test_cmyk_jpeg_is_read_like_its_rgb_original(client, mnist):
+    (_, _), (_, y_test) = mnist
+    rgb = Image.fromarray(drawing(mnist, 1, synthetic.BLACK_ON_WHITE)[..., :3])
+    cmyk = jpeg_bytes(rgb.convert("CMYK"), quality=95)
+    assert Image.open(io.BytesIO(cmyk)).mode == "CMYK"
+    from_rgb = post_bytes(client, jpeg_bytes(rgb, quality=95)).get_json()
+    from_cmyk = post_bytes(client, cmyk).get_json()
+    assert from_cmyk["digit"] == from_rgb["digit"] == int(y_test[1])
+    np.testing.assert_allclose(from_cmyk["preview"], from_rgb["preview"], atol=0.05)
+
+
+def test_progressive_jpeg_is_read_like_a_baseline_one(client, mnist):
+    rgb = Image.fromarray(drawing(mnist, 2)[..., :3])
+    progressive = jpeg_bytes(rgb, quality=95, progressive=True)
+    assert Image.open(io.BytesIO(progressive)).info.get("progressive")
+    baseline = post_bytes(client, jpeg_bytes(rgb, quality=95)).get_json()
+    answer = post_bytes(client, progressive).get_json()
+    assert answer["digit"] == baseline["digit"]
+    np.testing.assert_allclose(answer["probabilities"], baseline["probabilities"], atol=1e-5)
+
+
+def test_animated_png_is_read_as_its_first_frame(client, mnist):
+    first, second = (Image.fromarray(drawing(mnist, i)) for i in (0, 2))
+    buffer = io.BytesIO()
+    first.save(buffer, "PNG", save_all=True, append_images=[second], duration=100, loop=0)
+    assert Image.open(io.BytesIO(buffer.getvalue())).n_frames == 2
+    animated = post_bytes(client, buffer.getvalue(), "image/png").get_json()
+    still = post(client, {"image": data_url(drawing(mnist, 0))}).get_json()
+    other = post(client, {"image": data_url(drawing(mnist, 2))}).get_json()
+    assert animated == still
+    assert still["digit"] != other["digit"]  # the two frames are different digits
 
 
 def test_pixel_limit_is_configurable(trained_model_path, mnist):
@@ -305,14 +458,19 @@ def test_empty_drawing_is_422(client, pixels):
     assert_error(post(client, {"image": data_url(pixels)}), 422, "empty", "draw a digit")
 
 
-def test_no_model_is_503_with_the_train_command(tmp_path, mnist):
-    app = create_app({"TESTING": True, "MODEL_PATH": str(tmp_path / "missing.keras")})
+def test_no_model_is_503_with_the_train_command(tmp_path, mnist, caplog):
+    missing = tmp_path / "missing.keras"
+    app = create_app({"TESTING": True, "MODEL_PATH": str(missing)})
     client = app.test_client()
     message = assert_error(post(client, {"image": data_url(drawing(mnist, 0))}), 503)
     assert TRAIN_COMMAND in message and "missing.keras" in message
     health = client.get("/healthz")
     assert health.status_code == 503
     assert TRAIN_COMMAND in health.get_json()["error"]
+    # Where the model should be is the server's business: logged, not sent.
+    for text in (message, health.get_data(as_text=True)):
+        assert str(tmp_path) not in text
+    assert str(missing) in caplog.text
     # Requests that are wrong anyway still say what is wrong with them.
     assert_error(post(client, b"{"), 400, "malformed JSON")
     # The page itself still works.
@@ -324,7 +482,8 @@ def test_unreadable_model_file_is_503(tmp_path, mnist):
     bad.write_bytes(b"this is not a keras file")
     app = create_app({"TESTING": True, "MODEL_PATH": str(bad)})
     message = assert_error(post(app.test_client(), {"image": data_url(drawing(mnist, 0))}), 503)
-    assert "could not load" in message and "--force" in message
+    assert "could not be loaded" in message and RETRAIN_COMMAND in message
+    assert str(tmp_path) not in message
 
 
 # --- 404, 405, 500 --------------------------------------------------------------------------

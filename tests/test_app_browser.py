@@ -1,63 +1,82 @@
-"""The page in a real Chromium: draw with the mouse and with a finger, Predict, Clear.
+"""The page in a real Chromium: draw with the mouse, a finger or the keyboard, upload, undo.
 
-The app runs on a real HTTP server (Werkzeug's, in a thread) on 127.0.0.1 and a free port,
-with the small trained model. Screenshots go to the `artifacts_dir` folder.
+The app runs on the real server (waitress through `app.serve`, in a thread) on 127.0.0.1 and
+a free port, with the small trained model. An automated accessibility check (axe-core) runs
+on the page in both colour themes. Screenshots go to the `artifacts_dir` folder.
 """
 
 from __future__ import annotations
 
-import threading
+import base64
+import io
+import re
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
+from axe_playwright_python.sync_playwright import Axe
+from PIL import Image
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from app import create_app
+from app.serve import serving
+from digitrec import synthetic
+from digitrec.constants import CANVAS_SIZE, MNIST_SIZE
 
 pytestmark = pytest.mark.browser
 
 # Strokes in canvas pixels (the canvas is 280x280): a "7" and a "1" with a foot-less stem.
 SEVEN = [[(70, 60), (150, 58), (212, 62), (170, 140), (128, 232)]]
 ONE = [[(120, 80), (150, 50), (150, 150), (150, 235)]]
+STROKE_END = [[(30, 250), (60, 250)]]  # a stray dash, to be undone
 
-# Collects CSP violations inside the page (Playwright runs this before the page's own script).
-WATCH_CSP = """
+# Collects CSP violations and every text the live region says (an emptied region says nothing).
+# Playwright runs this before the page's own script.
+WATCH_PAGE = """
 window.__cspViolations = [];
 document.addEventListener("securitypolicyviolation", (e) => {
   window.__cspViolations.push(e.violatedDirective + " " + e.blockedURI);
 });
+window.__said = [];
+document.addEventListener("DOMContentLoaded", () => {
+  const region = document.getElementById("status");
+  new MutationObserver(() => region.textContent && window.__said.push(region.textContent)).observe(
+    region, { childList: true, characterData: true, subtree: true });
+});
 """
-
-
-class LiveServer:
-    def __init__(self, app):
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.thread.join(10)
-        self.server.server_close()
+ANSWER = re.compile(r"^(\d), (\d+)\u00a0% sure\.$")
 
 
 @pytest.fixture(scope="module")
 def live_url(trained_model_path) -> Iterator[str]:
-    app = create_app({"MODEL_PATH": str(trained_model_path)})
-    with LiveServer(app) as server:
-        yield server.url
+    with serving(create_app({"MODEL_PATH": str(trained_model_path)}), threads=2) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def no_model_url(tmp_path_factory) -> Iterator[str]:
     missing = tmp_path_factory.mktemp("nomodel") / "cnn.keras"
-    with LiveServer(create_app({"MODEL_PATH": str(missing)})) as server:
-        yield server.url
+    with serving(create_app({"MODEL_PATH": str(missing)})) as url:
+        yield url
+
+
+DESKTOP = {"width": 900, "height": 760}
+
+
+@pytest.fixture
+def desktop(browser, live_url):
+    """A fresh desktop-sized page on the app, and its `Watch`."""
+    context = browser.new_context(viewport=DESKTOP, accept_downloads=True)
+    page, watch = open_page(context, live_url)
+    yield page, watch
+    context.close()
+
+
+@pytest.fixture
+def quiet(desktop):
+    """`desktop` with live prediction off, so only Predict (or Enter) asks the server."""
+    desktop[0].uncheck("#live")
+    return desktop
 
 
 class Watch:
@@ -79,31 +98,42 @@ class Watch:
         assert self.csp_violations() == []
 
 
-def open_page(context, url: str):
-    context.add_init_script(WATCH_CSP)
+def open_page(context, url: str, health: str = "ok"):
+    context.add_init_script(WATCH_PAGE)
     page = context.new_page()
     watch = Watch(page)
     response = page.goto(url)
     assert response.status == 200
     csp = response.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
-    page.wait_for_selector("html[data-ready=true]")
+    page.wait_for_selector(f"html[data-health='{health}']")
     return page, watch
+
+
+def said(page) -> list[str]:
+    """Every text the live region has shown since the page loaded, in order."""
+    return page.evaluate("window.__said")
+
+
+def answers(page) -> list[str]:
+    return [text for text in said(page) if ANSWER.match(text)]
 
 
 def to_page(page, strokes):
     """Canvas pixels -> page coordinates, whatever size the canvas has on this screen."""
     box = page.locator("#pad").bounding_box()
-    scale = box["width"] / 280
+    scale = box["width"] / CANVAS_SIZE
     return [[(box["x"] + x * scale, box["y"] + y * scale) for x, y in s] for s in strokes]
 
 
-def draw_with_mouse(page, strokes) -> None:
+def draw_with_mouse(page, strokes, pause_ms: int = 0) -> None:
     for stroke in to_page(page, strokes):
         page.mouse.move(*stroke[0])
         page.mouse.down()
         for x, y in stroke[1:]:
             page.mouse.move(x, y, steps=8)
+            if pause_ms:
+                page.wait_for_timeout(pause_ms)
         page.mouse.up()
 
 
@@ -128,6 +158,11 @@ def draw_with_finger(page, strokes) -> None:
     cdp.detach()
 
 
+def press(page, key: str, times: int = 1) -> None:
+    for _ in range(times):
+        page.keyboard.press(key)
+
+
 def ink_on(page, selector: str) -> int:
     """How many pixels of a canvas are not black."""
     return page.evaluate(
@@ -142,15 +177,29 @@ def ink_on(page, selector: str) -> int:
     )
 
 
+def pixels_of(page, selector: str) -> list[int]:
+    return page.evaluate(
+        """(selector) => { const c = document.querySelector(selector);
+             return Array.from(c.getContext("2d").getImageData(0, 0, c.width, c.height).data); }""",
+        selector,
+    )
+
+
 def text(page, selector: str) -> str:
     return page.locator(selector).inner_text().strip()
 
 
+def status_text(page) -> str:
+    """What the live region says now, exactly (no-break spaces kept)."""
+    return page.eval_on_selector("#status", "e => e.textContent")
+
+
 def assert_shows(page, digit: int) -> None:
     page.wait_for_function(
-        "(d) => document.getElementById('digit').textContent === String(d)", arg=digit
+        "(d) => document.getElementById('status').textContent.startsWith(d + ', ')", arg=digit
     )
-    assert "%" in text(page, "#confidence")
+    assert ANSWER.match(status_text(page))
+    assert text(page, "#digit") == str(digit)
     assert page.locator("#bars li.best").get_attribute("data-digit") == str(digit)
     widths = page.eval_on_selector_all(
         "#bars .bar", "bars => bars.map(b => parseFloat(b.style.transform.slice(7)))"
@@ -158,6 +207,7 @@ def assert_shows(page, digit: int) -> None:
     assert len(widths) == 10 and max(widths) == widths[digit] > 0.5
     assert sum(widths) == pytest.approx(1.0, abs=0.01)
     assert ink_on(page, "#preview") > 20  # the 28x28 image the model was fed
+    assert page.is_enabled("#download")
 
 
 def assert_cleared(page) -> None:
@@ -165,15 +215,16 @@ def assert_cleared(page) -> None:
     assert ink_on(page, "#pad") == 0
     assert ink_on(page, "#preview") == 0
     assert page.locator("#bars li.best").count() == 0
+    assert page.is_disabled("#undo") and page.is_disabled("#download")
 
 
-def test_desktop_draw_predict_clear(browser, live_url, artifacts_dir):
-    context = browser.new_context(viewport={"width": 900, "height": 720})
-    page, watch = open_page(context, live_url)
+def test_desktop_draw_predict_clear(desktop, artifacts_dir):
+    page, watch = desktop
+    expect(page.locator("#model-info")).to_contain_text("cnn")
     page.uncheck("#live")  # so it is the Predict button that asks
 
     page.click("#predict")
-    assert "empty" in text(page, "#message")
+    assert "empty" in text(page, "#status")
     assert text(page, "#digit") == "?"
 
     draw_with_mouse(page, SEVEN)
@@ -184,41 +235,261 @@ def test_desktop_draw_predict_clear(browser, live_url, artifacts_dir):
     assert answer.value.status == 200
     assert answer.value.headers["cache-control"] == "no-store"
     assert_shows(page, 7)
-    assert "looks like a 7" in text(page, "#message")
+    assert said(page)[-2:] == ["Reading\u2026", status_text(page)]  # busy, then the answer
     page.screenshot(path=artifacts_dir / "app-desktop.png", animations="disabled")
 
     page.click("#clear")
     assert_cleared(page)
     watch.assert_clean()
-    context.close()
 
 
-def test_live_prediction_and_keyboard(browser, live_url):
-    context = browser.new_context(viewport={"width": 900, "height": 720})
-    page, watch = open_page(context, live_url)
+def test_live_prediction_announces_one_answer_per_stroke(desktop):
+    page, watch = desktop
     assert page.is_checked("#live")
+    requests = []
+    page.on("request", lambda r: requests.append(r) if r.url.endswith("/api/predict") else None)
     with page.expect_response("**/api/predict"):
-        draw_with_mouse(page, ONE)  # no click: the answer comes as the stroke ends
+        draw_with_mouse(page, ONE, pause_ms=400)  # a slow stroke: asked several times
+    assert_shows(page, 1)
+    page.wait_for_timeout(300)
+    assert len(requests) >= 3  # live readings while drawing, and one as the stroke ended
+    assert answers(page) == [status_text(page)]  # one answer said, not one per reading
+    watch.assert_clean()
+
+
+def test_keyboard_only_draw_predict_undo_clear(desktop):
+    """No mouse at all: Tab to the pad, draw a 1 with the arrow keys, Enter, Ctrl+Z, Esc."""
+    page, watch = desktop
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "pad"
+    assert page.is_visible("#cursor")  # the keyboard pen shows where it is
+
+    live = page.locator("#live")
+    assert live.is_checked()
+    press(page, "ArrowUp", 9)  # from the centre (14, 14) to the top of the stem
+    press(page, "Space")  # pen down
+    assert "down" in text(page, "#pen-state")
+    press(page, "ArrowDown", 18)
+    press(page, "Space")  # pen up: with live prediction on, the stroke is read now
+    assert "up" in text(page, "#pen-state")
+    assert ink_on(page, "#pad") > 2000
     assert_shows(page, 1)
 
-    # Keyboard only: Tab reaches Clear and Predict; Enter and Space press them.
-    focused = []
-    for _ in range(6):
-        page.keyboard.press("Tab")
-        focused.append(page.evaluate("document.activeElement.id"))
-    assert "predict" in focused and "clear" in focused
-    page.focus("#clear")
-    page.keyboard.press("Space")
+    # Enter reads it again: "Reading..." then one sentence, in the one live region.
+    before = len(said(page))
+    press(page, "Enter")
+    page.wait_for_function("(n) => window.__said.length >= n", arg=before + 2)
+    assert said(page)[before:] == ["Reading\u2026", status_text(page)]
+    assert ANSWER.match(said(page)[-1])
+
+    press(page, "ArrowRight", 3)
+    press(page, "Space")
+    press(page, "ArrowRight", 4)  # a second stroke ...
+    press(page, "Space")
+    strokes_two = ink_on(page, "#pad")
+    press(page, "Control+z")  # ... undone
+    assert 0 < ink_on(page, "#pad") < strokes_two
+    press(page, "Escape")
     assert_cleared(page)
+    assert "Cleared" in text(page, "#status")
+    watch.assert_clean()
+
+
+def test_undo_restores_the_drawing_exactly(quiet):
+    page, watch = quiet
     draw_with_mouse(page, SEVEN)
-    page.focus("#predict")
-    page.keyboard.press("Enter")
+    seven = pixels_of(page, "#pad")
+    draw_with_mouse(page, STROKE_END)
+    assert pixels_of(page, "#pad") != seven
+    page.click("#undo")
+    assert pixels_of(page, "#pad") == seven
+    page.click("#predict")
     assert_shows(page, 7)
+    page.click("#undo")
+    assert_cleared(page)
+    assert page.evaluate("document.activeElement.id") == "pad"  # focus is not lost
+    watch.assert_clean()
+
+
+def test_pen_width_changes_the_stroke(quiet):
+    page, _ = quiet
+    draw_with_mouse(page, ONE)
+    thin = ink_on(page, "#pad")
+    page.click("#clear")
+    page.locator("#pen-width").fill("36")
+    assert text(page, "#pen-width-value") == "36 px"
+    draw_with_mouse(page, ONE)
+    assert ink_on(page, "#pad") > 1.6 * thin
+
+
+def photo_of_digit(mnist, index: int, size: int) -> Image.Image:
+    """A test digit redrawn in black ink on white paper, as a size x size picture."""
+    (_, _), (x_test, _) = mnist
+    ink = synthetic.redraw_digit(x_test[index], height=200, top=40, left=40)
+    pixels = synthetic.render(ink, synthetic.BLACK_ON_WHITE)[..., :3]
+    return Image.fromarray(pixels).resize((size, size), Image.Resampling.BILINEAR)
+
+
+def as_file(image: Image.Image, name: str, fmt: str, **save) -> dict:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **save)
+    return {"name": name, "mimeType": f"image/{fmt.lower()}", "buffer": buffer.getvalue()}
+
+
+def test_upload_a_picture(desktop, mnist):
+    (_, _), (_, y_test) = mnist
+    page, watch = desktop
+
+    # A small PNG goes to the server as it is.
+    small = as_file(photo_of_digit(mnist, 3, 280), "three.png", "PNG")
+    with page.expect_request("**/api/predict") as sent:
+        page.set_input_files("#upload", files=[small])
+    assert_shows(page, int(y_test[3]))
+    image = sent.value.post_data_json["image"]
+    assert base64.b64decode(image.split(",", 1)[1]) == small["buffer"]
+    assert ink_on(page, "#pad") > 1000  # the pad shows the picture
+    assert "three.png" in text(page, "#advice")
+
+    # A big phone photo, stored sideways with an EXIF orientation: the page scales it down
+    # (the browser turns it upright), and the server reads what a person sees.
+    stored = photo_of_digit(mnist, 4, 1200).transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    photo = as_file(stored, "photo.jpg", "JPEG", quality=92, exif=exif.tobytes())
+    with page.expect_request("**/api/predict") as sent:
+        page.set_input_files("#upload", files=[photo])
+    assert_shows(page, int(y_test[4]))
+    body = sent.value.post_data
+    assert len(body) <= 1024 * 1024
+    assert sent.value.post_data_json["image"].startswith("data:image/jpeg;base64,")
+
+    # Undo removes the picture; a file that is no picture gets a clear message.
+    page.click("#undo")
+    assert_cleared(page)
+    page.set_input_files(
+        "#upload", files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"}]
+    )
+    expect(page.locator("#status")).to_contain_text("not a PNG or JPEG")
+    watch.assert_clean()
+
+
+def test_download_the_28x28_image(quiet):
+    page, _ = quiet
+    draw_with_mouse(page, SEVEN)
+    with page.expect_response("**/api/predict") as answer:
+        page.click("#predict")
+    assert_shows(page, 7)
+    preview = np.array(answer.value.json()["preview"])
+    with page.expect_download() as download:
+        page.click("#download")
+    assert download.value.suggested_filename == f"digit-7-{MNIST_SIZE}x{MNIST_SIZE}.png"
+    saved = Image.open(download.value.path())
+    assert saved.size == (MNIST_SIZE, MNIST_SIZE)
+    grey = np.asarray(saved.convert("L"), dtype=float) / 255
+    assert np.abs(grey - preview).max() <= 1 / 255 + 1e-9
+
+
+def contrast(page, foreground: str, background: str) -> float:
+    """WCAG contrast ratio between two CSS colours, as the browser computes them."""
+    return page.evaluate(
+        """([a, b]) => {
+            const rgb = (css) => {
+                const c = document.createElement("canvas").getContext("2d");
+                c.fillStyle = css; c.fillRect(0, 0, 1, 1);
+                return Array.from(c.getImageData(0, 0, 1, 1).data.slice(0, 3));
+            };
+            const lum = (css) => {
+                const [r, g, b] = rgb(css).map((v) => {
+                    v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+                return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+            };
+            const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+            return (hi + 0.05) / (lo + 0.05);
+        }""",
+        [foreground, background],
+    )
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_accessibility_check_and_contrast(browser, live_url, scheme):
+    """axe-core finds no serious or critical violation, before and after an answer."""
+    context = browser.new_context(viewport=DESKTOP, color_scheme=scheme)
+    page, watch = open_page(context, live_url)
+    axe = Axe()
+    page.uncheck("#live")
+
+    def serious() -> list[str]:
+        found = axe.run(page, options={"resultTypes": ["violations"]}).response["violations"]
+        return [
+            f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
+            for v in found
+            if v["impact"] in ("serious", "critical")
+        ]
+
+    assert serious() == []
+    draw_with_mouse(page, SEVEN)
+    page.click("#predict")
+    assert_shows(page, 7)
+    assert serious() == []
+
+    # Focus rings at least 3:1 against the page (WCAG 2.2), bars at least 3:1 on their track.
+    style = "(e, p) => getComputedStyle(e)[p]"
+    page.focus("#pad")
+    page.keyboard.press("ArrowUp")
+    ring = page.eval_on_selector("#pad", style, "outlineColor")
+    assert page.eval_on_selector("#pad", style, "outlineStyle") == "solid"
+    page_colour = page.eval_on_selector("body", style, "backgroundColor")
+    card = page.eval_on_selector("#result", style, "backgroundColor")
+    assert contrast(page, ring, page_colour) >= 3
+    assert contrast(page, ring, "#000") >= 3  # beside the black drawing pad
+    track = page.eval_on_selector(".track", style, "backgroundColor")
+    for selector in ("#bars li:not(.best) .bar", "#bars li.best .bar"):
+        bar = page.eval_on_selector(selector, style, "backgroundColor")
+        assert contrast(page, bar, track) >= 3, selector
+    assert contrast(page, page.eval_on_selector("body", style, "color"), card) >= 4.5
     watch.assert_clean()
     context.close()
 
 
-def test_mobile_touch_draw_predict_clear(browser, live_url, artifacts_dir):
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize(
+    ("device", "options"),
+    [
+        ("desktop", {"viewport": {"width": 1000, "height": 720}}),
+        (
+            "phone",
+            {
+                "viewport": {"width": 390, "height": 844},
+                "device_scale_factor": 2,
+                "is_mobile": True,
+                "has_touch": True,
+            },
+        ),
+    ],
+)
+def test_screenshots(browser, live_url, artifacts_dir, scheme, device, options):
+    """The page with an answer, in each theme, at desktop and phone width."""
+    context = browser.new_context(color_scheme=scheme, **options)
+    page, watch = open_page(context, live_url)
+    page.uncheck("#live")
+    if device == "phone":
+        draw_with_finger(page, SEVEN)
+        page.tap("#predict")
+    else:
+        draw_with_mouse(page, SEVEN)
+        page.click("#predict")
+    assert_shows(page, 7)
+    background = page.eval_on_selector("body", "e => getComputedStyle(e).backgroundColor")
+    assert (background == "rgb(15, 17, 21)") == (scheme == "dark")
+    page.mouse.move(0, 0)
+    page.screenshot(
+        path=artifacts_dir / f"app-{scheme}-{device}.png", full_page=True, animations="disabled"
+    )
+    watch.assert_clean()
+    context.close()
+
+
+def test_mobile_touch_draw_predict_clear(browser, live_url):
     context = browser.new_context(
         viewport={"width": 390, "height": 844},
         device_scale_factor=3,
@@ -241,7 +512,6 @@ def test_mobile_touch_draw_predict_clear(browser, live_url, artifacts_dir):
     assert ink_on(page, "#pad") > 3000
     page.tap("#predict")
     assert_shows(page, 7)
-    page.screenshot(path=artifacts_dir / "app-mobile.png", full_page=True, animations="disabled")
 
     page.tap("#clear")
     assert_cleared(page)
@@ -252,10 +522,9 @@ def test_mobile_touch_draw_predict_clear(browser, live_url, artifacts_dir):
     context.close()
 
 
-def test_csp_blocks_inline_script(browser, live_url):
+def test_csp_blocks_inline_script(desktop):
     """The violation watch works: an injected inline script is refused and reported."""
-    context = browser.new_context()
-    page, watch = open_page(context, live_url)
+    page, watch = desktop
     page.evaluate(
         """() => { const s = document.createElement('script');
                    s.textContent = 'window.__injected = true';
@@ -265,28 +534,30 @@ def test_csp_blocks_inline_script(browser, live_url):
     assert page.evaluate("window.__injected") is None
     assert any(v.startswith("script-src") for v in watch.csp_violations())
     assert any("Content Security Policy" in m for m in watch.console)
-    context.close()
 
 
-def test_server_errors_are_shown_and_the_page_keeps_working(browser, no_model_url):
-    context = browser.new_context(viewport={"width": 900, "height": 720})
-    page, watch = open_page(context, no_model_url)
+def test_no_model_is_said_on_load_and_the_page_keeps_working(browser, no_model_url):
+    context = browser.new_context(viewport=DESKTOP)
+    page, watch = open_page(context, no_model_url, health="no model")
+    status = page.locator("#status")
+    # Said as soon as the page opens, before anyone draws.
+    expect(status).to_contain_text("no model is loaded")
+    expect(status).to_contain_text("make train")
+    expect(status).to_have_class("status error")
+    assert "No model" in text(page, "#model-info")
+
     page.uncheck("#live")
     draw_with_mouse(page, SEVEN)
     with page.expect_response("**/api/predict") as answer:
         page.click("#predict")
     assert answer.value.status == 503
-    message = page.locator("#message")
-    expect(message).to_contain_text("no model is loaded")
-    expect(message).to_contain_text("digitrec.train")
-    expect(message).to_have_class("message error")
 
     # The server cannot be reached at all.
     page.route("**/api/predict", lambda route: route.abort())
     page.click("#predict")
-    expect(message).to_contain_text("Could not reach the server")
+    expect(status).to_contain_text("Could not reach the server")
 
-    # A proxy in between answers with an HTML error page instead of JSON.
+    # Something in between answers with an HTML error page instead of JSON.
     page.unroute("**/api/predict")
     page.route(
         "**/api/predict",
@@ -295,7 +566,7 @@ def test_server_errors_are_shown_and_the_page_keeps_working(browser, no_model_ur
         ),
     )
     page.click("#predict")
-    expect(message).to_contain_text("the server answered 502")
+    expect(status).to_contain_text("the server answered 502")
 
     page.click("#clear")  # still responsive
     assert_cleared(page)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from app import CONTENT_SECURITY_POLICY, create_app
+from app import CONTENT_SECURITY_POLICY, CROSS_ORIGIN_HEADERS, PERMISSIONS_POLICY, create_app
 from app.model import current_slot
 from digitrec import settings
+from digitrec.constants import CANVAS_SIZE
 
 
 def test_defaults(monkeypatch, trained_model_path):
@@ -15,7 +16,7 @@ def test_defaults(monkeypatch, trained_model_path):
     assert app.config["MODEL_PATH"] == str(settings.default_model_path())
     assert app.config["MODEL_PATH"] == str(trained_model_path)
     assert app.config["MAX_CONTENT_LENGTH"] == 1024 * 1024
-    assert app.config["MAX_IMAGE_PIXELS"] == 1_000_000
+    assert app.config["MAX_IMAGE_PIXELS"] == (2 * CANVAS_SIZE) ** 2  # twice the canvas each way
     assert app.config["LIVE_PREDICT"] is True
     assert not app.debug
 
@@ -45,7 +46,8 @@ def test_environment_overrides(monkeypatch, trained_model_path):
     )
     assert response.status_code == 413
     assert "2,048" in response.get_json()["error"]
-    assert 'id="live" type="checkbox">' in app.test_client().get("/").get_data(as_text=True)
+    page = app.test_client().get("/").get_data(as_text=True)
+    assert 'id="live" type="checkbox" aria-describedby="live-help">' in page  # unchecked
 
 
 def test_test_config_ignores_the_environment(monkeypatch, trained_model_path):
@@ -76,6 +78,11 @@ def test_security_headers_on_every_response(client):
         assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["Permissions-Policy"] == PERMISSIONS_POLICY
+        for name, value in CROSS_ORIGIN_HEADERS.items():
+            assert response.headers[name] == value
+    assert "camera=()" in PERMISSIONS_POLICY and "microphone=()" in PERMISSIONS_POLICY
+    assert CROSS_ORIGIN_HEADERS["Cross-Origin-Opener-Policy"] == "same-origin"
     assert "unsafe-inline" not in CONTENT_SECURITY_POLICY
     assert "unsafe-eval" not in CONTENT_SECURITY_POLICY
     assert "no-store" not in client.get("/static/style.css").headers.get("Cache-Control", "")

@@ -82,3 +82,33 @@ def test_open_image_refuses_png_magic_with_a_gif_inside():
     with pytest.raises(ApiError) as caught:
         open_image(b"\x89PNG\r\n\x1a\n" + gif, 10_000)
     assert caught.value.status == 400
+
+
+def test_open_image_decodes_a_large_jpeg_at_a_reduced_scale():
+    data = png_bytes(Image.new("L", (2400, 2000), 255), "JPEG")
+    image = open_image(data, 313_600)
+    assert image.size == (600, 500)  # 1/4 scale: the smallest reduction within the limit
+    assert open_image(data, 2400 * 2000).size == (2400, 2000)  # within the limit: full size
+
+
+def test_open_image_refuses_a_jpeg_too_large_even_at_one_eighth():
+    with pytest.raises(ApiError) as caught:
+        open_image(png_bytes(Image.new("L", (2400, 2000)), "JPEG"), 10_000)
+    assert caught.value.status == 413
+    assert "2400x2000" in caught.value.message and "1/8 scale" in caught.value.message
+
+
+@pytest.mark.parametrize(("orientation", "size"), [(1, (40, 20)), (3, (40, 20)), (6, (20, 40))])
+def test_open_image_applies_the_exif_orientation(orientation, size):
+    pixels = np.zeros((20, 40), np.uint8)
+    pixels[:, :10] = 255  # a white band on the left of the stored image
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", quality=95, exif=exif.tobytes())
+    image = open_image(buffer.getvalue(), 10_000)
+    assert image.size == size
+    shown = np.asarray(image.convert("L")) > 128
+    expected = {1: shown[:, :10], 3: shown[:, -10:], 6: shown[:10, :]}[orientation]
+    assert expected.all()  # the band is where a photo viewer shows it
+    assert shown.sum() == 20 * 10

@@ -1,8 +1,11 @@
-"""The page: a 280x280 canvas, Predict and Clear buttons, local assets only, no inline script."""
+"""The page: a canvas, its controls, one live region, local assets only, no inline script."""
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
+
+from digitrec.constants import CANVAS_SIZE, MNIST_SIZE, PEN_WIDTH
 
 
 class Collect(HTMLParser):
@@ -10,19 +13,28 @@ class Collect(HTMLParser):
         super().__init__()
         self.elements: list[tuple[str, dict[str, str | None]]] = []
         self.script_text: list[str] = []
+        self.labels: dict[str, str] = {}  # the visible text of each <label for=...>
         self._in_script = False
+        self._label: str | None = None
 
     def handle_starttag(self, tag, attrs):
         self.elements.append((tag, dict(attrs)))
         self._in_script = tag == "script"
+        if tag == "label":
+            self._label = dict(attrs).get("for")
+            self.labels[self._label] = ""
 
     def handle_endtag(self, tag):
         if tag == "script":
             self._in_script = False
+        if tag == "label":
+            self._label = None
 
     def handle_data(self, data):
         if self._in_script and data.strip():
             self.script_text.append(data)
+        if self._label is not None:
+            self.labels[self._label] += data.strip()
 
 
 def parse(client) -> Collect:
@@ -40,17 +52,74 @@ def by_id(page: Collect, element_id: str) -> tuple[str, dict]:
     return matches[0]
 
 
-def test_page_has_canvas_and_buttons(client):
+def test_page_has_canvas_and_controls(client, app):
     page = parse(client)
-    tag, attrs = by_id(page, "pad")
-    assert tag == "canvas" and attrs["width"] == "280" and attrs["height"] == "280"
-    assert attrs["data-pen"] == "18"
-    for button in ("predict", "clear"):
+    tag, pad = by_id(page, "pad")
+    assert tag == "canvas" and pad["width"] == pad["height"] == str(CANVAS_SIZE)
+    # The page's numbers come from the server, for the script to read.
+    assert pad["data-mnist"] == str(MNIST_SIZE)
+    assert pad["data-max-body"] == str(app.config["MAX_CONTENT_LENGTH"])
+    assert pad["data-max-pixels"] == str(app.config["MAX_IMAGE_PIXELS"])
+    # A keyboard user can reach and use the pad, and is told how.
+    assert pad["tabindex"] == "0" and pad["role"] == "application" and pad["aria-label"]
+    assert by_id(page, "keys")[0] == "p" and "keys" in pad["aria-describedby"].split()
+    for button in ("predict", "undo", "clear", "download"):
         tag, attrs = by_id(page, button)
         assert tag == "button" and attrs["type"] == "button"  # focusable, keyboard reachable
-    assert by_id(page, "preview")[1]["width"] == "28"
+    assert "disabled" in by_id(page, "undo")[1] and "disabled" in by_id(page, "download")[1]
+    pen = by_id(page, "pen-width")[1]
+    assert pen["type"] == "range" and pen["value"] == str(PEN_WIDTH)
+    assert int(pen["min"]) < PEN_WIDTH < int(pen["max"])
+    assert by_id(page, "upload")[1]["accept"] == "image/png,image/jpeg"
+    assert by_id(page, "preview")[1]["width"] == str(MNIST_SIZE)
     assert len([a for t, a in page.elements if t == "li" and "data-digit" in a]) == 10
     assert "checked" in by_id(page, "live")[1]  # live prediction on by default
+
+
+def test_every_control_has_a_visible_label(client):
+    page = parse(client)
+    assert page.labels["live"] == "Live prediction"
+    assert page.labels["pen-width"] == "Pen width"
+    assert page.labels["upload"].startswith("Upload a picture")
+    assert all("title" not in attrs for _, attrs in page.elements)  # nothing hides in a tooltip
+
+
+def test_one_live_region(client):
+    """Each answer is said once: one status region, no <output> (an implicit live region)."""
+    page = parse(client)
+    live = [
+        (t, a)
+        for t, a in page.elements
+        if t == "output" or a.get("role") in ("status", "alert", "log") or "aria-live" in a
+    ]
+    assert [a["id"] for _, a in live] == ["status"]
+    assert live[0][1]["aria-live"] == "polite" and live[0][1]["aria-atomic"] == "true"
+
+
+def test_the_script_repeats_no_number_the_server_gives(client):
+    script = client.get("/static/script.js").get_data(as_text=True)
+    for value in (CANVAS_SIZE, PEN_WIDTH, MNIST_SIZE, 1024 * 1024, (2 * CANVAS_SIZE) ** 2):
+        assert not re.search(rf"\b{value}\b", script), value
+    for name in ("mnist", "maxBody", "maxPixels"):
+        assert f'setting("{name}")' in script
+
+
+def test_the_page_follows_the_configuration(trained_model_path):
+    from app import create_app
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "MODEL_PATH": str(trained_model_path),
+            "MAX_CONTENT_LENGTH": 5000,
+            "MAX_IMAGE_PIXELS": 6000,
+            "LIVE_PREDICT": False,
+        }
+    )
+    page = parse(app.test_client())
+    pad = by_id(page, "pad")[1]
+    assert (pad["data-max-body"], pad["data-max-pixels"]) == ("5000", "6000")
+    assert "checked" not in by_id(page, "live")[1]
 
 
 def test_no_inline_script_or_style_and_no_external_assets(client):
@@ -86,6 +155,7 @@ def test_assets_load_nothing_from_elsewhere(client):
     script = client.get("/static/script.js").get_data(as_text=True)
     assert "eval(" not in script and "innerHTML" not in script
     assert "pointerdown" in script and "touchstart" not in script  # pointer events only
+    assert "keydown" in script and "createImageBitmap" in script  # keyboard pen, uploads
     assert "touch-action: none" in client.get("/static/style.css").get_data(as_text=True)
 
 

@@ -12,6 +12,8 @@ from scipy import ndimage
 from digitrec import synthetic
 from digitrec.predict import (
     READ_TURNS,
+    RETRAIN_COMMAND,
+    TRAIN_COMMAND,
     ModelLoadError,
     ModelNotFoundError,
     Prediction,
@@ -101,14 +103,17 @@ def test_missing_model_names_the_training_command(tmp_path, monkeypatch):
     with pytest.raises(ModelNotFoundError) as info:
         Predictor.load()
     assert str(tmp_path / "cnn.keras") in str(info.value)
-    assert "python -m digitrec.train" in str(info.value)
+    assert TRAIN_COMMAND in str(info.value)
+    # The recommended model: what `make train` builds and the app serves by default.
+    assert "make train" in TRAIN_COMMAND and "--recipe improved" in TRAIN_COMMAND
 
 
 def test_unreadable_model_file_gives_a_clear_error(tmp_path):
     bad = tmp_path / "cnn.keras"
     bad.write_bytes(b"not a zip file at all")
-    with pytest.raises(ModelLoadError, match="could not load the model .*digitrec.train"):
+    with pytest.raises(ModelLoadError, match="could not load the model") as info:
         Predictor.load(bad)
+    assert RETRAIN_COMMAND in str(info.value) and "--force" in RETRAIN_COMMAND
 
 
 def test_safe_mode_refuses_code_in_the_model_file(tmp_path):

@@ -1,142 +1,442 @@
-// digitrec: draw with a round white pen on black, send the drawing to /api/predict, show
-// what came back. Pointer events cover mouse, touch and pen alike. No inline scripts, no
-// external assets: the page works offline under a strict Content-Security-Policy.
+// digitrec: draw with a round white pen on black (mouse, finger, pen or keyboard), or upload a
+// picture; send it to /api/predict and show what came back. No inline scripts, no external
+// assets: the page works offline under a strict Content-Security-Policy. Every number it needs
+// (canvas and pen size, the 28x28 field, the request limits) comes from the server, in the
+// drawing pad's data attributes.
 "use strict";
 
 (function () {
-  const pad = document.getElementById("pad");
+  const byId = (id) => document.getElementById(id);
+  const pad = byId("pad");
   const ctx = pad.getContext("2d");
-  const predictButton = document.getElementById("predict");
-  const clearButton = document.getElementById("clear");
-  const liveBox = document.getElementById("live");
-  const answer = document.querySelector(".answer");
-  const digitOut = document.getElementById("digit");
-  const confidenceOut = document.getElementById("confidence");
-  const messageOut = document.getElementById("message");
+  const cursor = byId("cursor");
+  const penState = byId("pen-state");
+  const predictButton = byId("predict");
+  const undoButton = byId("undo");
+  const clearButton = byId("clear");
+  const liveBox = byId("live");
+  const penWidthInput = byId("pen-width");
+  const penWidthValue = byId("pen-width-value");
+  const uploadInput = byId("upload");
+  const result = byId("result");
+  const answer = result.querySelector(".answer");
+  const digitOut = byId("digit");
+  const statusOut = byId("status"); // the one live region: one sentence per answer
+  const adviceOut = byId("advice");
   const bars = Array.from(document.querySelectorAll("#bars li"));
-  const preview = document.getElementById("preview");
+  const preview = byId("preview");
   const previewCtx = preview.getContext("2d");
+  const downloadButton = byId("download");
+  const modelInfo = byId("model-info");
 
-  const PEN = Number(pad.dataset.pen) || 18;
+  function setting(name) {
+    const value = Number(pad.dataset[name]);
+    if (!(value > 0)) throw new Error("the page lacks its data-" + name + " setting");
+    return value;
+  }
+  const SIZE = pad.width; // canvas pixels, from the server
+  const MNIST = setting("mnist"); // the model's input is MNIST x MNIST
+  const MAX_BODY = setting("maxBody"); // the server refuses larger request bodies
+  const MAX_PIXELS = setting("maxPixels"); // ... and images with more pixels
+  const STEP = SIZE / MNIST; // one arrow key press moves the keyboard pen one model pixel
+  const FINE_STEP = STEP / 5; // with Shift
+  const JSON_OVERHEAD = JSON.stringify({ image: "" }).length;
   const LIVE_EVERY_MS = 300; // at most one live request this often while drawing
   const TIMEOUT_MS = 10000;
+  const MOVES = {
+    ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1],
+    Home: [-1, -1], PageUp: [1, -1], End: [-1, 1], PageDown: [1, 1],
+  };
 
-  let inked = false; // anything drawn since the last Clear?
-  let stroke = null; // {id, x, y} of the pointer drawing now
+  // What is on the pad, oldest first: strokes {width, points} or one uploaded picture
+  // {bitmap, url, name}. Undo removes the last; the canvas is repainted from this list.
+  let items = [];
+  let stroke = null; // the stroke being drawn now, by the pointer or the keyboard pen
+  let pointerId = null;
+  const keyPen = { x: SIZE / 2, y: SIZE / 2, down: false };
+  let keyboardMode = false; // show the keyboard pen's cursor only after keys are used
   let requestSeq = 0; // each request's number; a Clear or newer request makes older ones stale
   let inFlight = 0;
   let liveTimer = null;
+  let lastAnswer = null;
 
-  function clearPad() {
-    ctx.globalCompositeOperation = "source-over";
-    ctx.fillStyle = "#000";
-    ctx.fillRect(0, 0, pad.width, pad.height);
-    ctx.strokeStyle = "#fff";
+  // --- painting ---------------------------------------------------------------------------
+
+  function penWidth() {
+    return Number(penWidthInput.value);
+  }
+
+  function paintDot(p, width) {
     ctx.fillStyle = "#fff";
-    ctx.lineWidth = PEN;
-    ctx.lineCap = "round";
-    ctx.lineJoin = "round";
-    inked = false;
-  }
-
-  // Canvas pixels, whatever size CSS gives the box on this screen.
-  function point(event) {
-    const box = pad.getBoundingClientRect();
-    return {
-      x: ((event.clientX - box.left) * pad.width) / box.width,
-      y: ((event.clientY - box.top) * pad.height) / box.height,
-    };
-  }
-
-  function dot(p) {
     ctx.beginPath();
-    ctx.arc(p.x, p.y, PEN / 2, 0, 2 * Math.PI);
+    ctx.arc(p.x, p.y, width / 2, 0, 2 * Math.PI);
     ctx.fill();
   }
 
-  function line(a, b) {
+  function paintLine(a, b, width) {
+    ctx.strokeStyle = "#fff";
+    ctx.lineWidth = width;
+    ctx.lineCap = "round";
+    ctx.lineJoin = "round";
     ctx.beginPath();
     ctx.moveTo(a.x, a.y);
     ctx.lineTo(b.x, b.y);
     ctx.stroke();
   }
 
+  function paintItem(item) {
+    if (item.bitmap) {
+      const scale = Math.min(SIZE / item.bitmap.width, SIZE / item.bitmap.height);
+      const w = item.bitmap.width * scale;
+      const h = item.bitmap.height * scale;
+      ctx.drawImage(item.bitmap, (SIZE - w) / 2, (SIZE - h) / 2, w, h);
+      return;
+    }
+    paintDot(item.points[0], item.width);
+    for (let i = 1; i < item.points.length; i++) {
+      paintLine(item.points[i - 1], item.points[i], item.width);
+    }
+  }
+
+  function repaint() {
+    ctx.fillStyle = "#000";
+    ctx.fillRect(0, 0, SIZE, SIZE);
+    items.forEach(paintItem);
+    updateButtons();
+  }
+
+  function upload() {
+    return items.length === 1 && items[0].bitmap ? items[0] : null;
+  }
+
+  function updateButtons() {
+    undoButton.disabled = items.length === 0;
+    downloadButton.disabled = lastAnswer === null;
+  }
+
+  // --- strokes, from the pointer or the keyboard ---------------------------------------------
+
+  function beginStroke(p) {
+    if (upload()) {
+      items = []; // drawing replaces an uploaded picture
+      repaint();
+    }
+    stroke = { width: penWidth(), points: [p] };
+    items.push(stroke);
+    paintDot(p, stroke.width);
+    adviceOut.textContent = "";
+    updateButtons();
+  }
+
+  function extendStroke(p) {
+    const last = stroke.points[stroke.points.length - 1];
+    stroke.points.push(p);
+    paintLine(last, p, stroke.width);
+    scheduleLive();
+  }
+
+  function endStroke() {
+    stroke = null;
+    if (liveBox.checked) {
+      cancelLive();
+      predict(true);
+    }
+  }
+
+  // Canvas pixels, whatever size CSS gives the box on this screen.
+  function point(event) {
+    const box = pad.getBoundingClientRect();
+    return {
+      x: ((event.clientX - box.left) * SIZE) / box.width,
+      y: ((event.clientY - box.top) * SIZE) / box.height,
+    };
+  }
+
   pad.addEventListener("pointerdown", (event) => {
     if (stroke !== null || (event.pointerType === "mouse" && event.button !== 0)) return;
     event.preventDefault();
+    keyboardMode = false;
+    showCursor();
     pad.setPointerCapture(event.pointerId);
-    const p = point(event);
-    stroke = { id: event.pointerId, x: p.x, y: p.y };
-    dot(p);
-    inked = true;
+    pointerId = event.pointerId;
+    beginStroke(point(event));
   });
 
   pad.addEventListener("pointermove", (event) => {
-    if (stroke === null || event.pointerId !== stroke.id) return;
+    if (stroke === null || event.pointerId !== pointerId) return;
     event.preventDefault();
     // Coalesced events keep fast strokes smooth (the browser batches moves per frame).
     const moves = event.getCoalescedEvents ? event.getCoalescedEvents() : [];
-    for (const move of moves.length ? moves : [event]) {
-      const p = point(move);
-      line(stroke, p);
-      stroke.x = p.x;
-      stroke.y = p.y;
-    }
-    scheduleLive();
+    for (const move of moves.length ? moves : [event]) extendStroke(point(move));
   });
 
-  function endStroke(event) {
-    if (stroke === null || event.pointerId !== stroke.id) return;
+  function endPointerStroke(event) {
+    if (stroke === null || event.pointerId !== pointerId) return;
+    pointerId = null;
+    endStroke();
+  }
+  pad.addEventListener("pointerup", endPointerStroke);
+  pad.addEventListener("pointercancel", endPointerStroke);
+  pad.addEventListener("contextmenu", (event) => event.preventDefault());
+
+  // The keyboard pen: arrow keys (and Home, End, Page Up, Page Down for the diagonals) move
+  // it, Space puts it down or lifts it. A ring shows where it is and how wide it draws.
+  pad.addEventListener("keydown", (event) => {
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    const move = MOVES[event.key];
+    if (move) {
+      event.preventDefault();
+      const step = event.shiftKey ? FINE_STEP : STEP;
+      moveKeyPen(move[0] * step, move[1] * step);
+    } else if (event.key === " ") {
+      event.preventDefault();
+      toggleKeyPen();
+    } else {
+      return;
+    }
+    keyboardMode = true;
+    showCursor();
+  });
+
+  function clamp(value) {
+    return Math.min(SIZE, Math.max(0, value));
+  }
+
+  function moveKeyPen(dx, dy) {
+    const next = { x: clamp(keyPen.x + dx), y: clamp(keyPen.y + dy) };
+    if (keyPen.down && stroke !== null) extendStroke(next);
+    keyPen.x = next.x;
+    keyPen.y = next.y;
+    describePen();
+  }
+
+  function toggleKeyPen() {
+    if (keyPen.down) {
+      liftKeyPen();
+    } else if (stroke === null) {
+      keyPen.down = true;
+      beginStroke({ x: keyPen.x, y: keyPen.y });
+    }
+    describePen();
+  }
+
+  function liftKeyPen() {
+    if (!keyPen.down) return;
+    keyPen.down = false;
+    if (stroke !== null) endStroke();
+  }
+
+  function describePen() {
+    const across = Math.round(keyPen.x / STEP);
+    const down = Math.round(keyPen.y / STEP);
+    penState.textContent =
+      "Pen " + (keyPen.down ? "down (drawing)" : "up") + ", " + across + " across and " +
+      down + " down, of " + MNIST + ".";
+  }
+
+  function showCursor() {
+    const visible = keyboardMode && document.activeElement === pad;
+    cursor.hidden = !visible;
+    if (!visible) return;
+    const scale = pad.getBoundingClientRect().width / SIZE;
+    const size = penWidth() * scale;
+    cursor.style.width = size + "px";
+    cursor.style.height = size + "px";
+    cursor.style.transform =
+      "translate(" + (keyPen.x * scale - size / 2) + "px, " + (keyPen.y * scale - size / 2) + "px)";
+    cursor.classList.toggle("down", keyPen.down);
+  }
+
+  pad.addEventListener("focus", () => {
+    if (pad.matches(":focus-visible")) keyboardMode = true; // reached with Tab, not a click
+    showCursor();
+  });
+  pad.addEventListener("blur", () => {
+    liftKeyPen();
+    describePen();
+    showCursor();
+  });
+  window.addEventListener("resize", showCursor);
+
+  penWidthInput.addEventListener("input", () => {
+    penWidthValue.textContent = penWidth() + " px";
+    showCursor();
+  });
+
+  // --- undo, clear, shortcuts --------------------------------------------------------------
+
+  function undo() {
+    if (items.length === 0) return;
+    keyPen.down = false;
     stroke = null;
-    if (liveBox.checked) {
-      clearTimeout(liveTimer);
-      liveTimer = null;
-      predict();
+    pointerId = null;
+    cancelLive();
+    items.pop();
+    repaint();
+    describePen();
+    if (items.length === 0) {
+      requestSeq += 1;
+      resetResult("Undone: the box is empty.");
+    } else if (liveBox.checked) {
+      predict(true);
+    } else {
+      requestSeq += 1;
+      resetResult("Undone the last stroke. Press Predict to read the drawing again.");
+    }
+    if (document.activeElement === undoButton && undoButton.disabled) pad.focus();
+  }
+
+  function clearAll() {
+    cancelLive();
+    requestSeq += 1; // drop any answer still on its way
+    stroke = null;
+    pointerId = null;
+    keyPen.down = false;
+    items = [];
+    repaint();
+    describePen();
+    showCursor();
+    resetResult("Cleared. Draw a digit, then press Predict.");
+  }
+
+  predictButton.addEventListener("click", () => {
+    cancelLive();
+    predict(true);
+  });
+  undoButton.addEventListener("click", undo);
+  clearButton.addEventListener("click", clearAll);
+
+  function typing(target) {
+    return target instanceof HTMLInputElement && ["text", "search", "number"].includes(target.type);
+  }
+
+  document.addEventListener("keydown", (event) => {
+    if (event.defaultPrevented || event.isComposing) return;
+    if (event.key === "Escape") {
+      event.preventDefault();
+      clearAll();
+    } else if ((event.ctrlKey || event.metaKey) && !event.altKey && !event.shiftKey &&
+               event.key.toLowerCase() === "z" && !typing(event.target)) {
+      event.preventDefault();
+      undo();
+    } else if (event.key === "Enter" && (event.target === pad || event.target === document.body)) {
+      event.preventDefault();
+      liftKeyPen();
+      cancelLive();
+      predict(true);
+    }
+  });
+
+  // --- upload --------------------------------------------------------------------------------
+
+  uploadInput.addEventListener("change", () => {
+    const file = uploadInput.files && uploadInput.files[0];
+    uploadInput.value = ""; // choosing the same file again reads it again
+    if (file) useUpload(file);
+  });
+
+  async function useUpload(file) {
+    if (file.type !== "image/png" && file.type !== "image/jpeg") {
+      showError("\u201c" + file.name + "\u201d is not a PNG or JPEG picture.");
+      return;
+    }
+    let bitmap;
+    let url;
+    try {
+      bitmap = await createImageBitmap(file); // upright: the EXIF orientation is applied
+      url = await uploadUrl(file, bitmap);
+    } catch (error) {
+      showError("Could not read \u201c" + file.name + "\u201d as a picture.");
+      return;
+    }
+    cancelLive();
+    stroke = null;
+    keyPen.down = false;
+    items = [{ bitmap: bitmap, url: url, name: file.name }];
+    repaint();
+    describePen();
+    predict(true);
+  }
+
+  // The file as it is when the server takes it; else scaled down here to fit its limits.
+  async function uploadUrl(file, bitmap) {
+    const pixels = bitmap.width * bitmap.height;
+    if (4 * Math.ceil(file.size / 3) + JSON_OVERHEAD <= MAX_BODY && pixels <= MAX_PIXELS) {
+      return readDataUrl(file);
+    }
+    let scale = Math.min(1, Math.sqrt(MAX_PIXELS / pixels));
+    const canvas = document.createElement("canvas");
+    for (;;) {
+      canvas.width = Math.max(1, Math.floor(bitmap.width * scale));
+      canvas.height = Math.max(1, Math.floor(bitmap.height * scale));
+      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      const url = canvas.toDataURL(file.type, 0.92);
+      if (url.length + JSON_OVERHEAD <= MAX_BODY) return url;
+      if (canvas.width < MNIST || canvas.height < MNIST) throw new Error("too large");
+      scale /= 2;
     }
   }
-  pad.addEventListener("pointerup", endStroke);
-  pad.addEventListener("pointercancel", endStroke);
-  pad.addEventListener("contextmenu", (event) => event.preventDefault());
+
+  function readDataUrl(file) {
+    return new Promise((resolve, reject) => {
+      const reader = new FileReader();
+      reader.onload = () => resolve(reader.result);
+      reader.onerror = () => reject(reader.error);
+      reader.readAsDataURL(file);
+    });
+  }
+
+  // --- asking the server, showing the answer ---------------------------------------------
 
   function scheduleLive() {
     if (!liveBox.checked || liveTimer !== null) return;
     liveTimer = setTimeout(() => {
       liveTimer = null;
-      if (inFlight === 0) predict();
+      if (inFlight === 0) predict(false);
       else scheduleLive();
     }, LIVE_EVERY_MS);
   }
 
+  function cancelLive() {
+    clearTimeout(liveTimer);
+    liveTimer = null;
+  }
+
   function say(text, kind) {
-    messageOut.textContent = text;
-    messageOut.className = "message" + (kind ? " " + kind : "");
+    statusOut.textContent = text;
+    statusOut.className = "status" + (kind ? " " + kind : "");
   }
 
   function resetResult(text) {
     answer.className = "answer idle";
     digitOut.textContent = "?";
-    confidenceOut.textContent = "\u00a0";
+    adviceOut.textContent = "";
     say(text, "");
     showBars(null, -1);
     previewCtx.clearRect(0, 0, preview.width, preview.height);
+    lastAnswer = null;
+    updateButtons();
+  }
+
+  function percent(p) {
+    return (100 * p).toFixed(1) + "%";
   }
 
   function showBars(probabilities, best) {
     bars.forEach((li, d) => {
       const p = probabilities ? probabilities[d] : 0;
       li.querySelector(".bar").style.transform = "scaleX(" + p + ")";
-      li.querySelector(".pct").textContent = probabilities ? (100 * p).toFixed(1) + "%" : "\u00a0";
+      li.querySelector(".pct").textContent = probabilities ? percent(p) : "\u2013";
       li.classList.toggle("best", d === best);
-      li.setAttribute("aria-label", d + ": " + (probabilities ? (100 * p).toFixed(1) + "%" : "no answer"));
     });
   }
 
   function showPreview(rows) {
-    const image = previewCtx.createImageData(28, 28);
-    for (let r = 0; r < 28; r++) {
-      for (let c = 0; c < 28; c++) {
+    const image = previewCtx.createImageData(MNIST, MNIST);
+    for (let r = 0; r < MNIST; r++) {
+      for (let c = 0; c < MNIST; c++) {
         const level = Math.round(255 * Math.min(1, Math.max(0, rows[r][c])));
-        const i = 4 * (28 * r + c);
+        const i = 4 * (MNIST * r + c);
         image.data[i] = image.data[i + 1] = image.data[i + 2] = level;
         image.data[i + 3] = 255;
       }
@@ -144,25 +444,37 @@
     previewCtx.putImageData(image, 0, 0);
   }
 
-  function showAnswer(result) {
-    const percent = (100 * result.confidence).toFixed(1) + "%";
+  // One sentence per answer, for the eye and the screen reader alike.
+  function sentence(result) {
+    // Whole percents, and never "100 %" for a reading that is not certain.
+    const whole = Math.round(100 * result.confidence);
+    const sure = (result.confidence < 1 ? Math.min(99, whole) : whole) + "\u00a0% sure";
+    if (result.unsure) {
+      return "Maybe " + result.digit + ", only " + sure + ": try drawing it larger, in one piece.";
+    }
+    return result.digit + ", " + sure + ".";
+  }
+
+  // `announce`: say the answer in the live region. Live requests while a stroke goes on
+  // update the digit and the bars quietly; the answer when the stroke ends is announced.
+  function showAnswer(result, announce) {
+    lastAnswer = result;
     digitOut.textContent = String(result.digit);
-    confidenceOut.textContent = "Confidence " + percent;
+    answer.className = "answer" + (result.unsure ? " unsure" : "");
     showBars(result.probabilities, result.digit);
     showPreview(result.preview);
-    if (result.unsure) {
-      answer.className = "answer unsure";
-      say("I'm not sure: maybe a " + result.digit + "? Try drawing it larger, in one piece.", "warn");
-    } else {
-      answer.className = "answer";
-      say("That looks like a " + result.digit + ".", "");
-    }
+    adviceOut.textContent = upload()
+      ? "Read from \u201c" + upload().name + "\u201d. Drawing in the box replaces it."
+      : "";
+    // A quiet answer empties the region (which says nothing) rather than leave stale words.
+    if (announce) say(sentence(result), result.unsure ? "warn" : "");
+    else say("", "");
+    updateButtons();
   }
 
   function showError(text) {
     answer.className = "answer idle";
     digitOut.textContent = "?";
-    confidenceOut.textContent = "\u00a0";
     say(text, "error");
   }
 
@@ -171,23 +483,24 @@
       const body = await response.json();
       if (body && typeof body.error === "string") return body.error;
     } catch (ignored) {
-      // not JSON: a proxy's error page, say
+      // not JSON: a proxy's error page, or the server's edge refusing a body
     }
     return "the server answered " + response.status + " " + (response.statusText || "");
   }
 
-  async function predict() {
-    if (!inked) {
+  async function predict(announce) {
+    if (items.length === 0) {
       requestSeq += 1; // an answer still on its way no longer applies
-      resetResult("The box is empty: draw a digit first, then press Predict.");
+      resetResult("The box is empty: draw a digit or upload a picture first.");
       return;
     }
     const seq = ++requestSeq;
-    const image = pad.toDataURL("image/png");
+    const image = upload() ? upload().url : pad.toDataURL("image/png");
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
     inFlight += 1;
-    predictButton.setAttribute("aria-busy", "true");
+    result.classList.add("reading");
+    if (announce) say("Reading\u2026", "busy");
     try {
       const response = await fetch("/api/predict", {
         method: "POST",
@@ -196,21 +509,13 @@
         signal: controller.signal,
         cache: "no-store",
       });
-      if (response.ok) {
-        const result = await response.json();
-        if (!isNewest(seq)) return;
-        showAnswer(result);
-      } else if (response.status === 422) {
-        const text = await readError(response);
-        if (!isNewest(seq)) return;
-        resetResult("Nothing to read: " + text + ".");
-      } else {
-        const text = await readError(response);
-        if (!isNewest(seq)) return;
-        showError("Sorry, the server could not read the drawing: " + text);
-      }
+      const body = response.ok ? await response.json() : await readError(response);
+      if (seq !== requestSeq || (!announce && !response.ok)) return;
+      if (response.ok) showAnswer(body, announce);
+      else if (response.status === 422) resetResult("Nothing to read: " + body + ".");
+      else showError("Sorry, the server could not read the drawing: " + body);
     } catch (error) {
-      if (!isNewest(seq)) return;
+      if (seq !== requestSeq || !announce) return;
       showError(
         error && error.name === "AbortError"
           ? "The server took too long to answer. Please try again."
@@ -219,31 +524,57 @@
     } finally {
       clearTimeout(timer);
       inFlight -= 1;
-      if (inFlight === 0) predictButton.removeAttribute("aria-busy");
+      if (inFlight === 0) result.classList.remove("reading");
     }
   }
 
-  // Only the answer to the latest request is shown; older ones arrive too late to matter.
-  function isNewest(seq) {
-    return seq === requestSeq;
+  downloadButton.addEventListener("click", () => {
+    if (lastAnswer === null) return;
+    const name = "digit-" + lastAnswer.digit + "-" + MNIST + "x" + MNIST + ".png";
+    preview.toBlob((blob) => {
+      const link = document.createElement("a");
+      link.href = URL.createObjectURL(blob);
+      link.download = name;
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+    }, "image/png");
+  });
+
+  // --- on load: is there a model? ----------------------------------------------------------
+
+  async function checkHealth() {
+    let state = "unreachable";
+    try {
+      const response = await fetch("/healthz", {
+        headers: { Accept: "application/json" },
+        cache: "no-store",
+      });
+      if (response.ok) {
+        const body = await response.json();
+        state = "ok";
+        modelInfo.textContent =
+          "Model \u201c" + body.model + "\u201d" +
+          (typeof body.test_accuracy === "number"
+            ? ": " + percent(body.test_accuracy) + " right on MNIST\u2019s test digits."
+            : ".");
+      } else {
+        state = "no model";
+        modelInfo.textContent = "No model is loaded yet.";
+        showError("The server cannot read drawings yet: " + (await readError(response)));
+      }
+    } catch (error) {
+      modelInfo.textContent = "The server could not be reached.";
+      showError("Could not reach the server. Is it still running?");
+    }
+    document.documentElement.dataset.health = state;
   }
 
-  predictButton.addEventListener("click", () => {
-    clearTimeout(liveTimer);
-    liveTimer = null;
-    predict();
-  });
-
-  clearButton.addEventListener("click", () => {
-    clearTimeout(liveTimer);
-    liveTimer = null;
-    requestSeq += 1; // drop any answer still on its way
-    stroke = null;
-    clearPad();
-    resetResult("Cleared. Draw a digit, then press Predict.");
-  });
-
-  clearPad();
+  penWidthValue.textContent = penWidth() + " px";
+  repaint();
   resetResult("Draw a digit, then press Predict.");
+  describePen();
   document.documentElement.dataset.ready = "true"; // lets tests wait for the script
+  checkHealth();
 })();
