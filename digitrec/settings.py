@@ -28,15 +28,31 @@ def models_dir() -> Path:
     return project_root() / "models"
 
 
-def default_model_path() -> Path:
-    """The recommended model, which `make train` builds and the app serves.
-
-    `DIGITREC_MODEL` if set, else `cnn.keras` in `models_dir()`.
-    """
+def recommended_model_path() -> Path:
+    """Where `make train` writes the recommended model: `DIGITREC_MODEL` if set, else
+    `cnn.keras` in `models_dir()`."""
     override = os.environ.get("DIGITREC_MODEL")
     if override:
         return Path(override).expanduser()
     return models_dir() / "cnn.keras"
+
+
+def shipped_model_path() -> Path:
+    """The recommended model as trained by the project and installed with the package."""
+    return PACKAGE_DIR / "pretrained" / "cnn.keras"
+
+
+def default_model_path() -> Path:
+    """The model the app, the drawing pad and `Predictor.load()` read when told nothing else.
+
+    The recommended model you trained (`recommended_model_path()`) if it exists, else the one
+    shipped with the package; a fresh clone therefore reads drawings without training first.
+    """
+    trained = recommended_model_path()
+    if trained.is_file() or os.environ.get("DIGITREC_MODEL"):
+        return trained
+    shipped = shipped_model_path()
+    return shipped if shipped.is_file() else trained
 
 
 def course_model_path() -> Path:

@@ -142,7 +142,7 @@ def test_the_course_runs_in_order_beside_other_models(tmp_path, monkeypatch):
 
     monkeypatch.setenv("DIGITREC_MODELS", str(tmp_path))
     monkeypatch.setenv("DIGITREC_FAST", "1")
-    recommended, quick = settings.default_model_path(), settings.quick_model_path()
+    recommended, quick = settings.recommended_model_path(), settings.quick_model_path()
     build_model("improved").save(recommended)
     keras.Sequential(
         [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)]
