@@ -533,30 +533,337 @@ def plot_transform_examples(image: np.ndarray, names: Sequence[str] | None = Non
 
 def plot_robustness(
     sweeps: Mapping[str, Any],
-    prepared: Mapping[str, Any] | None = None,
-    labels: tuple[str, str] = ("as transformed", "re-prepared by to_mnist"),
+    *others: Mapping[str, Any],
+    labels: Sequence[str] = ("as transformed", "re-prepared by to_mnist"),
 ) -> Figure:
     """Accuracy against transform strength, one panel per transform (`robustness.Sweep`s).
 
-    `prepared` adds a second set of sweeps, dashed: by default the same digits re-prepared
-    by `to_mnist`; `labels` names the two curves when comparing something else (two models).
+    Each mapping in `others` adds one more curve to every panel it has a sweep for (by
+    default the second is the same digits re-prepared by `to_mnist`). `labels` names the
+    curves in order, in the legend, so the text can point at a curve by its name.
     """
+    curves = [sweeps, *others]
+    if len(labels) < len(curves):
+        raise ValueError(f"{len(curves)} sets of sweeps need {len(curves)} labels, got {labels}")
+    styles = [
+        (TRAIN_COLOUR, "o-"),
+        (VALIDATION_COLOUR, "s--"),
+        ("tab:green", "^-."),
+        ("tab:purple", "d:"),
+    ]
     names = list(sweeps)
     fig = _figure(3.3 * len(names), 3.6)
     axes = np.atleast_1d(fig.subplots(1, len(names), sharey=True))
     for ax, name in zip(axes, names, strict=True):
-        result = sweeps[name]
-        ax.plot(result.values, result.accuracy, "o-", color=TRAIN_COLOUR, label=labels[0])
-        if prepared is not None and name in prepared:
-            again = prepared[name]
-            ax.plot(again.values, again.accuracy, "s--", color=VALIDATION_COLOUR,
-                    label=labels[1])  # fmt: skip
+        for i, (curve, label) in enumerate(zip(curves, labels, strict=False)):
+            if name in curve:
+                colour, style = styles[i % len(styles)]
+                result = curve[name]
+                ax.plot(result.values, result.accuracy, style, color=colour, label=label)
         ax.axhline(0.9, color="tab:gray", lw=0.8, ls=":")
         ax.set_title(name)
-        ax.set_xlabel(result.unit)
+        ax.set_xlabel(sweeps[name].unit)
         ax.set_ylim(0, 1.02)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("test accuracy")
     axes[0].legend(loc="lower left", fontsize=8)
     fig.suptitle("Where the model breaks: accuracy as digits move away from MNIST's style")
+    return fig
+
+
+# ------------------------------------------------------------- 02: how a network learns
+def plot_loss_per_step(
+    curves: Mapping[str, Sequence[float]],
+    steps_per_epoch: int | None = None,
+    log: bool = False,
+    title: str = "Training loss after each gradient step",
+) -> Figure:
+    """The loss of each mini-batch step, one line per run (say, per learning rate).
+
+    `steps_per_epoch` marks where each epoch ends; `log` plots the loss on a log scale, for
+    runs whose losses differ by orders of magnitude.
+    """
+    fig = _figure(7.5, 3.8)
+    ax = fig.subplots()
+    longest = 0
+    for name, losses in curves.items():
+        losses = np.asarray(losses, dtype=np.float64)
+        longest = max(longest, len(losses))
+        ax.plot(np.arange(1, len(losses) + 1), losses, lw=0.9, alpha=0.85, label=name)
+    if steps_per_epoch:
+        for end in range(steps_per_epoch, longest, steps_per_epoch):
+            ax.axvline(end + 0.5, color="tab:gray", lw=0.8, ls=":")
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("gradient step" + (f" ({steps_per_epoch} per epoch)" if steps_per_epoch else ""))
+    ax.set_ylabel("loss on the batch (cross-entropy)")
+    ax.grid(alpha=0.3)
+    if len(curves) > 1:
+        ax.legend(fontsize=9)
+    ax.set_title(title)
+    return fig
+
+
+def plot_class_weights(weights: np.ndarray, bias: np.ndarray | None = None) -> Figure:
+    """A linear classifier's weights (pixels, 10) as one image per digit.
+
+    Red pixels raise that digit's score when they hold ink, blue ones lower it; every panel
+    shares one colour scale so the digits compare fairly, set by the 99th percentile of the
+    weights' sizes so that a few extreme pixels do not wash out the rest.
+    """
+    weights = np.asarray(weights, dtype=np.float32)
+    side = int(round(np.sqrt(weights.shape[0]))) if weights.ndim == 2 else 0
+    if weights.ndim != 2 or weights.shape[1] != NUM_CLASSES or side * side != weights.shape[0]:
+        raise ValueError(
+            f"expected weights of shape (pixels, 10) for square images, such as (784, 10); "
+            f"got {weights.shape}"
+        )
+    limit = float(np.percentile(np.abs(weights), 99)) or float(np.abs(weights).max()) or 1.0
+    fig = _figure(10, 2.1)
+    axes = fig.subplots(1, NUM_CLASSES)
+    for digit, ax in enumerate(axes):
+        shown = ax.imshow(
+            weights[:, digit].reshape(side, side), cmap="RdBu_r", vmin=-limit, vmax=limit
+        )
+        ax.set_xticks([])
+        ax.set_yticks([])
+        label = str(digit) if bias is None else f"{digit} (b={float(bias[digit]):+.2f})"
+        ax.set_title(label, fontsize=9)
+    fig.colorbar(shown, ax=list(axes), shrink=0.8, label="weight")
+    fig.suptitle("Each digit's weights: red where ink raises its score, blue where it lowers it")
+    return fig
+
+
+# --------------------------------------------------------------------------- 05: deskewing
+def plot_deskew(images: np.ndarray, titles: Sequence[str] | None = None) -> Figure:
+    """Digits above, the same digits deskewed below, each titled with its slant in degrees."""
+    from digitrec import robustness
+
+    before = np.asarray([_image(image) for image in np.asarray(images)])
+    after = robustness.deskew(before)
+    fig = _figure(1.45 * len(before) + 0.9, 3.6)
+    axes = fig.subplots(2, len(before), squeeze=False)
+    for row, batch, name in ((axes[0], before, "as given"), (axes[1], after, "deskewed")):
+        leans = np.degrees(np.arctan(np.atleast_1d(robustness.slant(batch))))
+        for i, (ax, image, lean) in enumerate(zip(row, batch, leans, strict=True)):
+            prefix = f"{titles[i]}\n" if titles is not None and name == "as given" else ""
+            _show(ax, image, f"{prefix}leans {int(round(lean)):+d}°")  # never "-0°"
+        row[0].set_ylabel(name, fontsize=10)
+    fig.suptitle("Deskewing: each row of pixels slides sideways until the digit stands upright")
+    return fig
+
+
+# --------------------------------------------------------------------------- 03: overfitting
+def plot_overfitting(history: Mapping[str, Sequence[float]]) -> Figure:
+    """Training and validation loss per epoch, the epoch with the lowest validation loss marked.
+
+    Left, both losses on one scale: where training loss keeps falling while validation loss
+    turns up, the model is memorising its training digits. Right, validation loss alone,
+    zoomed in on its lowest point and what follows, so a small turn upwards is visible.
+    """
+    training = np.asarray(history.get("loss", []), dtype=np.float64)
+    validation = np.asarray(history.get("val_loss", []), dtype=np.float64)
+    if len(validation) == 0:
+        raise ValueError("the history has no 'val_loss': train with validation data to plot it")
+    best = int(np.argmin(validation)) + 1
+    fig = _figure(10, 3.8)
+    both, alone = fig.subplots(1, 2)
+    epochs = np.arange(1, len(validation) + 1)
+    both.plot(np.arange(1, len(training) + 1), training, color=TRAIN_COLOUR, label="training loss")
+    for ax in (both, alone):
+        ax.plot(epochs, validation, color=VALIDATION_COLOUR, label="validation loss")
+        ax.axvline(best, color=HIGHLIGHT, ls=":", label=f"lowest validation loss (epoch {best})")
+        ax.set_xlabel("epoch")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.set_ylabel("loss (cross-entropy)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    # Zoom in on the lowest point and what follows it; the first epochs' high losses drop out.
+    bottom = float(validation.min())
+    top = max(float(validation[best - 1 :].max()), float(np.median(validation)))
+    margin = 0.1 * (top - bottom) or 0.01 * abs(bottom) or 0.01
+    alone.set_ylim(bottom - margin, top + margin)
+    both.set_title("Training and validation loss")
+    alone.set_title(f"Validation loss, zoomed in: lowest at epoch {best} of {len(validation)}")
+    fig.suptitle("Overfitting: the training loss keeps falling; does the validation loss?")
+    return fig
+
+
+# ------------------------------------------------------ 06: make it robust and make it yours
+def plot_augmentations(rows: Mapping[str, np.ndarray]) -> Figure:
+    """The same digits under each augmentation: one row per name, one column per digit.
+
+    rows: {name: (N, 28, 28[, 1]) images}, every entry with the same N (say "original"
+    first, then one row per change).
+    """
+    if not rows:
+        raise ValueError("no rows to show: pass {name: images}")
+    batches = {name: np.asarray(images) for name, images in rows.items()}
+    sizes = {len(images) for images in batches.values()}
+    if len(sizes) != 1 or 0 in sizes:
+        raise ValueError(f"every row needs the same number of digits (at least 1), got {sizes}")
+    columns = sizes.pop()
+    fig = _figure(1.05 * columns + 1.6, 1.1 * len(batches) + 0.5)
+    axes = fig.subplots(len(batches), columns, squeeze=False)
+    for row, (name, images) in zip(axes, batches.items(), strict=True):
+        for ax, image in zip(row, images, strict=True):
+            _show(ax, image)
+        row[0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+    fig.suptitle("The same digits under each change the augmentation makes")
+    return fig
+
+
+def plot_learning_rate(
+    rates: Sequence[float], steps_per_epoch: int, zoom_epochs: float = 2
+) -> Figure:
+    """A learning-rate schedule, one value per training step: the whole run (by epoch), and
+    its first `zoom_epochs` epochs step by step, where a short warm-up shows."""
+    rates = np.asarray(rates, dtype=np.float64)
+    if rates.ndim != 1 or not len(rates):
+        raise ValueError(f"expected one learning rate per step, got shape {rates.shape}")
+    if steps_per_epoch < 1:
+        raise ValueError(f"steps_per_epoch must be at least 1, got {steps_per_epoch}")
+    steps = np.arange(len(rates))
+    peak = int(rates.argmax())
+    fig = _figure(10, 3.4)
+    whole, start = fig.subplots(1, 2)
+    whole.plot(steps / steps_per_epoch, rates, color=TRAIN_COLOUR)
+    whole.set_xlabel("epoch")
+    whole.set_title(f"The whole run: {len(rates) / steps_per_epoch:g} epochs")
+    shown = min(len(rates), max(1, round(zoom_epochs * steps_per_epoch)))
+    start.plot(steps[:shown], rates[:shown], color=TRAIN_COLOUR)
+    start.set_xlabel(f"step ({steps_per_epoch} per epoch)")
+    start.set_title(f"The first {shown} steps")
+    for ax in (whole, start):
+        ax.axvline(
+            peak / steps_per_epoch if ax is whole else peak,
+            color=HIGHLIGHT,
+            ls=":",
+            label=f"peak {rates[peak]:.2g} at step {peak}",
+        )
+        ax.set_ylabel("learning rate")
+        ax.set_ylim(0, rates.max() * 1.08)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="upper right")
+    fig.suptitle("Learning-rate schedule: warm up to the peak, then a cosine down to zero")
+    return fig
+
+
+def plot_fine_tuning(results: Mapping[str, Mapping[str, float]]) -> Figure:
+    """Accuracy of each model on your held-out drawings and on MNIST's test digits.
+
+    results: {model name: {"yours": accuracy, "mnist": accuracy}}, e.g. before and after
+    fine-tuning. The MNIST panel is zoomed in: forgetting shows as a drop of a few tenths
+    of a percent there.
+    """
+    names = list(results)
+    if not names:
+        raise ValueError("no results to show: pass {model name: {'yours': a, 'mnist': a}}")
+    colours = [TRAIN_COLOUR, VALIDATION_COLOUR, "tab:green", "tab:purple"]
+    fig = _figure(3 + 1.6 * len(names), 3.6)
+    axes = fig.subplots(1, 2)
+    panels = (("yours", "Your held-out drawings"), ("mnist", "MNIST test digits"))
+    for ax, (key, title) in zip(axes, panels, strict=True):
+        values = np.array([results[name][key] for name in names], dtype=np.float64)
+        bars = ax.bar(names, values, color=[colours[i % len(colours)] for i in range(len(names))])
+        ax.bar_label(bars, labels=[_percent(v) for v in values], fontsize=8)
+        low = 0.0 if key == "yours" else max(0.0, float(np.nanmin(values)) - 0.02)
+        ax.set_ylim(low, 1.0 + (1.0 - low) * 0.08)
+        ax.set_ylabel("accuracy")
+        ax.set_title(title)
+        ax.tick_params(axis="x", labelsize=8)
+    fig.suptitle("Fine-tuning: better on your handwriting, and still on MNIST?")
+    return fig
+
+
+def plot_reliability(curves: Mapping[str, Any]) -> Figure:
+    """Reliability diagram: accuracy against confidence per bin (`calibration.Reliability`).
+
+    One line per set of readings in `curves` ({name: Reliability}); on the diagonal the
+    model is as often right as it is sure, below it overconfident. Right: how many readings
+    fall in each bin (log scale): most are very sure.
+    """
+    if not curves:
+        raise ValueError("no reliability curves to show: pass {name: Reliability}")
+    colours = [TRAIN_COLOUR, VALIDATION_COLOUR, "tab:green", "tab:purple"]
+    fig = _figure(10, 3.8)
+    left, right = fig.subplots(1, 2)
+    left.plot([0, 1], [0, 1], color="tab:gray", ls=":", lw=1, label="perfectly calibrated")
+    for i, (name, curve) in enumerate(curves.items()):
+        colour = colours[i % len(colours)]
+        filled = curve.counts > 0
+        error = curve.expected_calibration_error
+        left.plot(
+            curve.confidence[filled],
+            curve.accuracy[filled],
+            "o-",
+            color=colour,
+            label=f"{name} (calibration error {error:.1%})",
+        )
+        width = np.diff(curve.edges) / (len(curves) + 0.5)
+        right.bar(
+            curve.edges[:-1] + width * (i + 0.75), curve.counts, width, color=colour, label=name
+        )
+    left.set_xlabel("confidence (mean in each bin)")
+    left.set_ylabel("accuracy in the bin")
+    left.set_xlim(0, 1.02)
+    left.set_ylim(0, 1.02)
+    left.grid(alpha=0.3)
+    left.legend(fontsize=8, loc="upper left")
+    left.set_title("Is it right as often as it is sure?")
+    right.set_yscale("log")
+    right.set_xlim(0, 1)
+    right.set_xlabel("confidence")
+    right.set_ylabel("readings (log scale)")
+    right.set_title("How many readings have each confidence")
+    right.legend(fontsize=8, loc="upper left")
+    fig.suptitle("Reliability diagram")
+    return fig
+
+
+def plot_coverage(
+    curves: Mapping[str, Any], chosen: Any | None = None, by_hand: float | None = None
+) -> Figure:
+    """Coverage and accuracy of the answered readings against the "unsure" threshold.
+
+    curves: {name: calibration.CoverageCurve}; `chosen` (a `calibration.ThresholdChoice`)
+    marks the threshold chosen for a target accuracy, `by_hand` a threshold set by hand.
+    """
+    if not curves:
+        raise ValueError("no coverage curves to show: pass {name: CoverageCurve}")
+    colours = [TRAIN_COLOUR, VALIDATION_COLOUR, "tab:green", "tab:purple"]
+    fig = _figure(10, 3.8)
+    covered, right = fig.subplots(1, 2, sharex=True)
+    for i, (name, curve) in enumerate(curves.items()):
+        colour = colours[i % len(colours)]
+        covered.step(curve.thresholds, curve.coverage, where="post", color=colour, label=name)
+        right.step(curve.thresholds, curve.accuracy, where="post", color=colour, label=name)
+    marks = []
+    if chosen is not None:
+        marks.append((chosen.unsure_below, HIGHLIGHT, "-", f"chosen: {chosen.unsure_below:.2f}"))
+        right.axhline(
+            chosen.target_accuracy,
+            color=HIGHLIGHT,
+            ls=":",
+            lw=1,
+            label=f"target {chosen.target_accuracy:.1%}",
+        )
+    if by_hand is not None:
+        marks.append((by_hand, "tab:gray", "--", f"by hand: {by_hand:.2f}"))
+    for value, colour, style, label in marks:
+        for ax in (covered, right):
+            ax.axvline(value, color=colour, ls=style, lw=1, label=label)
+    covered.set_ylabel("coverage (fraction answered)")
+    covered.set_ylim(0, 1.02)
+    covered.set_title("How many readings are answered")
+    lowest = min(float(np.nanmin(c.accuracy)) for c in curves.values())
+    right.set_ylim(max(0.0, lowest - 0.01), 1.002)
+    right.set_ylabel("accuracy of the answered readings")
+    right.set_title("How many of the answers are right")
+    for ax in (covered, right):
+        ax.set_xlabel('threshold: below it the answer is "unsure"')
+        ax.set_xlim(0, 1)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="lower left")
+    fig.suptitle("Choosing the threshold: fewer answers, but more of them right")
     return fig

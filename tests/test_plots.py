@@ -313,3 +313,187 @@ def test_plot_robustness(small, predictor):
     assert ax.get_xlabel() == robustness.TRANSFORMS["shift"][2]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["one", "two"]
     _render(fig)
+
+
+# ------------------------------------------------- how a network learns (notebook 02)
+def test_plot_loss_per_step_one_line_per_run_and_epoch_marks():
+    curves = {"rate 0.1": [2.3, 1.5, 1.0, 0.8, 0.7], "rate 10": [2.3, 40.0, 12.0]}
+    fig = plots.plot_loss_per_step(curves, steps_per_epoch=2, log=True)
+    (ax,) = fig.axes
+    lines = [line for line in ax.get_lines() if line.get_label() in curves]
+    assert [len(line.get_xdata()) for line in lines] == [5, 3]
+    assert ax.get_yscale() == "log"
+    epoch_marks = [line for line in ax.get_lines() if line.get_linestyle() == ":"]
+    assert len(epoch_marks) == 2  # after steps 2 and 4 of the longest run
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == list(curves)
+    _render(fig)
+
+
+def test_plot_loss_per_step_single_run_has_no_legend():
+    fig = plots.plot_loss_per_step({"loss": np.linspace(2.3, 0.3, 50)})
+    (ax,) = fig.axes
+    assert ax.get_legend() is None and ax.get_yscale() == "linear"
+    _render(fig)
+
+
+def test_plot_class_weights_one_panel_per_digit():
+    weights = np.random.default_rng(0).normal(size=(784, 10))
+    fig = plots.plot_class_weights(weights, bias=np.arange(10) / 10)
+    panels = _image_axes(fig)
+    assert len(panels) == 10
+    assert panels[0].images[0].get_array().shape == (28, 28)
+    assert panels[3].get_title() == "3 (b=+0.30)"
+    limits = {panel.images[0].get_clim() for panel in panels}
+    assert len(limits) == 1  # one shared colour scale
+    _render(fig)
+
+
+def test_plot_class_weights_rejects_wrong_shape():
+    for wrong in [np.zeros((10, 784)), np.zeros((780, 10)), np.zeros(784)]:
+        with pytest.raises(ValueError, match=r"such as \(784, 10\); got"):
+            plots.plot_class_weights(wrong)
+
+
+# ------------------------------------------------------------------ deskewing (notebook 05)
+def test_plot_robustness_names_three_curves(small, predictor):
+    _, _, x_test, y_test = small
+    x, y = x_test[:100], y_test[:100]
+    curves = [
+        {"rotate": robustness.sweep(predictor.predict_arrays, x, y, "rotate", [-30, 0, 30], **o)}
+        for o in ({}, {"prepared": True}, {"prepared": True, "deskewed": True})
+    ]
+    fig = plots.plot_robustness(*curves, labels=("raw", "prepared", "deskewed"))
+    (ax,) = fig.axes
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["raw", "prepared", "deskewed"]
+    assert len({line.get_color() for line in ax.get_lines()[:3]}) == 3
+    np.testing.assert_array_equal(ax.get_lines()[2].get_ydata(), curves[2]["rotate"].accuracy)
+    with pytest.raises(ValueError, match="3 sets of sweeps need 3 labels"):
+        plots.plot_robustness(*curves)
+    _render(fig)
+
+
+def test_plot_deskew_shows_each_digit_before_and_after(small):
+    x, _, _, _ = small
+    fig = plots.plot_deskew(x[:4], titles=["a", "b", "c", "d"])
+    assert len(_image_axes(fig)) == 8
+    assert [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()] == ["as given", "deskewed"]
+    titles = _titles(fig)
+    assert titles[0].startswith("a\nleans ")
+    assert titles[4] in ("leans +0°", "leans +1°", "leans -1°")  # deskewed: upright
+    _render(fig)
+
+
+# ------------------------------------------------------------------ overfitting (notebook 03)
+def test_plot_overfitting_marks_the_lowest_validation_loss():
+    history = {"loss": [1.0, 0.5, 0.3, 0.2, 0.1, 0.05], "val_loss": [1.1, 0.6, 0.4, 0.45, 0.5, 0.6]}
+    fig = plots.plot_overfitting(history)
+    both, alone = fig.axes
+    assert len(both.lines) == 3 and len(alone.lines) == 2  # curves plus the marker line
+    np.testing.assert_array_equal(both.lines[0].get_ydata(), history["loss"])
+    np.testing.assert_array_equal(alone.lines[0].get_ydata(), history["val_loss"])
+    assert list(alone.lines[1].get_xdata()) == [3, 3]  # epochs count from 1
+    assert "lowest at epoch 3 of 6" in alone.get_title()
+    low, high = alone.get_ylim()
+    assert low < 0.4 and 0.6 < high < 1.1  # zoomed in on the lowest point and after it
+    labels = [t.get_text() for t in both.get_legend().get_texts()]
+    assert labels == ["training loss", "validation loss", "lowest validation loss (epoch 3)"]
+    _render(fig)
+
+
+def test_plot_overfitting_needs_validation_loss():
+    with pytest.raises(ValueError, match="no 'val_loss'"):
+        plots.plot_overfitting({"loss": [1.0, 0.5]})
+
+
+# ------------------------------------------------ make it robust and make it yours (notebook 06)
+def test_plot_augmentations_shows_one_row_per_change(small):
+    x, _, _, _ = small
+    rows = {"original": x[:5], "thicker": robustness.thicken(x[:5]), "turned": x[:5, ::-1]}
+    fig = plots.plot_augmentations(rows)
+    assert len(_image_axes(fig)) == 15
+    assert [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()] == list(rows)
+    np.testing.assert_allclose(fig.axes[5].images[0].get_array(), rows["thicker"][0], atol=1e-6)
+    _render(fig)
+    with pytest.raises(ValueError, match="same number of digits"):
+        plots.plot_augmentations({"a": x[:5], "b": x[:4]})
+    with pytest.raises(ValueError, match="no rows"):
+        plots.plot_augmentations({})
+
+
+def test_plot_learning_rate_marks_the_peak_after_warm_up():
+    warm_up = np.linspace(0.1, 1.0, 5)
+    rates = np.concatenate([warm_up, 0.5 * (1 + np.cos(np.linspace(0, np.pi, 45)))])
+    fig = plots.plot_learning_rate(rates * 3e-3, steps_per_epoch=10, zoom_epochs=1)
+    whole, start = fig.axes
+    np.testing.assert_allclose(whole.lines[0].get_xdata(), np.arange(50) / 10)
+    assert len(start.lines[0].get_ydata()) == 10
+    assert "5 epochs" in whole.get_title() and "first 10 steps" in start.get_title()
+    assert start.get_legend().get_texts()[0].get_text() == "peak 0.003 at step 4"
+    assert list(start.lines[1].get_xdata()) == [4, 4]
+    _render(fig)
+    with pytest.raises(ValueError, match="one learning rate per step"):
+        plots.plot_learning_rate([], steps_per_epoch=10)
+    with pytest.raises(ValueError, match="steps_per_epoch"):
+        plots.plot_learning_rate([0.1, 0.2], steps_per_epoch=0)
+
+
+def test_plot_fine_tuning_compares_models_on_both_sets():
+    results = {
+        "before": {"yours": 0.8, "mnist": 0.991},
+        "after": {"yours": 0.96, "mnist": 0.990},
+    }
+    fig = plots.plot_fine_tuning(results)
+    yours, mnist = fig.axes
+    assert [p.get_height() for p in yours.patches] == [0.8, 0.96]
+    assert [p.get_height() for p in mnist.patches] == [0.991, 0.990]
+    assert [t.get_text() for t in mnist.get_xticklabels()] == ["before", "after"]
+    assert mnist.get_ylim()[0] > 0.9  # zoomed in, so a drop of 0.1 points shows
+    assert [t.get_text() for t in mnist.texts] == ["99.1%", "99.0%"]
+    _render(fig)
+    with pytest.raises(ValueError, match="no results"):
+        plots.plot_fine_tuning({})
+
+
+def test_plot_reliability_draws_each_curve_against_the_diagonal(rng):
+    from digitrec import calibration
+
+    confidence = rng.uniform(0.3, 1.0, 2_000)
+    p = np.tile(((1 - confidence) / 9)[:, None], (1, 10))
+    p[:, 0] = confidence
+    right = np.where(rng.random(2_000) < confidence, 0, 1)
+    wrong = np.where(rng.random(2_000) < 0.5, 0, 1)
+    curves = {
+        "calibrated": calibration.reliability(p, right),
+        "overconfident": calibration.reliability(p, wrong),
+    }
+    fig = plots.plot_reliability(curves)
+    left, counts = fig.axes
+    assert len(left.lines) == 3  # the diagonal, then one line per curve
+    filled = curves["calibrated"].counts > 0
+    np.testing.assert_allclose(left.lines[1].get_ydata(), curves["calibrated"].accuracy[filled])
+    legend = [t.get_text() for t in left.get_legend().get_texts()]
+    assert legend[1].startswith("calibrated (calibration error ")
+    assert len(counts.patches) == 20 and counts.get_yscale() == "log"
+    _render(fig)
+    with pytest.raises(ValueError, match="no reliability curves"):
+        plots.plot_reliability({})
+
+
+def test_plot_coverage_marks_the_chosen_and_the_hand_set_threshold():
+    from digitrec import calibration
+
+    confidence = np.linspace(0.19, 1.0, 10)
+    p = np.tile(((1 - confidence) / 9)[:, None], (1, 10))
+    p[:, 0] = confidence
+    labels = np.where(confidence > 0.4, 0, 1)
+    curve = calibration.coverage_curve(p, labels)
+    chosen = calibration.choose_threshold(p, labels, 0.99)
+    fig = plots.plot_coverage({"drawn": curve}, chosen=chosen, by_hand=0.6)
+    covered, right = fig.axes
+    np.testing.assert_allclose(right.lines[0].get_ydata(), curve.accuracy)
+    legend = [t.get_text() for t in right.get_legend().get_texts()]
+    assert legend == ["drawn", "target 99.0%", "chosen: 0.46", "by hand: 0.60"]
+    assert [line.get_xdata()[0] for line in covered.lines[1:]] == pytest.approx([0.46, 0.6])
+    _render(fig)
+    with pytest.raises(ValueError, match="no coverage curves"):
+        plots.plot_coverage({})
