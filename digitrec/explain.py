@@ -1,9 +1,10 @@
 """Look inside a trained CNN: its filters, what each conv layer sees, and which pixels matter.
 
-Notebooks 02 and 04 call these to turn "the network learned something" into pictures:
-one filter applied to a digit, the first layer's 3x3 filters, the feature maps of each
-conv layer, a gradient saliency map, and an occlusion map (how much the right answer's
-probability drops when a patch of the digit is hidden).
+Notebooks 03 and 05 call these to turn "the network learned something" into pictures:
+one filter applied to a digit, the first layer's filters, the feature maps of each conv
+layer and how much of the digit each of their pixels sees, a gradient saliency map, and an
+occlusion map (how much the right answer's probability drops when a patch of the digit is
+hidden).
 
 `predict` arguments are any function from images (N, 28, 28) in [0, 1] to probabilities
 (N, 10), such as `digitrec.predict.Predictor.predict_arrays`.
@@ -81,6 +82,32 @@ def feature_maps(model: Any, image: np.ndarray) -> dict[str, np.ndarray]:
         layer.name: np.asarray(keras.ops.convert_to_numpy(out))[0]
         for layer, out in zip(convs, outputs, strict=True)
     }
+
+
+def receptive_fields(model: Any) -> dict[str, tuple[int, int]]:
+    """How many input pixels (rows, columns) one pixel of each conv layer's output depends on.
+
+    Each convolution widens the field by (kernel - 1) steps of its input's pixel spacing,
+    and each strided convolution or pooling layer multiplies that spacing. Other layers
+    (dropout, augmentation) leave it alone; counting stops at the first layer that is not
+    spatial (Flatten, Dense, global pooling). Fields are capped at the input's size.
+    """
+    from keras import layers
+
+    field, spacing = np.ones(2, np.int64), np.ones(2, np.int64)
+    limit = np.asarray(model.input_shape[1:3], np.int64)
+    fields: dict[str, tuple[int, int]] = {}
+    for layer in model.layers:
+        if isinstance(layer, layers.Conv2D):
+            field += (np.asarray(layer.kernel_size) - 1) * np.asarray(layer.dilation_rate) * spacing
+            spacing *= np.asarray(layer.strides)
+            fields[layer.name] = tuple(int(n) for n in np.minimum(field, limit))
+        elif isinstance(layer, layers.MaxPooling2D | layers.AveragePooling2D):
+            field += (np.asarray(layer.pool_size) - 1) * spacing
+            spacing *= np.asarray(layer.strides)
+        elif len(layer.output.shape) != 4:  # no longer an image: Flatten, Dense, global pool
+            break
+    return fields
 
 
 def saliency(

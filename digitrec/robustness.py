@@ -3,9 +3,9 @@
 A learner's digit is rarely MNIST-perfect: it sits off-centre, is too big or small, is
 tilted, its strokes thicker or thinner. Each transform here applies one such change to a
 batch of digits (SciPy ndimage, whole batch at once); `sweep` measures accuracy over a range
-of strengths. Comparing a sweep with and without `to_mnist` re-preparation shows what
-preprocessing fixes (position, size) and what only training data or augmentation can fix
-(slant, stroke width).
+of strengths. A sweep can also re-prepare each digit with `to_mnist` before the model reads
+it, and first `deskew` it (the classic MNIST correction of slant by image moments), so a
+notebook can measure what each preprocessing step repairs and what is left to training.
 """
 
 from __future__ import annotations
@@ -68,6 +68,54 @@ def stroke(images: np.ndarray, pixels: float) -> np.ndarray:
     return x.astype(np.float32)
 
 
+def slant(images: np.ndarray) -> float | np.ndarray:
+    """How far each digit leans: columns its ink moves right per row going up.
+
+    From the ink's second-order moments: -cov(row, column) / var(row), with pixel values
+    as weights. Positive leans right like "/", 0 is upright, and a digit with no ink (or
+    a single row of it) has no slant. One image (H, W) gives a float, a batch an array.
+    """
+    tilt = _slant_and_centre_row(as_float_images(images))[0]
+    return float(tilt[0]) if np.ndim(images) == 2 else tilt
+
+
+def deskew(images: np.ndarray) -> np.ndarray:
+    """Straighten each digit's slant by a horizontal shear about its centre of mass.
+
+    The classic MNIST deskewing: the shear that makes the ink's row-column covariance zero
+    (`slant` becomes 0), applied with `scipy.ndimage.affine_transform`. Each row moves
+    sideways; height and the centre of mass stay where they were, and a blank image stays
+    blank. One image (H, W) gives one image back, a batch (N, H, W) a batch, float32.
+    """
+    x = as_float_images(images)
+    out = np.empty_like(x)
+    for i, (image, tilt, centre_row) in enumerate(zip(x, *_slant_and_centre_row(x), strict=True)):
+        # Output (r, c) samples the input at (r, c + tilt * (centre_row - r)).
+        matrix = np.array([[1.0, 0.0], [-tilt, 1.0]])
+        out[i] = ndimage.affine_transform(
+            image, matrix, offset=(0.0, tilt * centre_row), order=1, cval=0.0
+        )
+    out = np.clip(out, 0, 1)
+    return out[0] if np.ndim(images) == 2 else out
+
+
+def _slant_and_centre_row(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each image's slant and the row of its centre of mass, from moments of (N, H, W)."""
+    rows = np.arange(x.shape[1], dtype=np.float64)[None, :, None]
+    cols = np.arange(x.shape[2], dtype=np.float64)[None, None, :]
+    mass = x.sum(axis=(1, 2), dtype=np.float64)
+    mass = np.where(mass > 0, mass, 1.0)  # a blank image: every moment is 0
+    centre_row = (x * rows).sum(axis=(1, 2)) / mass
+    centre_col = (x * cols).sum(axis=(1, 2)) / mass
+    d_row = rows - centre_row[:, None, None]
+    d_col = cols - centre_col[:, None, None]
+    var_row = (x * d_row**2).sum(axis=(1, 2)) / mass
+    cov = (x * d_row * d_col).sum(axis=(1, 2)) / mass
+    upright = var_row < 1e-9  # no ink, or one row of it: nothing to lean
+    tilt = np.where(upright, 0.0, -cov / np.where(upright, 1.0, var_row))
+    return tilt, centre_row
+
+
 def thicken(images: np.ndarray, pixels: float = 1) -> np.ndarray:
     """Strokes `pixels` wider on each side."""
     return stroke(images, abs(pixels))
@@ -87,6 +135,7 @@ class Sweep:
     accuracy: np.ndarray
     unit: str
     prepared: bool = False  # True when each digit went through to_mnist after the transform
+    deskewed: bool = False  # True when each digit was deskewed after the transform
 
 
 # name -> (transform, strengths to try, label for the strength axis)
@@ -117,8 +166,13 @@ def sweep(
     values: Sequence[float] | None = None,
     *,
     prepared: bool = False,
+    deskewed: bool = False,
 ) -> Sweep:
-    """Accuracy of `predict` on `images` transformed by `TRANSFORMS[name]` at each strength."""
+    """Accuracy of `predict` on `images` transformed by `TRANSFORMS[name]` at each strength.
+
+    `deskewed` straightens each transformed digit with `deskew`; `prepared` then runs it
+    through `to_mnist` (in that order, so the straightened digit is boxed and centred again).
+    """
     try:
         transform, default_values, unit = TRANSFORMS[name]
     except KeyError:
@@ -131,15 +185,25 @@ def sweep(
     accuracy = []
     for value in values:
         changed = transform(x, float(value))
+        if deskewed:
+            changed = deskew(changed)
         if prepared:
             changed = prepare(changed)
         guesses = np.asarray(predict(changed)).argmax(axis=1)
         accuracy.append(float(np.mean(guesses == labels)))
-    return Sweep(name, values, np.array(accuracy), unit, prepared)
+    return Sweep(name, values, np.array(accuracy), unit, prepared, deskewed)
 
 
 def sweep_all(
-    predict: PredictFn, images: np.ndarray, labels: np.ndarray, *, prepared: bool = False
+    predict: PredictFn,
+    images: np.ndarray,
+    labels: np.ndarray,
+    *,
+    prepared: bool = False,
+    deskewed: bool = False,
 ) -> dict[str, Sweep]:
     """`sweep` over every transform in `TRANSFORMS` with its default strengths."""
-    return {name: sweep(predict, images, labels, name, prepared=prepared) for name in TRANSFORMS}
+    return {
+        name: sweep(predict, images, labels, name, prepared=prepared, deskewed=deskewed)
+        for name in TRANSFORMS
+    }

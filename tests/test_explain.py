@@ -128,3 +128,45 @@ def test_occlusion_rejects_bad_patches():
         explain.occlusion_map(lambda x: x, np.zeros((28, 28)), 0, patch=40)
     with pytest.raises(ValueError, match="stride"):
         explain.occlusion_map(lambda x: x, np.zeros((28, 28)), 0, stride=0)
+
+
+def test_receptive_fields_of_the_seed_cnn(untrained):
+    assert explain.receptive_fields(untrained) == {
+        "conv1": (3, 3),
+        "conv2": (8, 8),
+        "conv3": (18, 18),
+    }
+
+
+def test_receptive_field_matches_the_pixels_a_gradient_reaches():
+    """One output pixel's gradient is non-zero on exactly its receptive field."""
+    import tensorflow as tf
+
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(1, 3, kernel_initializer="ones", name="a"),
+            keras.layers.AveragePooling2D(2),
+            keras.layers.Dropout(0.5),
+            keras.layers.Conv2D(1, (5, 3), strides=(1, 2), kernel_initializer="ones", name="b"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10),
+        ]
+    )
+    fields = explain.receptive_fields(model)
+    x = tf.convert_to_tensor(np.random.default_rng(0).random((1, 28, 28, 1), np.float32))
+    probe = keras.Model(model.inputs, model.get_layer("b").output)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        centre = probe(x)[0, 4, 2, 0]
+    reached = np.abs(tape.gradient(centre, x).numpy()[0, :, :, 0]) > 0
+    rows, cols = np.flatnonzero(reached.any(axis=1)), np.flatnonzero(reached.any(axis=0))
+    assert fields == {"a": (3, 3), "b": (12, 8)}
+    assert (len(rows), len(cols)) == fields["b"]
+
+
+def test_receptive_fields_are_capped_at_the_image():
+    model = keras.Sequential(
+        [keras.Input((10, 10, 1)), *[keras.layers.Conv2D(1, 3, padding="same") for _ in range(6)]]
+    )
+    assert list(explain.receptive_fields(model).values())[-1] == (10, 10)

@@ -105,3 +105,62 @@ def test_sweep_rejects_an_unknown_transform(digits):
     x, y = digits
     with pytest.raises(ValueError, match="unknown transform 'blur'"):
         robustness.sweep(lambda images: np.zeros((len(images), 10)), x, y, "blur")
+
+
+def _leaning_bar(lean: float) -> np.ndarray:
+    """A two-pixel-wide bar from row 4 to 23 whose top is `lean` columns per row to the right."""
+    bar = np.zeros((28, 28), np.float32)
+    for row in range(4, 24):
+        col = round(14 + lean * (14 - row))
+        bar[row, col - 1 : col + 1] = 1.0
+    return bar
+
+
+def test_slant_measures_the_lean_and_its_direction():
+    assert robustness.slant(_leaning_bar(0.5)) == pytest.approx(0.5, abs=0.03)
+    assert robustness.slant(_leaning_bar(-0.3)) == pytest.approx(-0.3, abs=0.03)
+    assert robustness.slant(_leaning_bar(0.0)) == pytest.approx(0.0, abs=1e-9)
+    batch = robustness.slant(np.stack([_leaning_bar(0.5), np.zeros((28, 28))]))
+    assert batch.shape == (2,) and batch[1] == 0.0  # no ink: no slant
+
+
+def test_deskew_stands_a_leaning_bar_upright_about_its_centre_of_mass():
+    bar = _leaning_bar(0.5)
+    upright = robustness.deskew(bar)
+    assert upright.shape == (28, 28) and upright.dtype == np.float32
+    assert abs(robustness.slant(upright)) < 0.01
+    columns = np.flatnonzero((upright > 0.5).any(axis=0))
+    assert columns.max() - columns.min() <= 2  # one straight column, not a diagonal
+    np.testing.assert_allclose(
+        datastats.centres_of_mass(upright), datastats.centres_of_mass(bar), atol=0.05
+    )
+
+
+def test_deskew_straightens_real_digits_and_keeps_blank_ones_blank(digits):
+    x, _ = digits
+    before = np.abs(robustness.slant(x[:50]))
+    after = np.abs(robustness.slant(robustness.deskew(x[:50])))
+    assert before.mean() > 0.1 and after.max() < 0.05
+    assert robustness.deskew(np.zeros((3, 28, 28))).max() == 0.0
+    # A digit rotated anticlockwise leans left; deskewing takes most of that back.
+    turned = robustness.rotate(x[:50], 30)
+    assert np.abs(robustness.slant(robustness.deskew(turned))).max() < 0.05
+    with pytest.raises(ValueError, match="shape"):
+        robustness.deskew(np.zeros(28))
+
+
+def test_sweep_can_deskew_before_preparing(digits, predictor):
+    x, y = digits
+    plain = robustness.sweep(predictor.predict_arrays, x, y, "rotate", [45], prepared=True)
+    straightened = robustness.sweep(
+        predictor.predict_arrays, x, y, "rotate", [45], prepared=True, deskewed=True
+    )
+    assert straightened.deskewed and straightened.prepared and not plain.deskewed
+    expected = np.mean(
+        predictor.predict_arrays(
+            robustness.prepare(robustness.deskew(robustness.rotate(x, 45)))
+        ).argmax(axis=1)
+        == y
+    )
+    assert straightened.accuracy[0] == pytest.approx(expected)
+    assert straightened.accuracy[0] > plain.accuracy[0]
