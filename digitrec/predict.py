@@ -26,6 +26,7 @@ import numpy as np
 import tensorflow as tf
 
 from digitrec import settings
+from digitrec.constants import NUM_CLASSES
 from digitrec.preprocess import to_mnist
 from digitrec.warp import warp
 
@@ -140,6 +141,8 @@ class Predictor:
     def predict_arrays(self, images: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
         """Probabilities (N, 10) for images already in MNIST form, (N, 28, 28) in [0, 1]."""
         batch = np.asarray(images, dtype=np.float32).reshape(-1, 28, 28, 1)
+        if not len(batch):
+            return np.zeros((0, NUM_CLASSES), np.float32)
         if len(batch) <= CHUNK:
             return self._forward(batch).numpy()
         # Chunks keep memory flat when scoring a whole test set at once.

@@ -165,3 +165,8 @@ def test_turns_must_be_small_angles(predictor, turns):
 
 def test_load_passes_the_turns_on(trained_model_path):
     assert Predictor.load(trained_model_path, turns=READ_TURNS).turns == READ_TURNS
+
+
+def test_no_images_give_no_probabilities(predictor):
+    empty = predictor.predict_arrays(np.zeros((0, 28, 28), np.float32))
+    assert empty.shape == (0, 10) and empty.dtype == np.float32
