@@ -8,7 +8,13 @@ file, and the course measures how well the model reads *this class*, writer by w
 
 Why SQLite: one file the teacher can copy, safe with many writers at once (WAL mode lets readers
 read while a drawing is written), and nothing to install. The table is append-only: triggers
-refuse any UPDATE or DELETE, so a bug or a bad request can never lose a drawing.
+refuse any UPDATE or DELETE, so a bug or a bad request can never lose a drawing. The rate limit
+per writer is counted in the database itself, inside the writing transaction, so it holds
+across threads and across the worker processes of a production server alike.
+
+Without a class, `generated_class_set` makes a stand-in: a few imaginary writers, each with a
+hand of their own (pen, slant, size, wobble), redrawing MNIST digits; the lesson says when it
+uses one.
 
 Command line::
 
@@ -22,6 +28,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import math
 import os
 import re
 import sqlite3
@@ -29,21 +36,29 @@ import sys
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from digitrec.constants import MNIST_SIZE, NUM_CLASSES
+from digitrec import synthetic
+from digitrec.constants import CANVAS_SIZE, MNIST_SIZE, NUM_CLASSES
 from digitrec.preprocess import EmptyDrawingError, to_mnist
 
 # A name or class code: letters (any script), digits, spaces, '.', "'", '_' and '-', 1-40 long,
 # starting with a letter or digit. Shown back on pages and used in exported file names.
 NAME = re.compile(r"[^\W_][\w .'-]{0,39}")
 MAX_PNG_BYTES = 256 * 1024
+# Twice the canvas each way, read from the PNG's header before any pixel is decoded.
+MAX_PNG_PIXELS = (2 * CANVAS_SIZE) ** 2
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 INDEX = "index.csv"
+# Where the web app and the lesson find the class's database (or an exported .npz).
+PATH_ENV = "DIGITREC_CLASSDATA_PATH"
+RATE_WINDOW = timedelta(minutes=1)
+# The class code of a generated stand-in class set.
+GENERATED_CLASS = "generated"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS drawings (
@@ -64,6 +79,22 @@ BEGIN SELECT RAISE(ABORT, 'class drawings are append-only'); END;
 
 class ClassDataError(ValueError):
     """A drawing, name or file that cannot be stored or exported; the message says why."""
+
+
+class DrawingTooLargeError(ClassDataError):
+    """A drawing over `MAX_PNG_BYTES` bytes or `MAX_PNG_PIXELS` pixels."""
+
+
+class BlankDrawingError(ClassDataError):
+    """A drawing with no ink in it."""
+
+
+class RateLimitError(ClassDataError):
+    """A writer who saved their quota of drawings in the last minute; try after `retry_after` s."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -93,23 +124,36 @@ def check_name(value: object, what: str) -> str:
 
 
 def check_label(value: object) -> int:
+    """A label 0-9 (an int, not a bool, float or string), or `ClassDataError`."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < NUM_CLASSES:
         raise ClassDataError("label must be a whole number from 0 to 9")
     return value
 
 
 def check_png(data: object) -> bytes:
-    """PNG bytes that Pillow can read and that hold some ink."""
+    """PNG bytes that Pillow can read and that hold some ink, within the size limits.
+
+    The pixel count is read from the header before any pixel is decoded, so a small file
+    that claims to be a huge image costs nothing.
+    """
     if not isinstance(data, bytes) or not data.startswith(PNG_SIGNATURE):
         raise ClassDataError("the drawing must be a PNG image")
     if len(data) > MAX_PNG_BYTES:
-        raise ClassDataError(f"the drawing is larger than {MAX_PNG_BYTES // 1024} kB")
+        raise DrawingTooLargeError(f"the drawing is larger than {MAX_PNG_BYTES // 1024} kB")
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with Image.open(io.BytesIO(data), formats=("PNG",)) as image:
+            width, height = image.size
+            if width * height > MAX_PNG_PIXELS:
+                raise DrawingTooLargeError(
+                    f"the drawing is {width}x{height} pixels; the limit is "
+                    f"{MAX_PNG_PIXELS:,} pixels (the canvas is {CANVAS_SIZE}x{CANVAS_SIZE})"
+                )
             image.load()
             to_mnist(image)
     except EmptyDrawingError:
-        raise ClassDataError("the drawing is empty: draw the digit first") from None
+        raise BlankDrawingError("the drawing is empty: draw the digit first") from None
+    except ClassDataError:
+        raise
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         raise ClassDataError("the drawing could not be read as a PNG image") from None
     return data
@@ -132,21 +176,75 @@ def connect(path: str | os.PathLike[str]) -> Iterator[sqlite3.Connection]:
 
 
 def add_drawing(
-    path: str | os.PathLike[str], png: bytes, label: int, writer: str, class_code: str
+    path: str | os.PathLike[str],
+    png: bytes,
+    label: int,
+    writer: str,
+    class_code: str,
+    *,
+    per_minute: int | None = None,
 ) -> int:
-    """Store one drawing and return its id. Checks everything before writing."""
+    """Store one drawing and return its id. Checks everything before writing.
+
+    `per_minute`: refuse (`RateLimitError`) a writer of this class who already saved that many
+    drawings in the last minute. The count and the insert happen in one write transaction, so
+    concurrent requests cannot slip past the limit together.
+    """
     row = (check_name(class_code, "class"), check_name(writer, "writer"), check_label(label))
     png = check_png(png)
-    created = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-    with connect(path) as connection, connection:
-        cursor = connection.execute(
-            "INSERT INTO drawings (class, writer, label, png, created) VALUES (?, ?, ?, ?, ?)",
-            (*row, png, created),
-        )
+    if per_minute is not None and (isinstance(per_minute, bool) or per_minute < 1):
+        raise ValueError(f"per_minute must be a positive whole number, got {per_minute!r}")
+    with connect(path) as connection:
+        connection.execute("BEGIN IMMEDIATE")  # the write lock, taken before counting
+        try:
+            now = datetime.now(timezone.utc)
+            if per_minute is not None:
+                _check_rate(connection, row[0], row[1], per_minute, now)
+            cursor = connection.execute(
+                "INSERT INTO drawings (class, writer, label, png, created) VALUES (?, ?, ?, ?, ?)",
+                (*row, png, _timestamp(now)),
+            )
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
         return int(cursor.lastrowid)
 
 
+def _timestamp(moment: datetime) -> str:
+    """UTC, ISO 8601 to the millisecond: these sort as text in time order."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _check_rate(
+    connection: sqlite3.Connection, class_code: str, writer: str, limit: int, now: datetime
+) -> None:
+    recent, oldest = connection.execute(
+        "SELECT COUNT(*), MIN(created) FROM drawings WHERE class = ? AND writer = ? "
+        "AND created > ?",
+        (class_code, writer, _timestamp(now - RATE_WINDOW)),
+    ).fetchone()
+    if recent >= limit:
+        free_at = datetime.fromisoformat(oldest) + RATE_WINDOW
+        wait = max(1, math.ceil((free_at - now).total_seconds()))
+        raise RateLimitError(
+            f"{writer} has saved {recent} drawings in the last minute, the most allowed; "
+            f"wait {wait} s and save again",
+            retry_after=wait,
+        )
+
+
+def configured_path() -> Path | None:
+    """The class set named by `DIGITREC_CLASSDATA_PATH` (a database or an exported `.npz`).
+
+    None when the variable is unset or empty: then there is no class set to read.
+    """
+    value = os.environ.get(PATH_ENV, "").strip()
+    return Path(value).expanduser() if value else None
+
+
 def count_drawings(path: str | os.PathLike[str], class_code: str | None = None) -> int:
+    """How many drawings the database holds (of one class, if given)."""
     with connect(path) as connection:
         if class_code is None:
             return connection.execute("SELECT COUNT(*) FROM drawings").fetchone()[0]
@@ -184,6 +282,87 @@ def load_class_set(path: str | os.PathLike[str], class_code: str | None = None) 
         np.array([row[3] for row in rows], dtype=np.int64),
         np.array([f"{row[1]}/{row[2]}" for row in rows], dtype=str),
         np.array([row[0] for row in rows], dtype=np.int64),
+    )
+
+
+@dataclass(frozen=True)
+class Hand:
+    """One imaginary writer's way of drawing: pen width (canvas px), slant (degrees,
+    anticlockwise), how much the strokes wobble (MNIST px) and the digit's height range."""
+
+    pen: float
+    slant: float
+    wobble: float
+    heights: tuple[int, int]
+
+
+def random_hand(rng: np.random.Generator) -> Hand:
+    """A hand of its own: thin to thick pen, upright to strongly slanted, neat to sloppy."""
+    low = int(rng.integers(110, 200))
+    return Hand(
+        pen=float(rng.uniform(8.0, 30.0)),
+        slant=float(rng.uniform(-25.0, 25.0)),
+        wobble=float(rng.uniform(0.0, 2.5)),
+        heights=(low, int(min(CANVAS_SIZE, low + 60))),
+    )
+
+
+def generated_class_set(
+    digits: np.ndarray,
+    labels: np.ndarray,
+    *,
+    writers: int = 6,
+    per_digit: int = 2,
+    seed: int = 0,
+) -> ClassSet:
+    """A stand-in class: `writers` imaginary learners, each drawing every digit `per_digit` times.
+
+    Each writer has one `random_hand`, and redraws MNIST digits from `digits` (uint8, (N, 28,
+    28), with their `labels`) in it with `synthetic.redraw_digit`, each a little turned and
+    placed at random; the drawings then go through `to_mnist` like real ones. No source digit
+    is used twice. Writers are named "generated/writer 01", ...; `ids` are the indices of the
+    source digits in `digits`, so a lesson can keep them out of any test it runs on `digits`.
+    """
+    digits, labels = np.asarray(digits), np.asarray(labels)
+    if digits.ndim != 3 or digits.shape[1:] != (MNIST_SIZE, MNIST_SIZE):
+        raise ValueError(f"digits must have shape (N, 28, 28), got {digits.shape}")
+    if labels.shape != (len(digits),):
+        raise ValueError(f"labels must have shape ({len(digits)},), got {labels.shape}")
+    if writers < 1 or per_digit < 1:
+        raise ValueError("writers and per_digit must be at least 1")
+    rng = np.random.default_rng(seed)
+    pools = {d: list(rng.permutation(np.flatnonzero(labels == d))) for d in range(NUM_CLASSES)}
+    short = [d for d, pool in pools.items() if len(pool) < writers * per_digit]
+    if short:
+        raise ValueError(
+            f"not enough source digits for {writers} writers x {per_digit}: too few of {short}"
+        )
+    images, names, sources = [], [], []
+    for number in range(1, writers + 1):
+        hand = random_hand(rng)
+        for digit in np.repeat(np.arange(NUM_CLASSES), per_digit):
+            source = int(pools[int(digit)].pop())
+            height = int(rng.integers(hand.heights[0], hand.heights[1] + 1))
+            top, left = (int(rng.integers(0, CANVAS_SIZE - height + 1)) for _ in range(2))
+            ink = synthetic.redraw_digit(
+                digits[source],
+                height,
+                top,
+                left,
+                pen=hand.pen,
+                rotation=hand.slant + float(rng.normal(0.0, 3.0)),
+                wobble=hand.wobble,
+                rng=rng,
+            )
+            images.append(to_mnist(synthetic.render(ink, synthetic.WHITE_ON_BLACK)))
+            names.append(f"{GENERATED_CLASS}/writer {number:02d}")
+            sources.append(source)
+    sources_array = np.array(sources, dtype=np.int64)
+    return ClassSet(
+        np.stack(images),
+        labels[sources_array].astype(np.int64),
+        np.array(names, dtype=str),
+        sources_array,
     )
 
 

@@ -1,0 +1,136 @@
+// digitrec collect page: draw the digit asked for, Save it to the class's set (POST
+// /api/collect), and get the next digit to draw. A round white pen on black, like the main page.
+"use strict";
+
+(function () {
+  const pad = document.getElementById("sheet");
+  const ctx = pad.getContext("2d");
+  const writer = document.getElementById("writer");
+  const classCode = document.getElementById("class-code");
+  const digitOut = document.getElementById("digit");
+  const saveButton = document.getElementById("save");
+  const countOut = document.getElementById("count");
+  const messageOut = document.getElementById("message");
+  const PEN = Number(pad.dataset.pen) || 18;
+  const REMEMBER = { writer: writer, classCode: classCode }; // kept across reloads
+
+  let digit = 0; // the digit asked for
+  let saved = 0;
+  let inked = false;
+  let last = null; // {id, x, y} of the pointer drawing now
+
+  function say(text, kind) {
+    messageOut.textContent = text;
+    messageOut.className = "message" + (kind ? " " + kind : "");
+  }
+
+  function clearPad() {
+    ctx.fillStyle = "#000";
+    ctx.fillRect(0, 0, pad.width, pad.height);
+    ctx.strokeStyle = ctx.fillStyle = "#fff";
+    ctx.lineWidth = PEN;
+    ctx.lineCap = ctx.lineJoin = "round";
+    inked = false;
+  }
+
+  function at(event) {
+    const box = pad.getBoundingClientRect();
+    return {
+      x: ((event.clientX - box.left) * pad.width) / box.width,
+      y: ((event.clientY - box.top) * pad.height) / box.height,
+    };
+  }
+
+  pad.addEventListener("pointerdown", (event) => {
+    if (last !== null || (event.pointerType === "mouse" && event.button !== 0)) return;
+    event.preventDefault();
+    pad.setPointerCapture(event.pointerId);
+    const p = at(event);
+    ctx.beginPath();
+    ctx.arc(p.x, p.y, PEN / 2, 0, 2 * Math.PI);
+    ctx.fill();
+    last = { id: event.pointerId, x: p.x, y: p.y };
+    inked = true;
+  });
+  pad.addEventListener("pointermove", (event) => {
+    if (last === null || event.pointerId !== last.id) return;
+    event.preventDefault();
+    const p = at(event);
+    ctx.beginPath();
+    ctx.moveTo(last.x, last.y);
+    ctx.lineTo(p.x, p.y);
+    ctx.stroke();
+    Object.assign(last, p);
+  });
+  const lift = (event) => {
+    if (last !== null && event.pointerId === last.id) last = null;
+  };
+  pad.addEventListener("pointerup", lift);
+  pad.addEventListener("pointercancel", lift);
+  pad.addEventListener("contextmenu", (event) => event.preventDefault());
+
+  async function save() {
+    if (!writer.value.trim() || !classCode.value.trim()) {
+      say("Type your name and your class code first.", "error");
+      (writer.value.trim() ? classCode : writer).focus();
+      return;
+    }
+    if (!inked) {
+      say("The box is empty: draw a " + digit + " first.", "warn");
+      return;
+    }
+    saveButton.disabled = true;
+    try {
+      const response = await fetch("/api/collect", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({
+          image: pad.toDataURL("image/png"),
+          label: digit,
+          writer: writer.value.trim(),
+          class: classCode.value.trim(),
+        }),
+        cache: "no-store",
+      });
+      let body = null;
+      try {
+        body = await response.json();
+      } catch (ignored) {
+        // not JSON: a proxy's error page, say
+      }
+      if (response.status === 201 && body) {
+        saved += 1;
+        countOut.textContent = saved + " saved";
+        say("Saved your " + digit + ". Now draw a " + body.next + ".", "");
+        digit = body.next;
+        digitOut.textContent = String(digit);
+        clearPad();
+      } else {
+        const text = body && typeof body.error === "string" ? body.error : "HTTP " + response.status;
+        say("Not saved: " + text, "error");
+      }
+    } catch (error) {
+      say("Could not reach the server (" + error.message + "). Try again.", "error");
+    } finally {
+      saveButton.disabled = false;
+    }
+  }
+
+  saveButton.addEventListener("click", save);
+  document.getElementById("clear").addEventListener("click", () => {
+    last = null;
+    clearPad();
+    say("Cleared. Draw a " + digit + ", then press Save.", "");
+  });
+  for (const [key, input] of Object.entries(REMEMBER)) {
+    try {
+      input.value = localStorage.getItem("digitrec." + key) || "";
+      input.addEventListener("change", () => localStorage.setItem("digitrec." + key, input.value));
+    } catch (ignored) {
+      // storage blocked: the learner types again after a reload
+    }
+  }
+
+  clearPad();
+  document.documentElement.dataset.ready = "true"; // lets tests wait for the script
+})();

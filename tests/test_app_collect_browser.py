@@ -1,0 +1,70 @@
+"""The collect page in a real Chromium: type a name and a class code, draw the three digits
+asked for with the mouse, Save each, and find them in the class's database.
+
+The app runs on waitress (`app.serve.serving`) on 127.0.0.1 and a free port, without a model.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from playwright.sync_api import expect
+
+from app import collect, create_app
+from app.serve import serving
+from digitrec.strokes import example_strokes
+
+pytestmark = pytest.mark.browser
+
+
+def mouse_strokes(page, strokes) -> None:
+    """Each stroke (canvas pixels) as a mouse drag, scaled to the canvas's size on screen."""
+    box = page.locator("#sheet").bounding_box()
+    scale = box["width"] / 280
+
+    def on_page(x: float, y: float) -> tuple[float, float]:
+        return box["x"] + x * scale, box["y"] + y * scale
+
+    for stroke in strokes:
+        page.mouse.move(*on_page(*stroke[0]))
+        page.mouse.down()
+        for point in stroke[1:]:
+            page.mouse.move(*on_page(*point), steps=4)
+        page.mouse.up()
+
+
+def test_three_digits_drawn_with_the_mouse_are_three_rows(browser, tmp_path, artifacts_dir):
+    db = tmp_path / "class.sqlite"
+    app = create_app({"MODEL_PATH": str(tmp_path / "no-model.keras"), "CLASSDATA_PATH": str(db)})
+    if "collect" not in app.blueprints:  # until create_app registers it itself
+        app.register_blueprint(collect.bp)
+    problems: list[str] = []
+    with serving(app, threads=2) as url:
+        context = browser.new_context(viewport={"width": 900, "height": 900})
+        page = context.new_page()
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        response = page.goto(f"{url}/collect")
+        assert response.status == 200
+        page.wait_for_selector("html[data-ready=true]")
+
+        page.locator("#save").click()  # no name yet: the page asks for one, saves nothing
+        expect(page.locator("#message")).to_contain_text("Type your name")
+        page.fill("#writer", "Zoë O'Neil")
+        page.fill("#class-code", "7b")
+        for digit in range(3):
+            expect(page.locator("#digit")).to_have_text(str(digit))
+            mouse_strokes(page, example_strokes(digit))
+            page.screenshot(path=str(artifacts_dir / f"collect_{digit}.png"))
+            page.locator("#save").click()
+            expect(page.locator("#count")).to_have_text(f"{digit + 1} saved")
+        expect(page.locator("#digit")).to_have_text("3")
+        expect(page.locator("#message")).to_contain_text("Saved your 2. Now draw a 3.")
+        context.close()
+    assert problems == []
+    with sqlite3.connect(db) as connection:
+        stored = connection.execute(
+            "SELECT class, writer, label FROM drawings ORDER BY id"
+        ).fetchall()
+    assert stored == [("7b", "Zoë O'Neil", digit) for digit in range(3)]
