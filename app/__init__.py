@@ -49,16 +49,21 @@ CROSS_ORIGIN_HEADERS = {
 
 # Settings that may come from the environment as DIGITREC_<NAME> (or FLASK_<NAME>).
 INT_SETTINGS = ("MAX_CONTENT_LENGTH", "MAX_IMAGE_PIXELS")
+PATH_SETTINGS = ("MODEL_PATH", "MODELS_DIR", "SHIPPED_MODEL_PATH")
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app; load the model once (or remember why it could not be loaded).
+    """Build the app; load the default model (or remember why it could not be loaded).
 
     `test_config` replaces the environment as the source of overrides, as in the Flask tutorial.
     """
     app = Flask(__name__)
     app.config.from_mapping(
+        # The default model; a request may choose another by name (see `app.model`): the
+        # shipped one or a `<name>.keras` file in MODELS_DIR.
         MODEL_PATH=str(settings.default_model_path()),
+        MODELS_DIR=str(settings.models_dir()),
+        SHIPPED_MODEL_PATH=str(settings.shipped_model_path()),
         # A 280x280 drawing is a few kB as PNG; 1 MB leaves room for photos of paper. `python
         # -m app` gives waitress the same limit, so a larger body is refused before it is read.
         MAX_CONTENT_LENGTH=1024 * 1024,
@@ -76,12 +81,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     _check_config(app)
     app.json.sort_keys = False  # keep digit, confidence, ... in a readable order
 
-    from app import api, errors, model, pages
+    from app import api, collect, errors, model, pages
 
     model.init_app(app)
     errors.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(collect.bp)
     app.after_request(_security_headers)
     return app
 
@@ -100,7 +106,8 @@ def _check_config(app: Flask) -> None:
     live = app.config.get("LIVE_PREDICT")
     if isinstance(live, str):
         app.config["LIVE_PREDICT"] = live.strip().lower() in {"1", "true", "yes", "on"}
-    app.config["MODEL_PATH"] = str(app.config["MODEL_PATH"])
+    for name in PATH_SETTINGS:
+        app.config[name] = str(app.config[name])
 
 
 def _security_headers(response: Response) -> Response:

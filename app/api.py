@@ -1,7 +1,9 @@
-"""The JSON API: `POST /api/predict` reads a drawing, `GET /healthz` says which model serves.
+"""The JSON API: `POST /api/predict` reads a drawing, `GET /api/models` lists the models it
+can choose from, `GET /healthz` says which model serves by default.
 
-The request is checked step by step (content type, size, JSON, field, base64, image header,
-pixels) so each kind of bad input gets its own status and message; see `app.errors`.
+The request is checked step by step (content type, size, JSON, fields, base64, image header,
+pixels) so each kind of bad input gets its own status and message; see `app.errors`. A
+request chooses a model by name only (`"model": "shipped"`); see `app.model`.
 """
 
 from __future__ import annotations
@@ -14,22 +16,32 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from app.errors import ApiError
 from app.images import decode_data_url, open_image
-from app.model import current_slot
+from app.model import (
+    NAME_RULE,
+    ModelUnavailableError,
+    UnknownModelError,
+    current_catalogue,
+    current_slot,
+    is_model_name,
+)
+from app.model import no_model_message as _no_model_message
+from digitrec.predict import Predictor
 from digitrec.preprocess import EmptyDrawingError
 
 bp = Blueprint("api", __name__)
 
 EXAMPLE = '{"image": "data:image/png;base64,..."}'
+LISTING = "GET /api/models describes them"
 
 
 @bp.post("/api/predict")
 def predict() -> Response:
-    """Read the digit in a drawing sent as a PNG or JPEG data URL, through `Predictor.predict`."""
+    """Read the digit in a drawing sent as a PNG or JPEG data URL, through `Predictor.predict`,
+    with the model the optional field "model" names (default: the default model)."""
     started = time.perf_counter()
-    value = _image_field()
-    predictor = current_slot().predictor
-    if predictor is None:
-        raise ApiError(503, no_model_message())
+    payload = _json_object()
+    value = _image_of(payload)
+    chosen, predictor = _chosen_model(payload)
     image = open_image(decode_data_url(value), current_app.config["MAX_IMAGE_PIXELS"])
     decoded = time.perf_counter()
     try:
@@ -46,7 +58,7 @@ def predict() -> Response:
         probabilities=[round(float(p), 6) for p in prediction.probabilities],
         preview=np.round(prediction.image, 3).tolist(),
         unsure=prediction.unsure,
-        model=predictor.name,
+        model=chosen,
     )
     response.headers["Server-Timing"] = ", ".join(
         f"{name};dur={(end - start) * 1000:.2f}"
@@ -59,25 +71,38 @@ def predict() -> Response:
     return response
 
 
+@bp.get("/api/models")
+def models() -> Response:
+    """The models a request may choose, by name, with their records; nothing is loaded."""
+    catalogue = current_catalogue()
+    return jsonify(default=catalogue.default.name, models=catalogue.describe())
+
+
 @bp.get("/healthz")
 def healthz() -> Response | tuple[Response, int]:
-    """200 with the model's name and test accuracy, or 503 when no model is loaded."""
-    slot = current_slot()
-    if slot.predictor is None:
+    """200 with the default model's name and recorded test accuracy, or 503 when it is not
+    loaded."""
+    if current_slot().predictor is None:
         return jsonify(status="no model", error=no_model_message()), 503
-    meta = slot.predictor.metadata
+    catalogue = current_catalogue()
+    about = catalogue.describe_one(catalogue.default)
     return jsonify(
         status="ok",
-        model=slot.predictor.name,
-        test_accuracy=meta.get("test_accuracy"),
-        arch=meta.get("arch"),
-        params=meta.get("params"),
-        trained=meta.get("created"),
+        model=about["name"],
+        test_accuracy=about["test_accuracy"],
+        arch=about["arch"],
+        params=about["params"],
+        trained=about["created"],
     )
 
 
 def _image_field() -> str:
     """The `image` string from a JSON body, or an ApiError saying what is wrong."""
+    return _image_of(_json_object())
+
+
+def _json_object() -> dict:
+    """The JSON object a request carries, or an ApiError saying what is wrong."""
     if not request.is_json:
         got = request.mimetype or "none"
         raise ApiError(415, f"expected Content-Type: application/json (got {got}); send {EXAMPLE}")
@@ -92,6 +117,11 @@ def _image_field() -> str:
         raise ApiError(400, f"malformed JSON: {str(exc).splitlines()[0][:120]}") from None
     if not isinstance(payload, dict):
         raise ApiError(400, f"expected a JSON object like {EXAMPLE}, got {_json_type(payload)}")
+    return payload
+
+
+def _image_of(payload: dict) -> str:
+    """The `image` string of a request's JSON object, or an ApiError saying what is wrong."""
     if "image" not in payload:
         raise ApiError(400, f'missing field "image"; send {EXAMPLE}')
     value = payload["image"]
@@ -100,6 +130,38 @@ def _image_field() -> str:
             400, f'the field "image" must be a string (a data URL), not {_json_type(value)}'
         )
     return value
+
+
+def _chosen_model(payload: dict) -> tuple[str, Predictor]:
+    """The name and predictor of the model the request's "model" field names (400 for a
+    value that is no model name, 404 for an unknown one, 503 for one that cannot be loaded).
+
+    Only a name that matches `NAME_PATTERN` is looked up, in the app's catalogue: nothing in
+    a request is ever used as a path.
+    """
+    catalogue = current_catalogue()
+    name = payload.get("model")
+    if "model" in payload and not is_model_name(name):
+        if isinstance(name, str):
+            shown = json.dumps(name[:40] + ("..." if len(name) > 40 else ""))
+            problem = f"{shown} is not a model name: {NAME_RULE}"
+        else:
+            problem = (
+                f'the field "model" must be a model\'s name (a string), not {_json_type(name)}'
+            )
+        raise ApiError(400, f"{problem}; the models are: {_known(catalogue.names())}")
+    try:
+        return catalogue.predictor(name)
+    except UnknownModelError as exc:
+        raise ApiError(
+            404, f'there is no model "{exc.name}"; the models are: {_known(exc.known)}'
+        ) from None
+    except ModelUnavailableError as exc:
+        raise ApiError(503, str(exc)) from None
+
+
+def _known(names: list[str]) -> str:
+    return f"{', '.join(names)} ({LISTING})"
 
 
 def _json_type(value: object) -> str:
@@ -113,4 +175,4 @@ def _json_type(value: object) -> str:
 
 def no_model_message() -> str:
     """What a client is told when no model is loaded: the problem and how to fix it."""
-    return f"no model is loaded: {current_slot().problem}; then restart the app"
+    return _no_model_message(current_slot())

@@ -17,6 +17,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from PIL import Image
 from playwright.sync_api import expect
+from test_app_models import save_constant_model
 
 from app import create_app
 from app.serve import serving
@@ -50,6 +51,23 @@ ANSWER = re.compile(r"^(\d), (\d+)\u00a0% sure\.$")
 @pytest.fixture(scope="module")
 def live_url(trained_model_path) -> Iterator[str]:
     with serving(create_app({"MODEL_PATH": str(trained_model_path)}), threads=2) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def models_url(tmp_path_factory, trained_model_path) -> Iterator[str]:
+    """The app with the trained model as its default and, in its models folder, a model that
+    reads every drawing as a 3."""
+    folder = tmp_path_factory.mktemp("models")
+    save_constant_model(folder / "always3.keras", 3, {"arch": "constant", "test_accuracy": 0.1})
+    app = create_app(
+        {
+            "MODEL_PATH": str(trained_model_path),
+            "MODELS_DIR": str(folder),
+            "SHIPPED_MODEL_PATH": str(folder / "none.keras"),
+        }
+    )
+    with serving(app) as url:
         yield url
 
 
@@ -410,27 +428,28 @@ def contrast(page, foreground: str, background: str) -> float:
     )
 
 
+def serious_violations(page) -> list[str]:
+    """What axe-core finds on the page now that is serious or critical, one line each."""
+    found = Axe().run(page, options={"resultTypes": ["violations"]}).response["violations"]
+    return [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
+        for v in found
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_accessibility_check_and_contrast(browser, live_url, scheme):
     """axe-core finds no serious or critical violation, before and after an answer."""
     context = browser.new_context(viewport=DESKTOP, color_scheme=scheme)
     page, watch = open_page(context, live_url)
-    axe = Axe()
     page.uncheck("#live")
 
-    def serious() -> list[str]:
-        found = axe.run(page, options={"resultTypes": ["violations"]}).response["violations"]
-        return [
-            f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
-            for v in found
-            if v["impact"] in ("serious", "critical")
-        ]
-
-    assert serious() == []
+    assert serious_violations(page) == []
     draw_with_mouse(page, SEVEN)
     page.click("#predict")
     assert_shows(page, 7)
-    assert serious() == []
+    assert serious_violations(page) == []
 
     # Focus rings at least 3:1 against the page (WCAG 2.2), bars at least 3:1 on their track.
     style = "(e, p) => getComputedStyle(e)[p]"
@@ -572,4 +591,40 @@ def test_no_model_is_said_on_load_and_the_page_keeps_working(browser, no_model_u
     assert_cleared(page)
     assert watch.page_errors == []
     assert watch.csp_violations() == []
+    context.close()
+
+
+def test_choosing_another_model_reads_the_drawing_again(browser, models_url, artifacts_dir):
+    """The chooser lists both models; switching reads the same drawing with the other one."""
+    context = browser.new_context(viewport=DESKTOP)
+    page, watch = open_page(context, models_url)
+    chooser = page.get_by_label("Model", exact=True)
+    assert chooser.evaluate("e => e.id") == "model"
+    assert chooser.input_value() == "cnn"  # the default
+    assert page.eval_on_selector_all("#model option", "os => os.map(o => o.value)") == [
+        "always3",
+        "cnn",
+    ]
+    expect(page.locator("#model-info")).to_contain_text("\u201ccnn\u201d")
+    page.uncheck("#live")
+    draw_with_mouse(page, SEVEN)
+    page.click("#predict")
+    assert_shows(page, 7)
+
+    with page.expect_request("**/api/predict") as sent:
+        chooser.select_option("always3")  # no Predict: a new choice reads the drawing again
+    assert sent.value.post_data_json["model"] == "always3"
+    assert_shows(page, 3)
+    expect(page.locator("#model-info")).to_contain_text("\u201calways3\u201d (constant): 10.00%")
+    assert [text[0] for text in answers(page)] == ["7", "3"]  # each answer said once
+    page.screenshot(path=artifacts_dir / "app-models.png", animations="disabled")
+    assert serious_violations(page) == []
+
+    # The keyboard reaches the chooser and changes the model back.
+    chooser.focus()
+    with page.expect_response("**/api/predict") as answer:
+        page.keyboard.press("ArrowDown")
+    assert answer.value.json()["model"] == "cnn"
+    assert_shows(page, 7)
+    watch.assert_clean()
     context.close()

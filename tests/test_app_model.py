@@ -1,4 +1,5 @@
-"""app.model: the model is loaded once per file and shared; a new file is loaded afresh."""
+"""app.model: a model is loaded once per file and shared; a new file is loaded afresh; a file
+that cannot be loaded is remembered as such."""
 
 from __future__ import annotations
 
@@ -53,3 +54,32 @@ def test_cache_keeps_few_models(trained_model_path, tmp_path):
         shutil.copy(trained_model_path, path)
         model.load_predictor(path)
     assert len(model._loaded) <= model.KEEP
+
+
+def test_the_cache_keeps_the_most_recently_used_models(trained_model_path, tmp_path):
+    paths = []
+    for i in range(model.KEEP + 1):
+        paths.append(tmp_path / f"m{i}.keras")
+        shutil.copy(trained_model_path, paths[-1])
+    first = [model.load_predictor(path) for path in paths[: model.KEEP]]
+    assert model.load_predictor(paths[0]) is first[0]  # used again: now the most recent
+    model.load_predictor(paths[-1])  # one more: the least recently used one goes
+    assert model.load_predictor(paths[0]) is first[0]
+    assert model.load_predictor(paths[1]) is not first[1]
+
+
+def test_a_file_that_cannot_be_loaded_is_not_read_again(tmp_path, monkeypatch):
+    junk = tmp_path / "junk.keras"
+    junk.write_text("junk")
+    calls = []
+    real = model.Predictor.load
+    monkeypatch.setattr(model.Predictor, "load", lambda *a, **k: calls.append(a) or real(*a, **k))
+    for _ in range(3):
+        with pytest.raises(ModelLoadError, match="--force"):
+            model.load_predictor(junk)
+    assert len(calls) == 1
+    # A new version of the file is tried afresh.
+    junk.write_text("other junk")
+    with pytest.raises(ModelLoadError):
+        model.load_predictor(junk)
+    assert len(calls) == 2

@@ -1,8 +1,9 @@
 // digitrec: draw with a round white pen on black (mouse, finger, pen or keyboard), or upload a
-// picture; send it to /api/predict and show what came back. No inline scripts, no external
-// assets: the page works offline under a strict Content-Security-Policy. Every number it needs
-// (canvas and pen size, the 28x28 field, the request limits) comes from the server, in the
-// drawing pad's data attributes.
+// picture; send it to /api/predict with the chosen model's name and show what came back. No
+// inline scripts, no external assets: the page works offline under a strict
+// Content-Security-Policy. Every number it needs (canvas and pen size, the 28x28 field, the
+// request limits) comes from the server, in the drawing pad's data attributes, and the words
+// about each model in its option's data-info.
 "use strict";
 
 (function () {
@@ -28,6 +29,7 @@
   const previewCtx = preview.getContext("2d");
   const downloadButton = byId("download");
   const modelInfo = byId("model-info");
+  const modelSelect = byId("model");
 
   function setting(name) {
     const value = Number(pad.dataset[name]);
@@ -40,7 +42,6 @@
   const MAX_PIXELS = setting("maxPixels"); // ... and images with more pixels
   const STEP = SIZE / MNIST; // one arrow key press moves the keyboard pen one model pixel
   const FINE_STEP = STEP / 5; // with Shift
-  const JSON_OVERHEAD = JSON.stringify({ image: "" }).length;
   const LIVE_EVERY_MS = 300; // at most one live request this often while drawing
   const TIMEOUT_MS = 10000;
   const MOVES = {
@@ -361,7 +362,7 @@
   // The file as it is when the server takes it; else scaled down here to fit its limits.
   async function uploadUrl(file, bitmap) {
     const pixels = bitmap.width * bitmap.height;
-    if (4 * Math.ceil(file.size / 3) + JSON_OVERHEAD <= MAX_BODY && pixels <= MAX_PIXELS) {
+    if (4 * Math.ceil(file.size / 3) + jsonOverhead() <= MAX_BODY && pixels <= MAX_PIXELS) {
       return readDataUrl(file);
     }
     let scale = Math.min(1, Math.sqrt(MAX_PIXELS / pixels));
@@ -371,7 +372,7 @@
       canvas.height = Math.max(1, Math.floor(bitmap.height * scale));
       canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
       const url = canvas.toDataURL(file.type, 0.92);
-      if (url.length + JSON_OVERHEAD <= MAX_BODY) return url;
+      if (url.length + jsonOverhead() <= MAX_BODY) return url;
       if (canvas.width < MNIST || canvas.height < MNIST) throw new Error("too large");
       scale /= 2;
     }
@@ -386,7 +387,30 @@
     });
   }
 
-  // --- asking the server, showing the answer ---------------------------------------------
+  // --- the model, asking the server, showing the answer ------------------------------------
+
+  // The request: the drawing, and the name of the model chosen to read it.
+  function requestBody(image) {
+    return JSON.stringify(modelSelect.value ? { image: image, model: modelSelect.value } : { image: image });
+  }
+
+  function jsonOverhead() {
+    return requestBody("").length;
+  }
+
+  function describeModel() {
+    const option = modelSelect.selectedOptions[0];
+    if (option) modelInfo.textContent = option.dataset.info;
+  }
+
+  // Another model: say what it is, and let it read what is on the pad.
+  modelSelect.addEventListener("change", () => {
+    describeModel();
+    if (items.length > 0) {
+      cancelLive();
+      predict(true);
+    }
+  });
 
   function scheduleLive() {
     if (!liveBox.checked || liveTimer !== null) return;
@@ -505,7 +529,7 @@
       const response = await fetch("/api/predict", {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ image: image }),
+        body: requestBody(image),
         signal: controller.signal,
         cache: "no-store",
       });
@@ -542,7 +566,7 @@
     }, "image/png");
   });
 
-  // --- on load: is there a model? ----------------------------------------------------------
+  // --- on load: is the default model there? -------------------------------------------------
 
   async function checkHealth() {
     let state = "unreachable";
@@ -552,13 +576,8 @@
         cache: "no-store",
       });
       if (response.ok) {
-        const body = await response.json();
         state = "ok";
-        modelInfo.textContent =
-          "Model \u201c" + body.model + "\u201d" +
-          (typeof body.test_accuracy === "number"
-            ? ": " + percent(body.test_accuracy) + " right on MNIST\u2019s test digits."
-            : ".");
+        describeModel(); // the browser may have restored another choice than the default
       } else {
         state = "no model";
         modelInfo.textContent = "No model is loaded yet.";
