@@ -39,8 +39,8 @@ def predict() -> Response:
     """Read the digit in a drawing sent as a PNG or JPEG data URL, through `Predictor.predict`,
     with the model the optional field "model" names (default: the default model)."""
     started = time.perf_counter()
-    payload = _json_object()
-    value = _image_of(payload)
+    payload = json_object()
+    value = image_of(payload)
     chosen, predictor = _chosen_model(payload)
     image = open_image(decode_data_url(value), current_app.config["MAX_IMAGE_PIXELS"])
     decoded = time.perf_counter()
@@ -96,12 +96,7 @@ def healthz() -> Response | tuple[Response, int]:
     )
 
 
-def _image_field() -> str:
-    """The `image` string from a JSON body, or an ApiError saying what is wrong."""
-    return _image_of(_json_object())
-
-
-def _json_object() -> dict:
+def json_object() -> dict:
     """The JSON object a request carries, or an ApiError saying what is wrong."""
     if not request.is_json:
         got = request.mimetype or "none"
@@ -120,7 +115,7 @@ def _json_object() -> dict:
     return payload
 
 
-def _image_of(payload: dict) -> str:
+def image_of(payload: dict) -> str:
     """The `image` string of a request's JSON object, or an ApiError saying what is wrong."""
     if "image" not in payload:
         raise ApiError(400, f'missing field "image"; send {EXAMPLE}')

@@ -26,8 +26,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template
 from flask.blueprints import BlueprintSetupState
 
 # The API's own checks: content type, size, a JSON object; its "image" field.
-from app.api import _image_of as image_of
-from app.api import _json_object as json_object
+from app.api import image_of, json_object
 from app.errors import ApiError, error_response
 from app.images import decode_data_url, open_image
 from digitrec import classdata
