@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -74,3 +75,29 @@ def app(trained_model_path):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+SOLUTIONS_DIR = Path(__file__).resolve().parents[1] / "notebooks" / "solutions"
+
+
+@pytest.fixture(scope="module")
+def solutions(request):
+    """The worked solutions (notebooks/solutions/<NOTEBOOK>.py) of the notebook a test module
+    names in its `NOTEBOOK`, loaded as a module."""
+    name = request.module.NOTEBOOK
+    spec = importlib.util.spec_from_file_location(f"solutions_{name}", SOLUTIONS_DIR / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def said(capsys):
+    """`said(start)`: what an exercise check printed, after asserting it begins with `start`."""
+
+    def printed(start: str) -> str:
+        out = capsys.readouterr().out
+        assert out.startswith(start), out
+        return out
+
+    return printed

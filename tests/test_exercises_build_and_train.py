@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import keras
 import numpy as np
 import pytest
@@ -20,19 +17,9 @@ from digitrec.exercises.build_and_train import (
 )
 from digitrec.model import SEED_CNN_PARAMS
 
-SOLUTIONS = (
-    Path(__file__).resolve().parents[1] / "notebooks" / "solutions" / "03_build_and_train_cnn.py"
-)
+NOTEBOOK = "03_build_and_train_cnn"  # its worked solutions: the `solutions` fixture
 # Validation losses that fall, then rise: with patience 2 the run stops after epoch 5.
 TURNING = [1.0, 0.8, 0.7, 0.72, 0.75, 0.71, 0.9]
-
-
-@pytest.fixture(scope="module")
-def solutions():
-    spec = importlib.util.spec_from_file_location("solutions_03_build_and_train", SOLUTIONS)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -42,42 +29,36 @@ def feature_map(mnist):
     return explain.convolve(x_train[0] / 255.0, explain.EXAMPLE_FILTERS["vertical edges"])
 
 
-def _said(capsys, start: str) -> str:
-    out = capsys.readouterr().out
-    assert out.startswith(start), out
-    return out
-
-
-def test_exercise_1_max_pooling(solutions, feature_map, capsys):
+def test_exercise_1_max_pooling(solutions, feature_map, said):
     answer = solutions.exercise_1(feature_map)
     assert answer.shape == (13, 13)
     assert check_max_pooling(answer, feature_map) is True
-    assert "13x13" in _said(capsys, RIGHT)
+    assert "13x13" in said(RIGHT)
 
     average = feature_map.reshape(13, 2, 13, 2).mean(axis=(1, 3))
     assert check_max_pooling(average, feature_map) is False
-    assert "average" in _said(capsys, NOT_YET)
+    assert "average" in said(NOT_YET)
     assert check_max_pooling(feature_map, feature_map) is False
-    assert "(13, 13)" in _said(capsys, NOT_YET)
+    assert "(13, 13)" in said(NOT_YET)
     nudged = answer.copy()
     nudged[5, 5] += 0.5
     assert check_max_pooling(nudged, feature_map) is False
-    assert "values differ" in _said(capsys, NOT_YET)
+    assert "values differ" in said(NOT_YET)
 
 
-def test_exercise_1_odd_sized_map_drops_the_last_row_and_column(solutions, feature_map, capsys):
+def test_exercise_1_odd_sized_map_drops_the_last_row_and_column(solutions, feature_map, said):
     odd = feature_map[:25, :25]
     assert check_max_pooling(solutions.exercise_1(odd), odd) is True
-    _said(capsys, RIGHT)
+    said(RIGHT)
     padded = np.pad(odd, ((0, 1), (0, 1)))
     assert check_max_pooling(padded.reshape(13, 2, 13, 2).max(axis=(1, 3)), odd) is False
-    assert "(12, 12)" in _said(capsys, NOT_YET)
+    assert "(12, 12)" in said(NOT_YET)
 
 
 @pytest.mark.parametrize("placeholder", [..., None, "pooled", [1, 2, 3]])
-def test_exercise_1_unfinished_answers_fail_without_raising(placeholder, feature_map, capsys):
+def test_exercise_1_unfinished_answers_fail_without_raising(placeholder, feature_map, said):
     assert check_max_pooling(placeholder, feature_map) is False
-    _said(capsys, NOT_YET)
+    said(NOT_YET)
 
 
 def test_exercise_1_rejects_a_batch_given_as_the_map(feature_map):
@@ -85,47 +66,47 @@ def test_exercise_1_rejects_a_batch_given_as_the_map(feature_map):
         check_max_pooling(feature_map, feature_map[None])
 
 
-def test_exercise_2_parameter_count(solutions, capsys):
+def test_exercise_2_parameter_count(solutions, said):
     answer = solutions.exercise_2()
     assert check_parameter_count(answer, first_filters=16) is True
-    assert f"{answer:,} parameters" in _said(capsys, RIGHT)
+    assert f"{answer:,} parameters" in said(RIGHT)
     assert check_parameter_count(float(answer), first_filters=16) is True
-    _said(capsys, RIGHT)
+    said(RIGHT)
 
     assert check_parameter_count(SEED_CNN_PARAMS, first_filters=16) is False
-    assert "own count, with 32 filters" in _said(capsys, NOT_YET)
+    assert "own count, with 32 filters" in said(NOT_YET)
     only_conv1 = SEED_CNN_PARAMS - (3 * 3 + 1) * 32 + (3 * 3 + 1) * 16
     assert check_parameter_count(only_conv1, first_filters=16) is False
-    assert "conv1 only" in _said(capsys, NOT_YET)
+    assert "conv1 only" in said(NOT_YET)
     for wrong in (answer + 1, "many", answer + 0.5, True, ...):
         assert check_parameter_count(wrong, first_filters=16) is False
-        _said(capsys, NOT_YET)
+        said(NOT_YET)
 
 
-def test_exercise_2_other_filter_counts_come_from_keras(capsys):
+def test_exercise_2_other_filter_counts_come_from_keras(said):
     assert check_parameter_count(SEED_CNN_PARAMS, first_filters=32) is True
-    _said(capsys, RIGHT)
+    said(RIGHT)
     variant = seed_cnn_with_first_filters(8)
     convs = [layer for layer in variant.layers if isinstance(layer, keras.layers.Conv2D)]
     first_conv, second_conv = convs[:2]
     assert first_conv.filters == 8 and second_conv.kernel.shape == (3, 3, 8, 64)
     assert check_parameter_count(variant.count_params(), first_filters=8) is True
-    _said(capsys, RIGHT)
+    said(RIGHT)
 
 
-def test_exercise_3_early_stopping(solutions, capsys):
+def test_exercise_3_early_stopping(solutions, said):
     answer = solutions.exercise_3(TURNING, patience=2)
     assert answer == 5
     assert check_early_stopping(answer, TURNING, patience=2) is True
-    assert "trains 5 epochs, then stops" in _said(capsys, RIGHT)
+    assert "trains 5 epochs, then stops" in said(RIGHT)
 
     assert check_early_stopping(3, TURNING, patience=2) is False
-    assert "lowest validation loss" in _said(capsys, NOT_YET)
+    assert "lowest validation loss" in said(NOT_YET)
     assert check_early_stopping(len(TURNING), TURNING, patience=2) is False
-    assert "before the last epoch" in _said(capsys, NOT_YET)
+    assert "before the last epoch" in said(NOT_YET)
     for wrong in (6, 4.5, "five", ...):
         assert check_early_stopping(wrong, TURNING, patience=2) is False
-        _said(capsys, NOT_YET)
+        said(NOT_YET)
 
 
 @pytest.mark.parametrize(
@@ -137,11 +118,11 @@ def test_exercise_3_early_stopping(solutions, capsys):
         (TURNING, 4, 7),
     ],
 )
-def test_exercise_3_solution_agrees_with_keras(solutions, losses, patience, epochs, capsys):
+def test_exercise_3_solution_agrees_with_keras(solutions, losses, patience, epochs, said):
     assert early_stopping_epochs(losses, patience) == epochs
     assert solutions.exercise_3(losses, patience=patience) == epochs
     assert check_early_stopping(epochs, losses, patience=patience) is True
-    _said(capsys, RIGHT)
+    said(RIGHT)
 
 
 def test_exercise_3_solution_agrees_with_keras_on_random_curves(solutions, rng):

@@ -6,11 +6,7 @@ made-up "model" whose probabilities are fixed by hand, so each case is known exa
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
-import pytest
 
 from digitrec.exercises import NOT_YET, RIGHT
 from digitrec.exercises.class_drawings import (
@@ -20,12 +16,7 @@ from digitrec.exercises.class_drawings import (
     check_most_confident_mistake,
 )
 
-SOLUTIONS = (
-    Path(__file__).resolve().parents[1]
-    / "notebooks"
-    / "solutions"
-    / "07_how_well_does_it_read_us.py"
-)
+NOTEBOOK = "07_how_well_does_it_read_us"  # its worked solutions: the `solutions` fixture
 
 LABELS = np.array([0, 1, 7, 7, 1, 7, 0, 1, 7])
 WRITERS = np.array(["7b/Ada"] * 3 + ["7b/Bo"] * 3 + ["7b/Cy"] * 3)
@@ -45,34 +36,20 @@ def probabilities_for(guesses: np.ndarray, sureness: np.ndarray) -> np.ndarray:
 PROBABILITIES = probabilities_for(GUESSES, np.array([0.9, 0.8, 0.6, 0.9, 0.9, 0.95, 0.7, 0.5, 0.9]))
 
 
-@pytest.fixture(scope="module")
-def solutions():
-    spec = importlib.util.spec_from_file_location("solutions_06_class_drawings", SOLUTIONS)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def said(capsys, start: str) -> str:
-    out = capsys.readouterr().out
-    assert out.startswith(start), out
-    return out
-
-
-def test_exercise_1_hardest_digit(solutions, capsys):
+def test_exercise_1_hardest_digit(solutions, said):
     answer = solutions.exercise_1(LABELS, GUESSES)
     assert answer == 7
     assert check_hardest_digit(answer, LABELS, GUESSES) is True
-    assert "7s are read right 50%" in said(capsys, RIGHT)
+    assert "7s are read right 50%" in said(RIGHT)
     assert check_hardest_digit(1, LABELS, GUESSES) is False
-    assert "another digit does worse" in said(capsys, NOT_YET)
+    assert "another digit does worse" in said(NOT_YET)
     assert check_hardest_digit(4, LABELS, GUESSES) is False
-    assert "no drawings" in said(capsys, NOT_YET)
+    assert "no drawings" in said(NOT_YET)
     for bad in (10, "seven", 7.5, True):
         assert check_hardest_digit(bad, LABELS, GUESSES) is False
-        assert "expected a digit 0-9" in said(capsys, NOT_YET)
+        assert "expected a digit 0-9" in said(NOT_YET)
     assert check_hardest_digit(..., LABELS, GUESSES) is False
-    assert "replace the `...`" in said(capsys, NOT_YET)
+    assert "replace the `...`" in said(NOT_YET)
 
 
 def test_exercise_1_accepts_any_digit_of_a_tie(capsys):
@@ -80,43 +57,43 @@ def test_exercise_1_accepts_any_digit_of_a_tie(capsys):
     assert check_hardest_digit(1, labels, guesses) and check_hardest_digit(2, labels, guesses)
 
 
-def test_exercise_2_most_confident_mistake(solutions, capsys):
+def test_exercise_2_most_confident_mistake(solutions, said):
     answer = solutions.exercise_2(LABELS, PROBABILITIES)
     assert answer == 5  # Bo's 7 read as 1 with 95 %
     assert check_most_confident_mistake(answer, LABELS, PROBABILITIES) is True
-    assert "a 7, read as 1 with 95.0% confidence" in said(capsys, RIGHT)
+    assert "a 7, read as 1 with 95.0% confidence" in said(RIGHT)
     assert check_most_confident_mistake(0, LABELS, PROBABILITIES) is False
-    assert "is read right" in said(capsys, NOT_YET)
+    assert "is read right" in said(NOT_YET)
     assert check_most_confident_mistake(2, LABELS, PROBABILITIES) is False
-    assert "only 60.0% sure" in said(capsys, NOT_YET)
+    assert "only 60.0% sure" in said(NOT_YET)
     assert check_most_confident_mistake(9, LABELS, PROBABILITIES) is False
-    assert "an index from 0 to 8" in said(capsys, NOT_YET)
+    assert "an index from 0 to 8" in said(NOT_YET)
     all_right = probabilities_for(LABELS, np.full(9, 0.9))
     assert check_most_confident_mistake(0, LABELS, all_right) is False
-    assert "no mistake" in said(capsys, NOT_YET)
+    assert "no mistake" in said(NOT_YET)
 
 
-def test_exercise_3_leaky_writers(solutions, capsys):
+def test_exercise_3_leaky_writers(solutions, said):
     leaky = np.array([True, False, True, True, True, True, False, False, False])
     answer = solutions.exercise_3(WRITERS, leaky)
     assert answer == 1  # Ada on both sides; all of Bo tuned on, all of Cy tested
     assert check_leaky_writers(answer, WRITERS, leaky) is True
-    assert "1 of 3 writers are on both sides" in said(capsys, RIGHT)
+    assert "1 of 3 writers are on both sides" in said(RIGHT)
     assert check_leaky_writers(0, WRITERS, leaky) is False
-    assert "not the number of writers" in said(capsys, NOT_YET)
+    assert "not the number of writers" in said(NOT_YET)
     assert check_leaky_writers("one", WRITERS, leaky) is False
-    assert "expected a number of writers" in said(capsys, NOT_YET)
+    assert "expected a number of writers" in said(NOT_YET)
 
 
-def test_exercise_4_biggest_gain(solutions, capsys):
+def test_exercise_4_biggest_gain(solutions, said):
     answer = solutions.exercise_4(WRITERS, LABELS, BEFORE, AFTER)
     assert answer == "7b/Bo"
     assert check_biggest_gain(answer, WRITERS, LABELS, BEFORE, AFTER) is True
-    assert "7b/Bo gained +67%" in said(capsys, RIGHT)
+    assert "7b/Bo gained +67%" in said(RIGHT)
     assert check_biggest_gain("7b/Ada", WRITERS, LABELS, BEFORE, AFTER) is False
-    assert "changed by +33%; someone gained more" in said(capsys, NOT_YET)
+    assert "changed by +33%; someone gained more" in said(NOT_YET)
     assert check_biggest_gain("Bo", WRITERS, LABELS, BEFORE, AFTER) is False
-    assert "expected the name of a held-out writer" in said(capsys, NOT_YET)
+    assert "expected the name of a held-out writer" in said(NOT_YET)
 
 
 def test_the_solutions_work_on_a_generated_class_set(solutions, mnist, capsys):

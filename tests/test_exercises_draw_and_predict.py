@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -16,17 +13,7 @@ from digitrec.exercises.draw_and_predict import (
 )
 from digitrec.predict import READ_TURNS, Predictor
 
-SOLUTIONS = (
-    Path(__file__).resolve().parents[1] / "notebooks" / "solutions" / "04_draw_and_predict.py"
-)
-
-
-@pytest.fixture(scope="module")
-def solutions():
-    spec = importlib.util.spec_from_file_location("solutions_04_draw_and_predict", SOLUTIONS)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+NOTEBOOK = "04_draw_and_predict"  # its worked solutions: the `solutions` fixture
 
 
 @pytest.fixture(scope="module")
@@ -35,62 +22,56 @@ def pad_predictor(trained_model_path):
     return Predictor.load(trained_model_path, turns=READ_TURNS)
 
 
-def _said(capsys, start: str) -> str:
-    out = capsys.readouterr().out
-    assert out.startswith(start), out
-    return out
-
-
-def test_exercise_1_top_two(solutions, capsys):
+def test_exercise_1_top_two(solutions, said):
     p = np.array([0.02, 0.0, 0.01, 0.0, 0.52, 0.0, 0.0, 0.03, 0.02, 0.40])
     answer = solutions.exercise_1(p)
     assert answer[:2] == (4, 9) and answer[2] == pytest.approx(0.12)
     assert check_top_two(answer, p) is True
-    assert "4 (52.0%) leads 9 (40.0%) by 12.0%." in _said(capsys, RIGHT)
+    assert "4 (52.0%) leads 9 (40.0%) by 12.0%." in said(RIGHT)
     assert check_top_two((9, 4, 0.12), p) is False
-    assert "in that order" in _said(capsys, NOT_YET)
+    assert "in that order" in said(NOT_YET)
     assert check_top_two((4, 9, 12.0), p) is False
-    assert "percentage points" in _said(capsys, NOT_YET)
+    assert "percentage points" in said(NOT_YET)
     assert check_top_two((4, 9, 0.52), p) is False
-    assert "gap 0.5200 is not" in _said(capsys, NOT_YET)
+    assert "gap 0.5200 is not" in said(NOT_YET)
     assert check_top_two(4, p) is False
-    assert "expected three values: (first, second, gap)" in _said(capsys, NOT_YET)
+    assert "expected three values: (first, second, gap)" in said(NOT_YET)
 
 
-def test_exercise_2_small_digits(solutions, pad_predictor, capsys):
+def test_exercise_2_small_digits(solutions, pad_predictor, said):
     heights = (200, 90, 40, 20)
     answer = solutions.exercise_2(pad_predictor, 8, heights)
     assert len(answer) == len(heights)
     assert check_small_digits(answer, pad_predictor, 8, heights) is True
-    said = _said(capsys, RIGHT)
-    assert said.count("(pen ") == len(heights)
-    widths = [float(part.split(" px)")[0]) for part in said.split("(pen ")[1:]]
+    text = said(RIGHT)
+    assert text.count("(pen ") == len(heights)
+    widths = [float(part.split(" px)")[0]) for part in text.split("(pen ")[1:]]
     assert widths == sorted(widths) and widths[-1] > 2 * widths[0]  # smaller: thicker strokes
 
     changed = list(answer)
     changed[0] = (changed[0] + 1) % 10
     assert check_small_digits(changed, pad_predictor, 8, heights) is False
-    assert "heights [200]" in _said(capsys, NOT_YET)
+    assert "heights [200]" in said(NOT_YET)
     assert check_small_digits(answer[:2], pad_predictor, 8, heights) is False
-    assert "one reading per height" in _said(capsys, NOT_YET)
+    assert "one reading per height" in said(NOT_YET)
     assert check_small_digits(None, pad_predictor, 8, heights) is False
-    assert "replace the `...`" in _said(capsys, NOT_YET)
+    assert "replace the `...`" in said(NOT_YET)
 
 
-def test_exercise_3_per_digit_accuracy(solutions, capsys):
+def test_exercise_3_per_digit_accuracy(solutions, said):
     labels = np.array([0, 0, 1, 1, 1, 3, 3, 7])
     guesses = np.array([0, 6, 1, 1, 7, 3, 3, 1])
     answer = solutions.exercise_3(labels, guesses)
     assert np.isnan(answer[2]) and answer[1] == pytest.approx(2 / 3)
     assert check_per_digit_accuracy(answer, labels, guesses) is True
-    assert "your hardest digit is 7" in _said(capsys, RIGHT)
+    assert "your hardest digit is 7" in said(RIGHT)
     assert check_per_digit_accuracy(np.nan_to_num(answer), labels, guesses) is False
-    assert "np.nan" in _said(capsys, NOT_YET)
+    assert "np.nan" in said(NOT_YET)
     assert check_per_digit_accuracy(answer[::-1], labels, guesses) is False
-    assert "not right" in _said(capsys, NOT_YET)
+    assert "not right" in said(NOT_YET)
     assert check_per_digit_accuracy(answer[:5], labels, guesses) is False
-    assert "ten accuracies" in _said(capsys, NOT_YET)
+    assert "ten accuracies" in said(NOT_YET)
     assert check_per_digit_accuracy(answer, labels[:0], guesses[:0]) is False
-    assert "no drawings yet" in _said(capsys, NOT_YET)
+    assert "no drawings yet" in said(NOT_YET)
     assert check_per_digit_accuracy(solutions.exercise_3(labels, labels), labels, labels) is True
-    assert "every one of your drawings" in _said(capsys, RIGHT)
+    assert "every one of your drawings" in said(RIGHT)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -16,17 +13,7 @@ from digitrec.exercises.how_a_network_learns import (
     check_uniform_loss,
 )
 
-SOLUTIONS = (
-    Path(__file__).resolve().parents[1] / "notebooks" / "solutions" / "02_how_a_network_learns.py"
-)
-
-
-@pytest.fixture(scope="module")
-def solutions():
-    spec = importlib.util.spec_from_file_location("solutions_02_how_a_network_learns", SOLUTIONS)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+NOTEBOOK = "02_how_a_network_learns"  # its worked solutions: the `solutions` fixture
 
 
 @pytest.fixture(scope="module")
@@ -37,50 +24,44 @@ def means_and_test_images(mnist):
     return means, test_images
 
 
-def _said(capsys, start: str) -> str:
-    out = capsys.readouterr().out
-    assert out.startswith(start), out
-    return out
-
-
-def test_exercise_1_uniform_loss(solutions, capsys):
+def test_exercise_1_uniform_loss(solutions, said):
     answer = solutions.exercise_1()
     assert check_uniform_loss(answer) is True
-    assert "ln 10 = 2.3026" in _said(capsys, RIGHT)
+    assert "ln 10 = 2.3026" in said(RIGHT)
     for wrong, hint in [(-answer, "positive"), (1.0, "natural logarithm"), (0.1, "probability")]:
         assert check_uniform_loss(wrong) is False
-        assert hint in _said(capsys, NOT_YET)
+        assert hint in said(NOT_YET)
     assert check_uniform_loss("ln 10") is False
-    assert "expected one number" in _said(capsys, NOT_YET)
+    assert "expected one number" in said(NOT_YET)
 
 
-def test_exercise_2_nearest_mean_is_linear(solutions, means_and_test_images, capsys):
+def test_exercise_2_nearest_mean_is_linear(solutions, means_and_test_images, said):
     means, test_images = means_and_test_images
     weights, bias = solutions.exercise_2(means)
     assert check_nearest_mean_as_linear((weights, bias), means, test_images) is True
-    assert "100.00%" in _said(capsys, RIGHT)
+    assert "100.00%" in said(RIGHT)
     # without the bias, digits with much ink (a big |m|²) win too often
     assert check_nearest_mean_as_linear((weights, np.zeros(10)), means, test_images) is False
-    assert "agrees with nearest-mean on only" in _said(capsys, NOT_YET)
+    assert "agrees with nearest-mean on only" in said(NOT_YET)
     assert check_nearest_mean_as_linear((weights.T, bias), means, test_images) is False
-    assert "transpose" in _said(capsys, NOT_YET)
+    assert "transpose" in said(NOT_YET)
     assert check_nearest_mean_as_linear(weights, means, test_images) is False
-    _said(capsys, NOT_YET)
+    said(NOT_YET)
 
 
-def test_exercise_3_steps_per_epoch(solutions, capsys):
+def test_exercise_3_steps_per_epoch(solutions, said):
     answer = solutions.exercise_3(57_000, 32)
     assert answer == (1782, 8)
     assert check_steps_per_epoch(answer, examples=57_000, batch_size=32) is True
-    _said(capsys, RIGHT)
+    said(RIGHT)
     assert check_steps_per_epoch((1781, 32), examples=57_000, batch_size=32) is False
-    assert "round up" in _said(capsys, NOT_YET)
+    assert "round up" in said(NOT_YET)
     assert check_steps_per_epoch((1782, 32), examples=57_000, batch_size=32) is False
-    assert "what the full ones leave" in _said(capsys, NOT_YET)
+    assert "what the full ones leave" in said(NOT_YET)
     # when the batches divide the images exactly, the last batch is a full one
     assert solutions.exercise_3(60_000, 100) == (600, 100)
     assert check_steps_per_epoch((600, 100), examples=60_000, batch_size=100) is True
-    _said(capsys, RIGHT)
+    said(RIGHT)
 
 
 @pytest.mark.parametrize("placeholder", [..., None])
@@ -92,9 +73,9 @@ def test_starting_points_fail_without_raising(placeholder, means_and_test_images
     assert capsys.readouterr().out.count("replace the `...`") == 3
 
 
-def test_an_answer_of_the_wrong_kind_is_described_briefly(capsys):
+def test_an_answer_of_the_wrong_kind_is_described_briefly(said):
     assert check_uniform_loss(np.zeros((784, 10))) is False
-    assert "expected one number, got an array of shape (784, 10)." in _said(capsys, NOT_YET)
+    assert "expected one number, got an array of shape (784, 10)." in said(NOT_YET)
     assert check_steps_per_epoch("x" * 200, examples=100, batch_size=32) is False
-    out = _said(capsys, NOT_YET)
+    out = said(NOT_YET)
     assert "expected two whole numbers" in out and len(out) < 200

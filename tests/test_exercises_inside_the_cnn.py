@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import keras
 import numpy as np
 import pytest
@@ -18,15 +15,7 @@ from digitrec.exercises.inside_the_cnn import (
 )
 from digitrec.model import build_seed_cnn
 
-SOLUTIONS = Path(__file__).resolve().parents[1] / "notebooks" / "solutions" / "05_inside_the_cnn.py"
-
-
-@pytest.fixture(scope="module")
-def solutions():
-    spec = importlib.util.spec_from_file_location("solutions_05_inside_the_cnn", SOLUTIONS)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+NOTEBOOK = "05_inside_the_cnn"  # its worked solutions: the `solutions` fixture
 
 
 @pytest.fixture(scope="module")
@@ -35,50 +24,44 @@ def readings(mnist, predictor):
     return y_test[:2_000], predictor.predict_arrays(x_test[:2_000] / 255.0)
 
 
-def _said(capsys, start: str) -> str:
-    out = capsys.readouterr().out
-    assert out.startswith(start), out
-    return out
-
-
-def test_exercise_1_most_confident_mistake(solutions, readings, capsys):
+def test_exercise_1_most_confident_mistake(solutions, readings, said):
     y, probabilities = readings
     answer = solutions.exercise_1(y, probabilities)
     assert check_most_confident_mistake(answer, y, probabilities) is True
-    assert f"x_test[{answer}] is a {y[answer]}" in _said(capsys, RIGHT)
+    assert f"x_test[{answer}] is a {y[answer]}" in said(RIGHT)
 
     guesses = probabilities.argmax(axis=1)
     right = int(np.flatnonzero(guesses == y)[0])
     assert check_most_confident_mistake(right, y, probabilities) is False
-    assert "reads it right" in _said(capsys, NOT_YET)
+    assert "reads it right" in said(NOT_YET)
     wrong = np.flatnonzero(guesses != y)
     least_sure = int(wrong[probabilities[wrong].max(axis=1).argmin()])
     assert check_most_confident_mistake(least_sure, y, probabilities) is False
-    assert "only" in _said(capsys, NOT_YET)
+    assert "only" in said(NOT_YET)
     assert check_most_confident_mistake(len(y), y, probabilities) is False
-    assert "not an index" in _said(capsys, NOT_YET)
+    assert "not an index" in said(NOT_YET)
     assert check_most_confident_mistake(..., y, probabilities) is False
-    assert "replace the `...`" in _said(capsys, NOT_YET)
+    assert "replace the `...`" in said(NOT_YET)
 
 
-def test_exercise_2_slant(solutions, mnist, capsys):
+def test_exercise_2_slant(solutions, mnist, said):
     _, (x_test, _) = mnist
     image = data.as_float_images(x_test[:1])[0]
     answer = solutions.exercise_2(image)
     assert answer == pytest.approx(robustness.slant(image))
     assert check_slant(answer, image) is True
-    assert "leans" in _said(capsys, RIGHT)
+    assert "leans" in said(RIGHT)
     assert check_slant(-answer, image) is False
-    assert "sign" in _said(capsys, NOT_YET)
+    assert "sign" in said(NOT_YET)
     assert check_slant(float(np.degrees(np.arctan(answer))), image) is False
-    assert "degrees" in _said(capsys, NOT_YET)
+    assert "degrees" in said(NOT_YET)
     assert check_slant(answer + 0.1, image) is False
-    assert "is not the slant" in _said(capsys, NOT_YET)
+    assert "is not the slant" in said(NOT_YET)
     assert check_slant("steep", image) is False
-    assert "one number" in _said(capsys, NOT_YET)
+    assert "one number" in said(NOT_YET)
 
 
-def test_exercise_3_augmented_model(solutions, mnist, capsys):
+def test_exercise_3_augmented_model(solutions, mnist, said):
     (x_train, y_train), _ = mnist
     keras.utils.set_random_seed(0)
     cnn = build_seed_cnn()
@@ -86,7 +69,7 @@ def test_exercise_3_augmented_model(solutions, mnist, capsys):
     x, y = data.scale_images(x_train[:256]), y_train[:256]
     answer = solutions.exercise_3(keras.models.clone_model(cnn), x, y, rotation=20, epochs=1)
     assert check_augmented_model(answer, cnn) is True
-    assert "RandomRotation of ±20°" in _said(capsys, RIGHT)
+    assert "RandomRotation of ±20°" in said(RIGHT)
     for old, new in zip(before, cnn.get_weights(), strict=True):
         np.testing.assert_array_equal(old, new)  # the course's CNN is untouched
 
@@ -94,14 +77,14 @@ def test_exercise_3_augmented_model(solutions, mnist, capsys):
     for layer in cnn.layers:
         shared.add(layer)
     assert check_augmented_model(shared, cnn) is False
-    assert "shares layers" in _said(capsys, NOT_YET)
+    assert "shares layers" in said(NOT_YET)
     untrained = keras.Sequential(
         [keras.Input((28, 28, 1)), keras.layers.RandomRotation(0.05)]
         + keras.models.clone_model(cnn).layers
     )
     assert check_augmented_model(untrained, cnn) is False
-    assert "not been trained" in _said(capsys, NOT_YET)
+    assert "not been trained" in said(NOT_YET)
     assert check_augmented_model(keras.models.clone_model(cnn), cnn) is False
-    assert "not RandomRotation" in _said(capsys, NOT_YET)
+    assert "not RandomRotation" in said(NOT_YET)
     assert check_augmented_model("a model", cnn) is False
-    assert "expected a Keras model" in _said(capsys, NOT_YET)
+    assert "expected a Keras model" in said(NOT_YET)
