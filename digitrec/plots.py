@@ -734,17 +734,15 @@ def plot_learning_rate(
     start.plot(steps[:shown], rates[:shown], color=TRAIN_COLOUR)
     start.set_xlabel(f"step ({steps_per_epoch} per epoch)")
     start.set_title(f"The first {shown} steps")
-    for ax in (whole, start):
-        ax.axvline(
-            peak / steps_per_epoch if ax is whole else peak,
-            color=HIGHLIGHT,
-            ls=":",
-            label=f"peak {rates[peak]:.2g} at step {peak}",
-        )
+    for ax, at, corner in (
+        (whole, peak / steps_per_epoch, "upper right"),
+        (start, peak, "lower right"),
+    ):
+        ax.axvline(at, color=HIGHLIGHT, ls=":", label=f"peak {rates[peak]:.2g} at step {peak}")
         ax.set_ylabel("learning rate")
         ax.set_ylim(0, rates.max() * 1.08)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="upper right")
+        ax.legend(fontsize=8, loc=corner)
     fig.suptitle("Learning-rate schedule: warm up to the peak, then a cosine down to zero")
     return fig
 
@@ -756,6 +754,8 @@ def plot_fine_tuning(results: Mapping[str, Mapping[str, float]]) -> Figure:
     fine-tuning. The MNIST panel is zoomed in: forgetting shows as a drop of a few tenths
     of a percent there.
     """
+    import textwrap
+
     names = list(results)
     if not names:
         raise ValueError("no results to show: pass {model name: {'yours': a, 'mnist': a}}")
@@ -765,8 +765,11 @@ def plot_fine_tuning(results: Mapping[str, Mapping[str, float]]) -> Figure:
     panels = (("yours", "Your held-out drawings"), ("mnist", "MNIST test digits"))
     for ax, (key, title) in zip(axes, panels, strict=True):
         values = np.array([results[name][key] for name in names], dtype=np.float64)
-        bars = ax.bar(names, values, color=[colours[i % len(colours)] for i in range(len(names))])
-        ax.bar_label(bars, labels=[_percent(v) for v in values], fontsize=8)
+        places = np.arange(len(names))
+        bars = ax.bar(places, values, color=[colours[i % len(colours)] for i in places])
+        ax.set_xticks(places, [textwrap.fill(name, 16) for name in names])
+        shown = [_percent(v) if key == "yours" else f"{v:.2%}" for v in values]
+        ax.bar_label(bars, labels=shown, fontsize=8)
         low = 0.0 if key == "yours" else max(0.0, float(np.nanmin(values)) - 0.02)
         ax.set_ylim(low, 1.0 + (1.0 - low) * 0.08)
         ax.set_ylabel("accuracy")

@@ -21,6 +21,8 @@ COURSE = [
     "03_build_and_train_cnn.ipynb",
     "04_draw_and_predict.ipynb",
     "05_inside_the_cnn.ipynb",
+    "06_make_it_robust_and_yours.ipynb",
+    "07_how_well_does_it_read_us.ipynb",
 ]
 
 

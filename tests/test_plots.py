@@ -448,7 +448,8 @@ def test_plot_fine_tuning_compares_models_on_both_sets():
     assert [p.get_height() for p in mnist.patches] == [0.991, 0.990]
     assert [t.get_text() for t in mnist.get_xticklabels()] == ["before", "after"]
     assert mnist.get_ylim()[0] > 0.9  # zoomed in, so a drop of 0.1 points shows
-    assert [t.get_text() for t in mnist.texts] == ["99.1%", "99.0%"]
+    assert [t.get_text() for t in yours.texts] == ["80.0%", "96.0%"]
+    assert [t.get_text() for t in mnist.texts] == ["99.10%", "99.00%"]  # tenths of a point
     _render(fig)
     with pytest.raises(ValueError, match="no results"):
         plots.plot_fine_tuning({})
