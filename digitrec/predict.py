@@ -30,7 +30,8 @@ from digitrec.constants import NUM_CLASSES
 from digitrec.preprocess import to_mnist
 from digitrec.warp import warp
 
-# Below this confidence the front ends say the model is unsure instead of just answering.
+# Below this confidence the front ends say the model is unsure instead of just answering,
+# for a model whose record holds no threshold of its own.
 UNSURE_BELOW = 0.6
 CHUNK = 1024
 # Degrees the front ends also turn each drawing by before averaging the readings.
@@ -56,11 +57,12 @@ class Prediction:
     probabilities: np.ndarray  # (10,) float32, sums to 1
     confidence: float  # the probability of `digit`
     image: np.ndarray | None = None  # the (28, 28) input the model was given
+    unsure_below: float = UNSURE_BELOW  # the model's threshold (see `Predictor.unsure_below`)
 
     @property
     def unsure(self) -> bool:
         """True when the best guess is weak enough that a front end should say so."""
-        return self.confidence < UNSURE_BELOW
+        return self.confidence < self.unsure_below
 
 
 class Predictor:
@@ -77,6 +79,7 @@ class Predictor:
         self.model = model
         self.name = name
         self.metadata = dict(metadata or {})
+        self.unsure_below = unsure_threshold(self.metadata)
         self.turns = tuple(float(turn) for turn in turns)
         if not all(abs(turn) <= 45 for turn in self.turns):  # also rejects NaN
             raise ValueError(f"turns must be angles of at most 45 degrees, not {turns!r}")
@@ -136,7 +139,9 @@ class Predictor:
         """Read several drawings in one forward pass."""
         inputs = np.stack([to_mnist(image) for image in images])
         probabilities = self.predict_arrays(inputs)
-        return [_prediction(p, x) for p, x in zip(probabilities, inputs, strict=True)]
+        return [
+            _prediction(p, x, self.unsure_below) for p, x in zip(probabilities, inputs, strict=True)
+        ]
 
     def predict_arrays(self, images: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
         """Probabilities (N, 10) for images already in MNIST form, (N, 28, 28) in [0, 1]."""
@@ -151,9 +156,19 @@ class Predictor:
         )
 
 
-def _prediction(probabilities: np.ndarray, image: np.ndarray) -> Prediction:
+def unsure_threshold(metadata: dict) -> float:
+    """The "unsure" threshold recorded with a model (`digitrec.calibration` chooses it from a
+    coverage curve), or `UNSURE_BELOW` for a model recorded without one."""
+    calibration = metadata.get("calibration")
+    value = calibration.get("unsure_below") if isinstance(calibration, dict) else None
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0.0 < value < 1.0:
+        return float(value)
+    return UNSURE_BELOW
+
+
+def _prediction(probabilities: np.ndarray, image: np.ndarray, unsure_below: float) -> Prediction:
     digit = int(np.argmax(probabilities))
-    return Prediction(digit, probabilities, float(probabilities[digit]), image)
+    return Prediction(digit, probabilities, float(probabilities[digit]), image, unsure_below)
 
 
 def _read_sidecar(model_path: Path) -> dict:

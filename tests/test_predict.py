@@ -14,6 +14,7 @@ from digitrec.predict import (
     READ_TURNS,
     RETRAIN_COMMAND,
     TRAIN_COMMAND,
+    UNSURE_BELOW,
     ModelLoadError,
     ModelNotFoundError,
     Prediction,
@@ -170,3 +171,26 @@ def test_load_passes_the_turns_on(trained_model_path):
 def test_no_images_give_no_probabilities(predictor):
     empty = predictor.predict_arrays(np.zeros((0, 28, 28), np.float32))
     assert empty.shape == (0, 10) and empty.dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "record, expected",
+    [
+        ({"calibration": {"unsure_below": 0.86}}, 0.86),
+        ({}, UNSURE_BELOW),
+        ({"calibration": {"unsure_below": 1.5}}, UNSURE_BELOW),
+        ({"calibration": {"unsure_below": "0.9"}}, UNSURE_BELOW),
+        ({"calibration": None}, UNSURE_BELOW),
+    ],
+)
+def test_the_unsure_threshold_comes_from_the_models_record(predictor, record, expected):
+    reader = Predictor(predictor.model, metadata=record)
+    assert reader.unsure_below == expected
+    probabilities = np.full(10, 0.02, np.float32)
+    probabilities[3] = 0.82
+    drawing = np.zeros((28, 28), np.float32)
+    drawing[6:22, 12:16] = 1.0  # a 1
+    reading = reader.predict_batch([drawing])[0]
+    assert reading.unsure_below == expected
+    between = Prediction(3, probabilities, 0.82, None, unsure_below=expected)
+    assert between.unsure is (expected > 0.82)
