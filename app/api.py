@@ -1,18 +1,28 @@
-"""The JSON API: `POST /api/predict` reads a drawing, `GET /api/models` lists the models it
-can choose from, `GET /healthz` says which model serves by default.
+"""The JSON API: `POST /api/predict` reads a drawing of one digit, `POST /api/number` a
+drawing of a whole number, `GET /api/models` lists the models they can choose from,
+`GET /healthz` says which model serves by default.
 
 The request is checked step by step (content type, size, JSON, fields, base64, image header,
-pixels) so each kind of bad input gets its own status and message; see `app.errors`. A
-request chooses a model by name only (`"model": "shipped"`); see `app.model`.
+pixels) so each kind of bad input gets its own status and message; see `app.errors`. Both
+readings take the same request and give the same errors. A request chooses a model by name
+only (`"model": "shipped"`); see `app.model`.
+
+When the model was loaded with a refusal model (`digitrec.refusal`), each reading says
+whether the drawing is a digit at all: `"not_a_digit": true` comes with `"digit": null`; the
+confidence and probabilities are still given, for the curious.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 from flask import Blueprint, Response, current_app, jsonify, request
+from PIL import Image
+from scipy import ndimage
 
 from app.errors import ApiError
 from app.images import decode_data_url, open_image
@@ -25,13 +35,19 @@ from app.model import (
     is_model_name,
 )
 from app.model import no_model_message as _no_model_message
-from digitrec.predict import Predictor
-from digitrec.preprocess import EmptyDrawingError
+from digitrec.constants import INK_THRESHOLD
+from digitrec.numbers import Box, read_number
+from digitrec.predict import Prediction, Predictor
+from digitrec.preprocess import EmptyDrawingError, extract_ink
 
 bp = Blueprint("api", __name__)
 
 EXAMPLE = '{"image": "data:image/png;base64,..."}'
 LISTING = "GET /api/models describes them"
+# A number is read by trying many ways to cut it into digits, so a drawing of thousands of
+# separate dots would keep the one worker busy for minutes. Real numbers have far fewer marks
+# (each digit one to three strokes, and a few specks).
+MAX_MARKS = 100
 
 
 @bp.post("/api/predict")
@@ -39,36 +55,46 @@ def predict() -> Response:
     """Read the digit in a drawing sent as a PNG or JPEG data URL, through `Predictor.predict`,
     with the model the optional field "model" names (default: the default model)."""
     started = time.perf_counter()
-    payload = json_object()
-    value = image_of(payload)
-    chosen, predictor = _chosen_model(payload)
-    image = open_image(decode_data_url(value), current_app.config["MAX_IMAGE_PIXELS"])
+    chosen, predictor, image = _drawing()
     decoded = time.perf_counter()
-    try:
+    with _reading("draw a digit first"):
         prediction = predictor.predict(image)
-    except EmptyDrawingError:
-        raise ApiError(422, "the drawing is empty: draw a digit first") from None
-    except ValueError as exc:  # an image the preprocessing cannot read (an odd mode or shape)
-        raise ApiError(400, f"the image could not be read as a drawing: {exc}") from None
     read = time.perf_counter()
-
     response = jsonify(
-        digit=prediction.digit,
+        digit=_digit(prediction, prediction.not_a_digit),
         confidence=round(prediction.confidence, 6),
         probabilities=[round(float(p), 6) for p in prediction.probabilities],
-        preview=np.round(prediction.image, 3).tolist(),
+        preview=_preview(prediction),
         unsure=prediction.unsure,
+        not_a_digit=prediction.not_a_digit,
         model=chosen,
     )
-    response.headers["Server-Timing"] = ", ".join(
-        f"{name};dur={(end - start) * 1000:.2f}"
-        for name, start, end in (
-            ("decode", started, decoded),
-            ("predict", decoded, read),
-            ("total", started, time.perf_counter()),
-        )
+    return _timed(response, started, decoded, read)
+
+
+@bp.post("/api/number")
+def number() -> Response:
+    """Read a whole number in a drawing, digit by digit from left to right, through
+    `digitrec.numbers.read_number`; the request is the one `POST /api/predict` takes."""
+    started = time.perf_counter()
+    chosen, predictor, image = _drawing()
+    decoded = time.perf_counter()
+    with _reading("write a number first"):
+        _check_marks(image)
+        reading = read_number(image, predictor, refusal=predictor.refusal)
+    read = time.perf_counter()
+    response = jsonify(
+        text=reading.text,
+        digits=[
+            _number_digit(prediction, box, refused)
+            for prediction, box, refused in zip(
+                reading.digits, reading.boxes, reading.not_a_digit, strict=True
+            )
+        ],
+        complete=reading.complete,
+        model=chosen,
     )
-    return response
+    return _timed(response, started, decoded, read)
 
 
 @bp.get("/api/models")
@@ -80,9 +106,10 @@ def models() -> Response:
 
 @bp.get("/healthz")
 def healthz() -> Response | tuple[Response, int]:
-    """200 with the default model's name and recorded test accuracy, or 503 when it is not
-    loaded."""
-    if current_slot().predictor is None:
+    """200 with the default model's name and recorded test accuracy, and whether its readings
+    are judged for being digits at all ("refusal"), or 503 when it is not loaded."""
+    predictor = current_slot().predictor
+    if predictor is None:
         return jsonify(status="no model", error=no_model_message()), 503
     catalogue = current_catalogue()
     about = catalogue.describe_one(catalogue.default)
@@ -93,6 +120,7 @@ def healthz() -> Response | tuple[Response, int]:
         arch=about["arch"],
         params=about["params"],
         trained=about["created"],
+        refusal=getattr(predictor, "refusal", None) is not None,  # a stand-in may lack it
     )
 
 
@@ -153,6 +181,72 @@ def _chosen_model(payload: dict) -> tuple[str, Predictor]:
         ) from None
     except ModelUnavailableError as exc:
         raise ApiError(503, str(exc)) from None
+
+
+def _drawing() -> tuple[str, Predictor, Image.Image]:
+    """The chosen model's name and predictor, and the decoded drawing, of this request."""
+    payload = json_object()
+    value = image_of(payload)
+    chosen, predictor = _chosen_model(payload)
+    image = open_image(decode_data_url(value), current_app.config["MAX_IMAGE_PIXELS"])
+    return chosen, predictor, image
+
+
+@contextmanager
+def _reading(empty_hint: str) -> Iterator[None]:
+    """Turn what reading a drawing may raise into the API's errors: 422 for an empty one."""
+    try:
+        yield
+    except EmptyDrawingError:
+        raise ApiError(422, f"the drawing is empty: {empty_hint}") from None
+    except ValueError as exc:  # an image the preprocessing cannot read (an odd mode or shape)
+        raise ApiError(400, f"the image could not be read as a drawing: {exc}") from None
+
+
+def _check_marks(image: Image.Image) -> None:
+    """422 for a drawing of more separate marks than a number has (`MAX_MARKS`)."""
+    ink, _ = extract_ink(image)
+    _, marks = ndimage.label(ink > INK_THRESHOLD, structure=np.ones((3, 3), bool))
+    if marks > MAX_MARKS:
+        raise ApiError(
+            422,
+            f"the drawing has {marks:,} separate marks, more than a number has (at most "
+            f"{MAX_MARKS}): write the digits side by side, each in a stroke or two",
+        )
+
+
+def _digit(prediction: Prediction, refused: bool) -> int | None:
+    """The digit read, or None when the drawing is not a digit at all."""
+    return None if refused else prediction.digit
+
+
+def _preview(prediction: Prediction) -> list:
+    """The 28x28 image the model was given, to 3 decimals."""
+    return np.round(prediction.image, 3).tolist()
+
+
+def _number_digit(prediction: Prediction, box: Box, refused: bool) -> dict:
+    """One digit of a number as JSON: its reading, and its box in the drawing's pixels."""
+    return {
+        "digit": _digit(prediction, refused),
+        "confidence": round(prediction.confidence, 6),
+        "not_a_digit": refused,
+        "box": list(box),
+        "preview": _preview(prediction),
+    }
+
+
+def _timed(response: Response, started: float, decoded: float, read: float) -> Response:
+    """`response` with a Server-Timing header: decoding, reading, and the whole request."""
+    response.headers["Server-Timing"] = ", ".join(
+        f"{name};dur={(end - start) * 1000:.2f}"
+        for name, start, end in (
+            ("decode", started, decoded),
+            ("predict", decoded, read),
+            ("total", started, time.perf_counter()),
+        )
+    )
+    return response
 
 
 def _known(names: list[str]) -> str:

@@ -12,8 +12,8 @@ from werkzeug.exceptions import HTTPException
 
 # Clearer words than Werkzeug's defaults for the errors a client of this API meets.
 MESSAGES = {
-    404: "no such endpoint: the API is POST /api/predict, GET /api/models, GET /healthz "
-    "and, when a class collects drawings, POST /api/collect",
+    404: "no such endpoint: the API is POST /api/predict, POST /api/number, GET /api/models, "
+    "GET /healthz and, when a class collects drawings, POST /api/collect",
     413: "the request body is too large",
     415: "expected Content-Type: application/json",
 }

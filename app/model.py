@@ -218,7 +218,9 @@ def default_name(path: Path, shipped: Path) -> str:
 def load_predictor(path: str | Path) -> Predictor:
     """The `Predictor` for the model file at `path`, loaded at most once per file version.
 
-    It reads each drawing as drawn and turned by `READ_TURNS`, and averages the readings.
+    It reads each drawing as drawn and turned by `READ_TURNS`, and averages the readings, and
+    judges whether it is a digit at all with the shipped refusal model (`digitrec.refusal`);
+    without that model the readings are simply not judged, and the log says why, once.
     Raises `ModelNotFoundError` or `ModelLoadError`, whose messages say how to train one.
     """
     model_path = Path(path).expanduser().resolve()
@@ -226,7 +228,7 @@ def load_predictor(path: str | Path) -> Predictor:
         stat = model_path.stat()
     except OSError:
         # raises ModelNotFoundError, whose message gives the train command
-        return Predictor.load(model_path, turns=READ_TURNS)
+        return _load(model_path)
     key = (str(model_path), stat.st_mtime_ns, stat.st_size)
     predictor = _cached(key)
     if predictor is not None:
@@ -236,7 +238,7 @@ def load_predictor(path: str | Path) -> Predictor:
         if predictor is not None:
             return predictor
         try:
-            predictor = Predictor.load(model_path, turns=READ_TURNS)
+            predictor = _load(model_path)
         except ModelNotFoundError:
             raise
         except Exception as exc:  # ModelLoadError, or a model that loads but cannot run
@@ -256,6 +258,16 @@ def load_predictor(path: str | Path) -> Predictor:
             while len(_loaded) > KEEP:  # not every model ever served stays in memory
                 _loaded.popitem(last=False)
         log.info("loaded model %s from %s", predictor.name, model_path)
+    return predictor
+
+
+def _load(path: Path) -> Predictor:
+    predictor = Predictor.load(path, turns=READ_TURNS, refusal=True)
+    if predictor.refusal_problem is not None:
+        _warn_once(
+            f"drawings are read without asking whether they are digits at all: "
+            f"{predictor.refusal_problem}"
+        )
     return predictor
 
 

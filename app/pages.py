@@ -1,5 +1,5 @@
 """The one page: a black box to draw in, Predict and Clear, the model to read it, and what
-the model read.
+the model read; in number mode a wider box, for a number of several digits.
 
 The page's numbers (canvas and pen size, the 28x28 field, the request limits) come from
 `digitrec.constants` and the app's configuration, written into the page as data attributes,
@@ -21,6 +21,9 @@ bp = Blueprint("pages", __name__)
 
 # The pen-width slider: from half to twice the default pen, which is about as thick as MNIST's.
 PEN_RANGE = (PEN_WIDTH // 2, 2 * PEN_WIDTH)
+# Number mode's box: as tall as the digit box and three times as wide, room for four or five
+# digits written side by side at the size one digit is drawn.
+NUMBER_WIDTH = 3 * CANVAS_SIZE
 
 
 @bp.get("/")
@@ -31,6 +34,7 @@ def index() -> str:
     return render_template(
         "index.html",
         canvas=CANVAS_SIZE,
+        number_width=NUMBER_WIDTH,
         pen=PEN_WIDTH,
         pen_range=PEN_RANGE,
         mnist=MNIST_SIZE,

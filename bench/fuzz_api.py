@@ -1,11 +1,13 @@
 """Fuzz the running production server: >= 10,000 malformed requests, no 5xx, still healthy after.
 
 Starts waitress on 127.0.0.1 (a child process, as `bench/serve_load.py` does) and sends
-seeded random bad requests of every layer from several keep-alive clients: junk bodies,
-wrong content types, broken JSON, wrong fields, bad base64, damaged PNG and JPEG files,
-decompression bombs, oversized bodies, wrong methods and paths, and raw malformed HTTP.
-Every answer must be below 500, and every answer from the app a JSON error (or a 200).
-Afterwards the server must still answer /healthz and read a real drawing correctly.
+seeded random bad requests of every layer from several keep-alive clients, each to one of the
+two readings (`POST /api/predict`, `POST /api/number`): junk bodies, wrong content types,
+broken JSON, wrong fields, bad base64, damaged PNG and JPEG files (single digits and wide
+numbers), drawings of countless dots, decompression bombs, oversized bodies, wrong methods
+and paths, and raw malformed HTTP. Every answer must be below 500, and every answer from the
+app a JSON error (or a 200). Afterwards the server must still answer /healthz and read real
+drawings (digits and numbers) correctly.
 
 Run: `python bench/fuzz_api.py [--requests 10000] [--seed 0]`
 """
@@ -31,8 +33,15 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from serve_load import Server, make_bodies, wait_healthy  # noqa: E402
 
+from app.pages import NUMBER_WIDTH  # noqa: E402  (serve_load puts the project on the path)
+from digitrec.constants import CANVAS_SIZE  # noqa: E402
+from digitrec.strokes import example_strokes, rasterise  # noqa: E402
+
 JSON = "application/json"
 LIMIT_SECONDS = 600  # a bound besides the request count
+READINGS = ("/api/predict", "/api/number")
+# Numbers written from code on the page's number canvas, to damage and to read at the end.
+NUMBERS = ("2026", "31", "4759", "80", "615")
 
 
 def encoded(pixels: np.ndarray, fmt: str) -> bytes:
@@ -41,8 +50,18 @@ def encoded(pixels: np.ndarray, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
+def number_png(text: str) -> bytes:
+    """The digits of `text` drawn side by side on the number mode's canvas, as PNG."""
+    strokes = [
+        stroke
+        for i, digit in enumerate(text)
+        for stroke in example_strokes(int(digit), height=160, top=60, left=60 + 190 * i)
+    ]
+    return encoded(rasterise(strokes, size=NUMBER_WIDTH)[:CANVAS_SIZE], "PNG")
+
+
 class Corpus:
-    """Valid material to damage: real drawings as PNG and JPEG."""
+    """Valid material to damage: real drawings (digits and numbers) as PNG and JPEG."""
 
     def __init__(self):
         bodies, self.labels = make_bodies(20, seed=1)
@@ -51,6 +70,11 @@ class Corpus:
         self.pngs = [base64.b64decode(u.split(",", 1)[1]) for u in self.urls]
         rgb = [np.asarray(Image.open(io.BytesIO(p)).convert("RGB")) for p in self.pngs[:5]]
         self.jpegs = [encoded(p, "JPEG") for p in rgb]
+        self.numbers = [number_png(text) for text in NUMBERS]
+        self.pngs += self.numbers
+        dots = np.zeros((CANVAS_SIZE, NUMBER_WIDTH), np.uint8)
+        dots[::3, ::3] = 255  # over 25,000 separate marks: refused before any reading
+        self.dots = encoded(dots, "PNG")
         self.empty = encoded(np.zeros((280, 280, 4), np.uint8), "PNG")
         bomb = io.BytesIO()
         Image.new("1", (6000, 6000)).save(bomb, "PNG", optimize=True)
@@ -92,15 +116,16 @@ def make_request(rng: random.Random, c: Corpus) -> tuple[str, str, str, bytes, s
         ["damaged-png"] * 6
         + ["damaged-jpeg"] * 2
         + ["random-body", "content-type", "broken-json", "wrong-json", "wrong-field"]
-        + ["bad-base64", "random-image-bytes", "data-url", "empty-drawing", "bomb"]
+        + ["bad-base64", "random-image-bytes", "data-url", "empty-drawing", "bomb", "dots"]
         + ["method-or-path", "nested-json"]
         + ["oversize"] * (1 if rng.random() < 0.05 else 0)
     )
+    reading = rng.choice(READINGS)
     if kind == "damaged-png":
         return (
             kind,
             "POST",
-            "/api/predict",
+            reading,
             body_of("data:image/png;base64," + b64(damage(rng, rng.choice(c.pngs)))),
             JSON,
         )
@@ -108,12 +133,12 @@ def make_request(rng: random.Random, c: Corpus) -> tuple[str, str, str, bytes, s
         return (
             kind,
             "POST",
-            "/api/predict",
+            reading,
             body_of("data:image/jpeg;base64," + b64(damage(rng, rng.choice(c.jpegs)))),
             JSON,
         )
     if kind == "random-body":
-        return kind, "POST", "/api/predict", rng.randbytes(rng.randint(0, 2000)), JSON
+        return kind, "POST", reading, rng.randbytes(rng.randint(0, 2000)), JSON
     if kind == "content-type":
         ctype = rng.choice(
             [
@@ -128,28 +153,28 @@ def make_request(rng: random.Random, c: Corpus) -> tuple[str, str, str, bytes, s
                 "json",
             ]
         )
-        return kind, "POST", "/api/predict", rng.choice(c.bodies), ctype
+        return kind, "POST", reading, rng.choice(c.bodies), ctype
     if kind == "broken-json":
         body = rng.choice(c.bodies)
         cut = rng.randrange(len(body))
-        return kind, "POST", "/api/predict", damage(rng, body[:cut] + body[cut + 1 :]), JSON
+        return kind, "POST", reading, damage(rng, body[:cut] + body[cut + 1 :]), JSON
     if kind == "wrong-json":
         value = rng.choice([None, 1, 2.5, "text", [], [1, 2], True, {"img": "x"}, {}])
-        return kind, "POST", "/api/predict", json.dumps(value).encode(), JSON
+        return kind, "POST", reading, json.dumps(value).encode(), JSON
     if kind == "wrong-field":
         value = rng.choice([None, 7, 1.5, True, [c.urls[0]], {"data": c.urls[0]}, ""])
-        return kind, "POST", "/api/predict", body_of(value), JSON
+        return kind, "POST", reading, body_of(value), JSON
     if kind == "bad-base64":
         url = rng.choice(c.urls)
         chars = list(url)
         for _ in range(rng.randint(1, 5)):
             at = rng.randrange(22, len(chars))
             chars[at] = rng.choice("!@#$%^&*()_-~`'\"\\é\u0000 ")
-        return kind, "POST", "/api/predict", body_of("".join(chars)), JSON
+        return kind, "POST", reading, body_of("".join(chars)), JSON
     if kind == "random-image-bytes":
         prefix = rng.choice([b"", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF89a", b"RIFF"])
         payload = prefix + rng.randbytes(rng.randint(0, 3000))
-        return kind, "POST", "/api/predict", body_of("data:image/png;base64," + b64(payload)), JSON
+        return kind, "POST", reading, body_of("data:image/png;base64," + b64(payload)), JSON
     if kind == "data-url":
         head = rng.choice(
             [
@@ -163,16 +188,18 @@ def make_request(rng: random.Random, c: Corpus) -> tuple[str, str, str, bytes, s
                 "javascript:",
             ]
         )
-        return kind, "POST", "/api/predict", body_of(head + b64(rng.choice(c.pngs))), JSON
+        return kind, "POST", reading, body_of(head + b64(rng.choice(c.pngs))), JSON
     if kind == "empty-drawing":
-        return kind, "POST", "/api/predict", body_of("data:image/png;base64," + b64(c.empty)), JSON
+        return kind, "POST", reading, body_of("data:image/png;base64," + b64(c.empty)), JSON
+    if kind == "dots":
+        return kind, "POST", reading, body_of("data:image/png;base64," + b64(c.dots)), JSON
     if kind == "bomb":
-        return kind, "POST", "/api/predict", body_of("data:image/png;base64," + b64(c.bomb)), JSON
+        return kind, "POST", reading, body_of("data:image/png;base64," + b64(c.bomb)), JSON
     if kind == "method-or-path":
         method = rng.choice(["GET", "PUT", "DELETE", "PATCH", "POST", "OPTIONS", "HEAD"])
         path = rng.choice(
             [
-                "/api/predict",
+                reading,
                 "/api/",
                 "/api/predict/x",
                 "/api/%00",
@@ -181,14 +208,14 @@ def make_request(rng: random.Random, c: Corpus) -> tuple[str, str, str, bytes, s
                 "/static/../app/__init__.py",
             ]
         )
-        if method == "POST" and path == "/api/predict":
-            path = "/api/predicts"
+        if method == "POST" and path in READINGS:
+            path += "s"
         return kind, method, path, rng.choice(c.bodies), JSON
     if kind == "nested-json":
         depth = rng.randint(1000, 200_000)
-        return kind, "POST", "/api/predict", b"[" * depth + b"]" * rng.randint(0, depth), JSON
+        return kind, "POST", reading, b"[" * depth + b"]" * rng.randint(0, depth), JSON
     # oversize: a body over the 1 MB limit
-    return kind, "POST", "/api/predict", body_of("data:image/png;base64," + "A" * 1_100_000), JSON
+    return kind, "POST", reading, body_of("data:image/png;base64," + "A" * 1_100_000), JSON
 
 
 RAW_REQUESTS = [  # malformed HTTP itself; waitress answers these before the app sees them
@@ -251,7 +278,7 @@ def worker(port, seed, count, corpus, deadline, tally, lock) -> None:
         elif path.startswith("/api/") and method not in ("HEAD", "OPTIONS"):
             try:
                 answer = json.loads(payload)
-                ok = (status == 200 and "digit" in answer) or (
+                ok = (status == 200 and ("digit" in answer or "text" in answer)) or (
                     400 <= status < 500 and isinstance(answer.get("error"), str)
                 )
             except ValueError:
@@ -324,6 +351,13 @@ def main() -> int:
             response = connection.getresponse()
             answer = json.loads(response.read())
             right += response.status == 200 and answer["digit"] == label
+        numbers_right = 0
+        for text, png in zip(NUMBERS, corpus.numbers, strict=True):
+            body = body_of("data:image/png;base64," + b64(png))
+            connection.request("POST", "/api/number", body, {"Content-Type": JSON})
+            response = connection.getresponse()
+            answer = json.loads(response.read())
+            numbers_right += response.status == 200 and answer["text"] == text
         connection.close()
         alive = server.process.poll() is None
         rss_after = rss_kb(server.process.pid)
@@ -350,10 +384,17 @@ def main() -> int:
         print("  ", line)
     print(
         f"after: server alive {alive}, /healthz {health['status']} ({health['model']}), "
-        f"{right}/{len(corpus.bodies)} real drawings read right; "
+        f"{right}/{len(corpus.bodies)} real drawings and {numbers_right}/{len(NUMBERS)} numbers "
+        f"read right; "
         f"RSS {rss_before / 1024:.0f} -> {rss_after / 1024:.0f} MB"
     )
-    ok = total >= args.requests and not tally["bad"] and alive and right >= len(corpus.bodies) - 1
+    ok = (
+        total >= args.requests
+        and not tally["bad"]
+        and alive
+        and right >= len(corpus.bodies) - 1
+        and numbers_right >= len(NUMBERS) - 1
+    )
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 

@@ -28,6 +28,7 @@ import tensorflow as tf
 from digitrec import settings
 from digitrec.constants import NUM_CLASSES
 from digitrec.preprocess import to_mnist
+from digitrec.refusal import NotDigitModel, RefusalModelError
 from digitrec.warp import warp
 
 # Below this confidence the front ends say the model is unsure instead of just answering,
@@ -58,6 +59,7 @@ class Prediction:
     confidence: float  # the probability of `digit`
     image: np.ndarray | None = None  # the (28, 28) input the model was given
     unsure_below: float = UNSURE_BELOW  # the model's threshold (see `Predictor.unsure_below`)
+    not_a_digit: bool = False  # the refusal model judged the drawing to be no digit at all
 
     @property
     def unsure(self) -> bool:
@@ -75,11 +77,15 @@ class Predictor:
         name: str = "model",
         metadata: dict | None = None,
         turns: Sequence[float] = (),
+        refusal: NotDigitModel | None = None,
     ):
         self.model = model
         self.name = name
         self.metadata = dict(metadata or {})
         self.unsure_below = unsure_threshold(self.metadata)
+        # Judges whether a drawing is a digit at all (`digitrec.refusal`); None: never refuses.
+        self.refusal = refusal
+        self.refusal_problem: str | None = None  # why `load(refusal=True)` has no judge
         self.turns = tuple(float(turn) for turn in turns)
         if not all(abs(turn) <= 45 for turn in self.turns):  # also rejects NaN
             raise ValueError(f"turns must be angles of at most 45 degrees, not {turns!r}")
@@ -103,12 +109,18 @@ class Predictor:
 
     @classmethod
     def load(
-        cls, path: str | os.PathLike[str] | None = None, *, turns: Sequence[float] = ()
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        turns: Sequence[float] = (),
+        refusal: bool = False,
     ) -> Predictor:
         """Load a `.keras` model (default `settings.default_model_path()`) with `safe_mode=True`.
 
         `turns` (degrees, e.g. `READ_TURNS`): also read every image turned by these angles
-        and average the probabilities.
+        and average the probabilities. `refusal`: also judge whether each drawing is a digit
+        at all, with the shipped refusal model (`Prediction.not_a_digit`); if that model
+        cannot be loaded, the readings are not judged and `refusal_problem` says why.
         """
         model_path = Path(path) if path is not None else settings.default_model_path()
         if not model_path.is_file():
@@ -129,7 +141,21 @@ class Predictor:
                 f"{model_path} is not a digit model (input {shape}, output "
                 f"{model.output_shape}); train one with: {RETRAIN_COMMAND}"
             )
-        return cls(model, name=model_path.stem, metadata=_read_sidecar(model_path), turns=turns)
+        judge, problem = None, None
+        if refusal:
+            try:
+                judge = NotDigitModel.load()
+            except RefusalModelError as exc:
+                problem = str(exc)
+        reader = cls(
+            model,
+            name=model_path.stem,
+            metadata=_read_sidecar(model_path),
+            turns=turns,
+            refusal=judge,
+        )
+        reader.refusal_problem = problem
+        return reader
 
     def predict(self, image: Any) -> Prediction:
         """Read one drawing (anything `to_mnist` accepts)."""
@@ -139,8 +165,12 @@ class Predictor:
         """Read several drawings in one forward pass."""
         inputs = np.stack([to_mnist(image) for image in images])
         probabilities = self.predict_arrays(inputs)
+        refused = (
+            self.refusal.refuse(inputs) if self.refusal is not None else np.zeros(len(inputs), bool)
+        )
         return [
-            _prediction(p, x, self.unsure_below) for p, x in zip(probabilities, inputs, strict=True)
+            _prediction(p, x, self.unsure_below, bool(no))
+            for p, x, no in zip(probabilities, inputs, refused, strict=True)
         ]
 
     def predict_arrays(self, images: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
@@ -166,9 +196,12 @@ def unsure_threshold(metadata: dict) -> float:
     return UNSURE_BELOW
 
 
-def _prediction(probabilities: np.ndarray, image: np.ndarray, unsure_below: float) -> Prediction:
+def _prediction(
+    probabilities: np.ndarray, image: np.ndarray, unsure_below: float, not_a_digit: bool
+) -> Prediction:
     digit = int(np.argmax(probabilities))
-    return Prediction(digit, probabilities, float(probabilities[digit]), image, unsure_below)
+    confidence = float(probabilities[digit])
+    return Prediction(digit, probabilities, confidence, image, unsure_below, not_a_digit)
 
 
 def _read_sidecar(model_path: Path) -> dict:

@@ -16,6 +16,7 @@ from PIL import Image
 
 import app as app_package
 from app import create_app
+from app.model import current_slot
 from digitrec import synthetic
 from digitrec.predict import READ_TURNS, RETRAIN_COMMAND, TRAIN_COMMAND, Predictor
 from digitrec.preprocess import to_mnist
@@ -89,7 +90,16 @@ def test_predict_response_shape_and_preview(client, mnist, predictor):
     pixels = drawing(mnist, 2)
     response = post(client, {"image": data_url(pixels)})
     body = response.get_json()
-    assert list(body) == ["digit", "confidence", "probabilities", "preview", "unsure", "model"]
+    assert list(body) == [
+        "digit",
+        "confidence",
+        "probabilities",
+        "preview",
+        "unsure",
+        "not_a_digit",
+        "model",
+    ]
+    assert body["not_a_digit"] is False
     assert isinstance(body["digit"], int) and 0 <= body["digit"] <= 9
     probabilities = np.array(body["probabilities"])
     assert probabilities.shape == (10,)
@@ -130,27 +140,31 @@ def expected_body(predictor: Predictor, url: str) -> dict:
     prediction = predictor.predict(image)
     np.testing.assert_array_equal(prediction.image, to_mnist(image))
     return {
-        "digit": prediction.digit,
+        "digit": None if prediction.not_a_digit else prediction.digit,
         "confidence": round(prediction.confidence, 6),
         "probabilities": [round(float(p), 6) for p in prediction.probabilities],
         "preview": np.round(to_mnist(image), 3).tolist(),
         "unsure": prediction.unsure,
+        "not_a_digit": prediction.not_a_digit,
         "model": "cnn",
     }
 
 
-def test_responses_are_exactly_predictor_predict(client, mnist, predictor):
-    """Pinned: the API answers what `Predictor.predict` (with READ_TURNS) reads, rounded.
+def test_responses_are_exactly_predictor_predict(app, client, mnist, predictor):
+    """Pinned: the API answers what `Predictor.predict` (with READ_TURNS, and the refusal
+    model the app loaded, if any) reads, rounded.
 
     The preview is `to_mnist`'s image to 3 decimals, the probabilities to 6, in this order.
     """
-    reader = Predictor(predictor.model, turns=READ_TURNS)
+    with app.app_context():
+        judge = current_slot().predictor.refusal
+    reader = Predictor(predictor.model, turns=READ_TURNS, refusal=judge)
     for name, url in fixed_drawings(mnist).items():
         response = post(client, {"image": url})
         assert response.status_code == 200, name
         body, expected = response.get_json(), expected_body(reader, url)
         assert list(body) == list(expected), name
-        for key in ("digit", "unsure", "model", "preview"):
+        for key in ("digit", "unsure", "not_a_digit", "model", "preview"):
             assert body[key] == expected[key], (name, key)
         np.testing.assert_allclose(body["probabilities"], expected["probabilities"], atol=2e-6)
         assert body["confidence"] == pytest.approx(expected["confidence"], abs=2e-6)
@@ -503,8 +517,6 @@ def test_wrong_method_is_json_405(client):
 
 
 def test_unexpected_error_is_json_500_without_traceback(app, client, mnist, monkeypatch):
-    from app.model import current_slot
-
     with app.app_context():
         predictor = current_slot().predictor
 
@@ -531,3 +543,5 @@ def test_healthz_names_the_model_and_its_accuracy(client, trained_model_path):
     assert body["test_accuracy"] == pytest.approx(sidecar["test_accuracy"])
     assert body["test_accuracy"] > 0.9
     assert response.headers["Cache-Control"] == "no-store"
+    with client.application.app_context():
+        assert body["refusal"] is (current_slot().predictor.refusal is not None)

@@ -1,8 +1,10 @@
-"""The page in a real Chromium: draw with the mouse, a finger or the keyboard, upload, undo.
+"""The page in a real Chromium: draw with the mouse, a finger or the keyboard, upload, undo,
+write a number in number mode, and see a drawing refused as "not a digit".
 
 The app runs on the real server (waitress through `app.serve`, in a thread) on 127.0.0.1 and
 a free port, with the small trained model. An automated accessibility check (axe-core) runs
-on the page in both colour themes. Screenshots go to the `artifacts_dir` folder.
+on the page in both colour themes and in number mode. Screenshots go to the `artifacts_dir`
+folder.
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ from axe_playwright_python.sync_playwright import Axe
 from PIL import Image
 from playwright.sync_api import expect
 from test_app_models import save_constant_model
+from test_app_number import digit_strokes, judged_app
+from test_predict import constant_judge
 
 from app import create_app
+from app.pages import NUMBER_WIDTH
 from app.serve import serving
-from digitrec import synthetic
+from digitrec import refusal, synthetic
 from digitrec.constants import CANVAS_SIZE, MNIST_SIZE
 
 pytestmark = pytest.mark.browser
@@ -30,6 +35,12 @@ pytestmark = pytest.mark.browser
 SEVEN = [[(70, 60), (150, 58), (212, 62), (170, 140), (128, 232)]]
 ONE = [[(120, 80), (150, 50), (150, 150), (150, 235)]]
 STROKE_END = [[(30, 250), (60, 250)]]  # a stray dash, to be undone
+# A five-pointed star in one stroke, corner to every second corner.
+CORNERS = [
+    (140 + 105 * np.cos(a), 150 + 105 * np.sin(a)) for a in np.radians(np.arange(-90, 270, 72))
+]
+STAR = [[*CORNERS[::2], *CORNERS[1::2], CORNERS[0]]]
+NOT_A_DIGIT = "That is not a digit."
 
 # Collects CSP violations and every text the live region says (an emptied region says nothing).
 # Playwright runs this before the page's own script.
@@ -138,13 +149,15 @@ def answers(page) -> list[str]:
 
 
 def to_page(page, strokes):
-    """Canvas pixels -> page coordinates, whatever size the canvas has on this screen."""
+    """Canvas pixels -> page coordinates, whatever size the canvas has on this screen (and in
+    whichever mode: the canvas is wider in number mode)."""
     box = page.locator("#pad").bounding_box()
-    scale = box["width"] / CANVAS_SIZE
+    scale = box["width"] / page.eval_on_selector("#pad", "c => c.width")
     return [[(box["x"] + x * scale, box["y"] + y * scale) for x, y in s] for s in strokes]
 
 
 def draw_with_mouse(page, strokes, pause_ms: int = 0) -> None:
+    page.locator("#pad").scroll_into_view_if_needed()  # as a person scrolls back to it
     for stroke in to_page(page, strokes):
         page.mouse.move(*stroke[0])
         page.mouse.down()
@@ -278,7 +291,9 @@ def test_live_prediction_announces_one_answer_per_stroke(desktop):
 def test_keyboard_only_draw_predict_undo_clear(desktop):
     """No mouse at all: Tab to the pad, draw a 1 with the arrow keys, Enter, Ctrl+Z, Esc."""
     page, watch = desktop
-    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # the choice of one digit or a number comes first ...
+    assert page.evaluate("document.activeElement.id") == "mode-digit"
+    page.keyboard.press("Tab")  # ... then the pad
     assert page.evaluate("document.activeElement.id") == "pad"
     assert page.is_visible("#cursor")  # the keyboard pen shows where it is
 
@@ -628,3 +643,138 @@ def test_choosing_another_model_reads_the_drawing_again(browser, models_url, art
     assert_shows(page, 7)
     watch.assert_clean()
     context.close()
+
+
+# --- number mode, and "not a digit" ---------------------------------------------------------
+
+
+def switch_to_number_mode(page) -> None:
+    """With the keyboard: focus the "Read" choice, and the right arrow picks "A number"."""
+    page.focus("#mode-digit")
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#mode-number")).to_be_checked()
+    page.wait_for_function("(w) => document.getElementById('pad').width === w", arg=NUMBER_WIDTH)
+
+
+def tags_over_the_pad(page) -> list[str]:
+    return page.eval_on_selector_all("#boxes .box .tag", "tags => tags.map(t => t.textContent)")
+
+
+def assert_only_ink_on_the_pad(page) -> None:
+    """The boxes are drawn over the pad, never on the drawing sent: only grey ink is on it."""
+    rgba = np.array(pixels_of(page, "#pad")).reshape(-1, 4)
+    assert (rgba[:, 0] == rgba[:, 1]).all() and (rgba[:, 1] == rgba[:, 2]).all()
+
+
+def test_number_mode_reads_2026_written_with_the_mouse(quiet, artifacts_dir):
+    page, watch = quiet
+    square = page.locator("#pad").bounding_box()
+    switch_to_number_mode(page)
+    assert status_text(page) == "Number mode. Write a number, then press Predict."
+    wide = page.locator("#pad").bounding_box()
+    assert wide["width"] > 2 * square["width"]
+    assert wide["width"] / wide["height"] == pytest.approx(NUMBER_WIDTH / CANVAS_SIZE, rel=0.02)
+    assert page.is_hidden("#bars") and page.is_hidden("#preview")
+
+    strokes = digit_strokes([2, 0, 2, 6])  # in the number canvas's pixels
+    draw_with_mouse(page, [stroke for digit in strokes for stroke in digit])
+    with page.expect_response("**/api/number") as answer:
+        page.click("#predict")
+    assert answer.value.status == 200
+    page.wait_for_function("() => document.getElementById('status').textContent === '2026'")
+    assert said(page)[-2:] == ["Reading\u2026", "2026"]  # busy, then the number
+    assert text(page, "#digit") == "2026"
+
+    # Each digit's box over the pad, with its reading, around that digit's strokes.
+    assert tags_over_the_pad(page) == ["2", "0", "2", "6"]
+    scale = wide["width"] / NUMBER_WIDTH
+    for shown, digit in zip(page.locator("#boxes .box").all(), strokes, strict=True):
+        box = shown.bounding_box()
+        xs = np.concatenate([np.asarray(stroke)[:, 0] for stroke in digit])
+        left, right = wide["x"] + xs.min() * scale, wide["x"] + xs.max() * scale
+        assert left - 20 * scale < box["x"] < left
+        assert right < box["x"] + box["width"] < right + 20 * scale
+    assert_only_ink_on_the_pad(page)
+    # ... and in the answer, each reading with the 28x28 image it was read from.
+    items = page.locator("#number-digits li")
+    assert [r.strip() for r in items.locator(".reading").all_inner_texts()] == list("2026")
+    for k in range(1, 5):
+        assert ink_on(page, f"#number-digits li:nth-child({k}) canvas") > 20
+    assert serious_violations(page) == []
+    page.screenshot(path=artifacts_dir / "app-number.png", full_page=True, animations="disabled")
+
+    # Undo takes the last digit away; Predict reads what is left.
+    for _ in strokes[-1]:
+        page.click("#undo")
+    assert tags_over_the_pad(page) == []
+    page.click("#predict")
+    page.wait_for_function("() => document.getElementById('status').textContent === '202'")
+    # Back to one digit: the narrow box, the bars and the 28x28 image again.
+    page.check("#mode-digit")
+    page.wait_for_function("(w) => document.getElementById('pad').width === w", arg=CANVAS_SIZE)
+    assert page.is_visible("#bars") and page.is_visible("#preview")
+    page.click("#clear")
+    assert_cleared(page)
+    assert tags_over_the_pad(page) == []
+    watch.assert_clean()
+
+
+@pytest.fixture(scope="module")
+def refusing_url(tmp_path_factory, trained_model_path) -> Iterator[str]:
+    """The app with a refusal model that calls every drawing "not a digit"."""
+    folder = tmp_path_factory.mktemp("refusing")
+    with serving(judged_app(folder, trained_model_path, constant_judge(0.9))) as url:
+        yield url
+
+
+def test_a_refused_drawing_is_said_to_be_no_digit(browser, refusing_url, artifacts_dir):
+    context = browser.new_context(viewport=DESKTOP)
+    page, watch = open_page(context, refusing_url)
+    page.uncheck("#live")
+    draw_with_mouse(page, SEVEN)
+    page.click("#predict")
+    expect(page.locator("#status")).to_have_text(NOT_A_DIGIT)
+    assert text(page, "#digit") == "\u2715"
+    assert page.locator("#bars li.best").count() == 0  # no digit is singled out ...
+    # ... but what the model would have said, forced to choose, is there for the curious.
+    expect(page.locator("#advice")).to_contain_text("Forced to choose, the model would say 7")
+    assert ink_on(page, "#preview") > 20
+    page.screenshot(path=artifacts_dir / "app-not-a-digit.png", animations="disabled")
+
+    # In number mode the same drawing is read again at once: one mark, not a digit.
+    with page.expect_response("**/api/number"):
+        page.check("#mode-number")
+    expect(page.locator("#status")).to_have_text(NOT_A_DIGIT)
+    assert text(page, "#digit") == "?"
+    assert tags_over_the_pad(page) == ["not a digit"]
+    assert page.locator("#number-digits .reading").all_inner_texts() == ["not a digit"]
+    assert said(page).count(NOT_A_DIGIT) == 2  # each answer said once
+    assert serious_violations(page) == []
+    watch.assert_clean()
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def shipped_refusal() -> refusal.NotDigitModel:
+    """The shipped refusal model, which the app loads: without it nothing is refused, so the
+    test fails (it is not skipped), saying how to make it."""
+    try:
+        return refusal.NotDigitModel.load()
+    except refusal.RefusalModelError as exc:
+        pytest.fail(str(exc))
+
+
+def test_a_star_drawn_with_the_mouse_is_not_a_digit(shipped_refusal, quiet):
+    page, watch = quiet
+    assert page.evaluate("fetch('/healthz').then(r => r.json())")["refusal"] is True
+    draw_with_mouse(page, STAR)
+    with page.expect_response("**/api/predict") as answer:
+        page.click("#predict")
+    assert answer.value.json()["not_a_digit"] is True and answer.value.json()["digit"] is None
+    expect(page.locator("#status")).to_have_text(NOT_A_DIGIT)
+    assert text(page, "#digit") == "\u2715"
+    page.click("#clear")
+    draw_with_mouse(page, SEVEN)  # a digit still reads as one
+    page.click("#predict")
+    assert_shows(page, 7)
+    watch.assert_clean()

@@ -12,8 +12,8 @@ def test_api_error_is_json(client):
     response = client.get("/api/anything")
     assert response.status_code == 404
     assert response.get_json() == {
-        "error": "no such endpoint: the API is POST /api/predict, GET /api/models, GET /healthz "
-        "and, when a class collects drawings, POST /api/collect"
+        "error": "no such endpoint: the API is POST /api/predict, POST /api/number, "
+        "GET /api/models, GET /healthz and, when a class collects drawings, POST /api/collect"
     }
     assert response.headers["Cache-Control"] == "no-store"
 

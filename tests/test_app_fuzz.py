@@ -1,4 +1,5 @@
-"""Property: whatever body arrives at POST /api/predict, the answer is a 200 or a 4xx JSON error.
+"""Property: whatever body arrives at POST /api/predict or POST /api/number, the answer is a
+200 or a 4xx JSON error.
 
 Hypothesis builds malformed bodies of every layer: random bytes, random JSON, objects with an
 `image` of the wrong type, data URLs with junk or damaged PNG/JPEG bytes inside, and wrong
@@ -128,16 +129,23 @@ content_types = st.one_of(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(body=bodies(), content_type=content_types)
-def test_predict_answers_any_body_with_200_or_a_4xx_json_error(client, body, content_type):
-    response = client.post("/api/predict", data=body, content_type=content_type)
+@given(
+    body=bodies(),
+    content_type=content_types,
+    path=st.sampled_from(["/api/predict", "/api/number"]),
+)
+def test_readings_answer_any_body_with_200_or_a_4xx_json_error(client, body, content_type, path):
+    response = client.post(path, data=body, content_type=content_type)
     status = response.status_code
-    event(f"status {status}")  # --hypothesis-show-statistics shows how deep the bodies got
+    event(f"{path} status {status}")  # --hypothesis-show-statistics: how deep bodies got
     assert status == 200 or 400 <= status < 500, (status, response.get_data()[:200])
     assert response.mimetype == "application/json"
     payload = response.get_json()
-    if status == 200:
-        assert 0 <= payload["digit"] <= 9
+    if status == 200 and path == "/api/number":
+        assert len(payload["text"]) == len(payload["digits"]) > 0
+        assert all(np.array(d["preview"]).shape == (28, 28) for d in payload["digits"])
+    elif status == 200:
+        assert payload["digit"] is None or 0 <= payload["digit"] <= 9
         assert len(payload["probabilities"]) == 10
         assert np.array(payload["preview"]).shape == (28, 28)
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+from app.pages import NUMBER_WIDTH
 from digitrec.constants import CANVAS_SIZE, MNIST_SIZE, PEN_WIDTH
 
 
@@ -58,6 +59,7 @@ def test_page_has_canvas_and_controls(client, app):
     assert tag == "canvas" and pad["width"] == pad["height"] == str(CANVAS_SIZE)
     # The page's numbers come from the server, for the script to read.
     assert pad["data-mnist"] == str(MNIST_SIZE)
+    assert pad["data-number-width"] == str(NUMBER_WIDTH) == str(3 * CANVAS_SIZE)
     assert pad["data-max-body"] == str(app.config["MAX_CONTENT_LENGTH"])
     assert pad["data-max-pixels"] == str(app.config["MAX_IMAGE_PIXELS"])
     # A keyboard user can reach and use the pad, and is told how.
@@ -74,6 +76,22 @@ def test_page_has_canvas_and_controls(client, app):
     assert by_id(page, "preview")[1]["width"] == str(MNIST_SIZE)
     assert len([a for t, a in page.elements if t == "li" and "data-digit" in a]) == 10
     assert "checked" in by_id(page, "live")[1]  # live prediction on by default
+
+
+def test_number_mode_is_a_labelled_choice(client):
+    """One digit or a number: two radio buttons in a fieldset, so the arrow keys move between
+    them; the digits' boxes are drawn over the pad for the eye only (the answer lists them)."""
+    page = parse(client)
+    radios = [(a["id"], a["value"]) for t, a in page.elements if a.get("name") == "mode"]
+    assert radios == [("mode-digit", "digit"), ("mode-number", "number")]
+    assert all(by_id(page, r)[1]["type"] == "radio" for r, _ in radios)
+    assert "checked" in by_id(page, "mode-digit")[1]
+    assert (page.labels["mode-digit"], page.labels["mode-number"]) == ("One digit", "A number")
+    tags = [t for t, _ in page.elements]
+    assert tags.index("fieldset") < tags.index("legend") < tags.index("canvas")
+    assert by_id(page, "boxes")[1]["aria-hidden"] == "true"
+    digits = by_id(page, "number-digits")
+    assert digits[0] == "ol" and "hidden" in digits[1] and digits[1]["aria-label"]
 
 
 def test_every_control_has_a_visible_label(client):
@@ -98,9 +116,17 @@ def test_one_live_region(client):
 
 def test_the_script_repeats_no_number_the_server_gives(client):
     script = client.get("/static/script.js").get_data(as_text=True)
-    for value in (CANVAS_SIZE, PEN_WIDTH, MNIST_SIZE, 1024 * 1024, (2 * CANVAS_SIZE) ** 2):
+    numbers = (
+        CANVAS_SIZE,
+        NUMBER_WIDTH,
+        PEN_WIDTH,
+        MNIST_SIZE,
+        1024 * 1024,
+        (2 * CANVAS_SIZE) ** 2,
+    )
+    for value in numbers:
         assert not re.search(rf"\b{value}\b", script), value
-    for name in ("mnist", "maxBody", "maxPixels"):
+    for name in ("mnist", "numberWidth", "maxBody", "maxPixels"):
         assert f'setting("{name}")' in script
 
 

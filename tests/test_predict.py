@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from digitrec import synthetic
+from digitrec import refusal, synthetic
 from digitrec.predict import (
     READ_TURNS,
     RETRAIN_COMMAND,
@@ -21,6 +21,7 @@ from digitrec.predict import (
     Predictor,
 )
 from digitrec.preprocess import EmptyDrawingError, to_mnist
+from digitrec.refusal import NotDigitModel
 
 
 @pytest.fixture(scope="module")
@@ -194,3 +195,33 @@ def test_the_unsure_threshold_comes_from_the_models_record(predictor, record, ex
     assert reading.unsure_below == expected
     between = Prediction(3, probabilities, 0.82, None, unsure_below=expected)
     assert between.unsure is (expected > 0.82)
+
+
+def constant_judge(score: float) -> NotDigitModel:
+    """A refusal model that gives every image the same not-a-digit score."""
+    model = keras.Sequential(
+        [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(1, "sigmoid")]
+    )
+    kernel, _ = model.layers[-1].get_weights()
+    logit = float(np.log(score / (1 - score)))
+    model.layers[-1].set_weights([np.zeros_like(kernel), np.array([logit], np.float32)])
+    return NotDigitModel(model, threshold=0.5)
+
+
+@pytest.mark.parametrize("score, refused", [(0.9, True), (0.1, False)])
+def test_a_refusal_model_marks_readings_that_are_not_digits(predictor, score, refused):
+    reader = Predictor(predictor.model, refusal=constant_judge(score))
+    drawing = np.zeros((28, 28), np.float32)
+    drawing[6:22, 12:16] = 1.0
+    reading = reader.predict(drawing)
+    assert reading.not_a_digit is refused
+    assert Predictor(predictor.model).predict(drawing).not_a_digit is False
+
+
+def test_load_without_a_refusal_model_reads_on_and_says_why(
+    trained_model_path, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(refusal, "DEFAULT_PATH", tmp_path / "missing.keras")
+    reader = Predictor.load(trained_model_path, refusal=True)
+    assert reader.refusal is None and "no refusal model" in reader.refusal_problem
+    assert Predictor.load(trained_model_path).refusal_problem is None

@@ -1,9 +1,11 @@
 // digitrec: draw with a round white pen on black (mouse, finger, pen or keyboard), or upload a
-// picture; send it to /api/predict with the chosen model's name and show what came back. No
-// inline scripts, no external assets: the page works offline under a strict
-// Content-Security-Policy. Every number it needs (canvas and pen size, the 28x28 field, the
-// request limits) comes from the server, in the drawing pad's data attributes, and the words
-// about each model in its option's data-info.
+// picture; send it to /api/predict (one digit) or, in number mode, to /api/number (a wider
+// box, several digits) with the chosen model's name, and show what came back: in number mode
+// also each digit's box, drawn over the pad (never on the drawing that is sent). No inline
+// scripts, no external assets: the page works offline under a strict
+// Content-Security-Policy. Every number it needs (canvas sizes, the 28x28 field, the request
+// limits) comes from the server, in the drawing pad's attributes, and the words about each
+// model in its option's data-info.
 "use strict";
 
 (function () {
@@ -30,20 +32,31 @@
   const downloadButton = byId("download");
   const modelInfo = byId("model-info");
   const modelSelect = byId("model");
+  const layout = byId("layout");
+  const numberBox = byId("mode-number");
+  const modeInputs = Array.from(document.querySelectorAll("input[name='mode']"));
+  const boxesOut = byId("boxes"); // the digits' boxes, over the pad
+  const numberList = byId("number-digits");
+  const barsList = byId("bars");
+  const previewFigure = preview.closest("figure");
 
   function setting(name) {
     const value = Number(pad.dataset[name]);
     if (!(value > 0)) throw new Error("the page lacks its data-" + name + " setting");
     return value;
   }
-  const SIZE = pad.width; // canvas pixels, from the server
+  const DIGIT_WIDTH = pad.width; // canvas pixels, from the server: the box for one digit
+  const NUMBER_WIDTH = setting("numberWidth"); // ... and the wider one for a number
+  const HEIGHT = pad.height; // the same in both modes
   const MNIST = setting("mnist"); // the model's input is MNIST x MNIST
   const MAX_BODY = setting("maxBody"); // the server refuses larger request bodies
   const MAX_PIXELS = setting("maxPixels"); // ... and images with more pixels
-  const STEP = SIZE / MNIST; // one arrow key press moves the keyboard pen one model pixel
+  const STEP = HEIGHT / MNIST; // one arrow key press moves the keyboard pen one model pixel
   const FINE_STEP = STEP / 5; // with Shift
   const LIVE_EVERY_MS = 300; // at most one live request this often while drawing
   const TIMEOUT_MS = 10000;
+  const NOT_A_DIGIT = "That is not a digit.";
+  const CROSS = "\u2715"; // shown in place of the digit when the drawing is none
   const MOVES = {
     ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1],
     Home: [-1, -1], PageUp: [1, -1], End: [-1, 1], PageDown: [1, 1],
@@ -52,9 +65,10 @@
   // What is on the pad, oldest first: strokes {width, points} or one uploaded picture
   // {bitmap, url, name}. Undo removes the last; the canvas is repainted from this list.
   let items = [];
+  let width = DIGIT_WIDTH; // the pad's width now: DIGIT_WIDTH, or NUMBER_WIDTH in number mode
   let stroke = null; // the stroke being drawn now, by the pointer or the keyboard pen
   let pointerId = null;
-  const keyPen = { x: SIZE / 2, y: SIZE / 2, down: false };
+  const keyPen = { x: width / 2, y: HEIGHT / 2, down: false };
   let keyboardMode = false; // show the keyboard pen's cursor only after keys are used
   let requestSeq = 0; // each request's number; a Clear or newer request makes older ones stale
   let inFlight = 0;
@@ -87,10 +101,10 @@
 
   function paintItem(item) {
     if (item.bitmap) {
-      const scale = Math.min(SIZE / item.bitmap.width, SIZE / item.bitmap.height);
+      const scale = Math.min(width / item.bitmap.width, HEIGHT / item.bitmap.height);
       const w = item.bitmap.width * scale;
       const h = item.bitmap.height * scale;
-      ctx.drawImage(item.bitmap, (SIZE - w) / 2, (SIZE - h) / 2, w, h);
+      ctx.drawImage(item.bitmap, (width - w) / 2, (HEIGHT - h) / 2, w, h);
       return;
     }
     paintDot(item.points[0], item.width);
@@ -101,7 +115,7 @@
 
   function repaint() {
     ctx.fillStyle = "#000";
-    ctx.fillRect(0, 0, SIZE, SIZE);
+    ctx.fillRect(0, 0, width, HEIGHT);
     items.forEach(paintItem);
     updateButtons();
   }
@@ -126,6 +140,7 @@
     items.push(stroke);
     paintDot(p, stroke.width);
     adviceOut.textContent = "";
+    clearBoxes(); // the boxes belong to the drawing as it was read
     updateButtons();
   }
 
@@ -148,8 +163,8 @@
   function point(event) {
     const box = pad.getBoundingClientRect();
     return {
-      x: ((event.clientX - box.left) * SIZE) / box.width,
-      y: ((event.clientY - box.top) * SIZE) / box.height,
+      x: ((event.clientX - box.left) * width) / box.width,
+      y: ((event.clientY - box.top) * HEIGHT) / box.height,
     };
   }
 
@@ -199,12 +214,12 @@
     showCursor();
   });
 
-  function clamp(value) {
-    return Math.min(SIZE, Math.max(0, value));
+  function clamp(value, most) {
+    return Math.min(most, Math.max(0, value));
   }
 
   function moveKeyPen(dx, dy) {
-    const next = { x: clamp(keyPen.x + dx), y: clamp(keyPen.y + dy) };
+    const next = { x: clamp(keyPen.x + dx, width), y: clamp(keyPen.y + dy, HEIGHT) };
     if (keyPen.down && stroke !== null) extendStroke(next);
     keyPen.x = next.x;
     keyPen.y = next.y;
@@ -231,15 +246,15 @@
     const across = Math.round(keyPen.x / STEP);
     const down = Math.round(keyPen.y / STEP);
     penState.textContent =
-      "Pen " + (keyPen.down ? "down (drawing)" : "up") + ", " + across + " across and " +
-      down + " down, of " + MNIST + ".";
+      "Pen " + (keyPen.down ? "down (drawing)" : "up") + ", " + across + " of " +
+      Math.round(width / STEP) + " across and " + down + " of " + MNIST + " down.";
   }
 
   function showCursor() {
     const visible = keyboardMode && document.activeElement === pad;
     cursor.hidden = !visible;
     if (!visible) return;
-    const scale = pad.getBoundingClientRect().width / SIZE;
+    const scale = pad.getBoundingClientRect().width / width;
     const size = penWidth() * scale;
     cursor.style.width = size + "px";
     cursor.style.height = size + "px";
@@ -274,6 +289,7 @@
     cancelLive();
     items.pop();
     repaint();
+    clearBoxes();
     describePen();
     if (items.length === 0) {
       requestSeq += 1;
@@ -297,7 +313,7 @@
     repaint();
     describePen();
     showCursor();
-    resetResult("Cleared. Draw a digit, then press Predict.");
+    resetResult("Cleared. " + invitation());
   }
 
   predictButton.addEventListener("click", () => {
@@ -355,6 +371,7 @@
     keyPen.down = false;
     items = [{ bitmap: bitmap, url: url, name: file.name }];
     repaint();
+    clearBoxes();
     describePen();
     predict(true);
   }
@@ -412,6 +429,44 @@
     }
   });
 
+  // --- one digit or a number ------------------------------------------------------------------
+
+  function numberMode() {
+    return numberBox.checked;
+  }
+
+  function invitation() {
+    return numberMode()
+      ? "Write a number, then press Predict."
+      : "Draw a digit, then press Predict.";
+  }
+
+  // A number gets a box three times as wide, read by /api/number; what is drawn stays (what
+  // lies beyond the narrower box is not shown, nor sent, in digit mode) and is read again.
+  function setMode() {
+    const number = numberMode();
+    width = number ? NUMBER_WIDTH : DIGIT_WIDTH;
+    pad.width = width;
+    layout.classList.toggle("number-mode", number);
+    barsList.hidden = number;
+    previewFigure.hidden = number;
+    numberList.hidden = !number;
+    pad.setAttribute("aria-label", number ? "Drawing pad for a number" : "Drawing pad");
+    keyPen.x = clamp(keyPen.x, width);
+    cancelLive();
+    requestSeq += 1; // an answer on its way belongs to the other mode
+    repaint();
+    describePen();
+    showCursor();
+    if (items.length > 0) {
+      resetResult(""); // predict() says "Reading..." next
+      predict(true);
+    } else {
+      resetResult((number ? "Number mode. " : "One digit. ") + invitation());
+    }
+  }
+  modeInputs.forEach((input) => input.addEventListener("change", setMode));
+
   function scheduleLive() {
     if (!liveBox.checked || liveTimer !== null) return;
     liveTimer = setTimeout(() => {
@@ -438,6 +493,8 @@
     say(text, "");
     showBars(null, -1);
     previewCtx.clearRect(0, 0, preview.width, preview.height);
+    numberList.replaceChildren();
+    clearBoxes();
     lastAnswer = null;
     updateButtons();
   }
@@ -455,8 +512,8 @@
     });
   }
 
-  function showPreview(rows) {
-    const image = previewCtx.createImageData(MNIST, MNIST);
+  function showPreview(rows, context) {
+    const image = context.createImageData(MNIST, MNIST);
     for (let r = 0; r < MNIST; r++) {
       for (let c = 0; c < MNIST; c++) {
         const level = Math.round(255 * Math.min(1, Math.max(0, rows[r][c])));
@@ -465,14 +522,19 @@
         image.data[i + 3] = 255;
       }
     }
-    previewCtx.putImageData(image, 0, 0);
+    context.putImageData(image, 0, 0);
+  }
+
+  // Whole percents, and never "100 %" for a reading that is not certain.
+  function sureness(confidence) {
+    const whole = Math.round(100 * confidence);
+    return (confidence < 1 ? Math.min(99, whole) : whole) + "\u00a0% sure";
   }
 
   // One sentence per answer, for the eye and the screen reader alike.
   function sentence(result) {
-    // Whole percents, and never "100 %" for a reading that is not certain.
-    const whole = Math.round(100 * result.confidence);
-    const sure = (result.confidence < 1 ? Math.min(99, whole) : whole) + "\u00a0% sure";
+    const sure = sureness(result.confidence);
+    if (result.not_a_digit) return NOT_A_DIGIT;
     if (result.unsure) {
       return "Maybe " + result.digit + ", only " + sure + ": try drawing it larger, in one piece.";
     }
@@ -483,17 +545,101 @@
   // update the digit and the bars quietly; the answer when the stroke ends is announced.
   function showAnswer(result, announce) {
     lastAnswer = result;
-    digitOut.textContent = String(result.digit);
-    answer.className = "answer" + (result.unsure ? " unsure" : "");
-    showBars(result.probabilities, result.digit);
-    showPreview(result.preview);
-    adviceOut.textContent = upload()
+    const refused = result.not_a_digit;
+    digitOut.textContent = refused ? CROSS : String(result.digit);
+    answer.className = "answer" + (refused ? " refused" : result.unsure ? " unsure" : "");
+    showBars(result.probabilities, refused ? -1 : result.digit);
+    showPreview(result.preview, previewCtx);
+    // Forced to choose, the model would still name a digit: say which, and how sure.
+    const guess = result.probabilities.indexOf(Math.max(...result.probabilities));
+    adviceOut.textContent = [
+      refused ? "Forced to choose, the model would say " + guess + ", " +
+        sureness(result.confidence) + "." : "",
+      uploadNote(),
+    ].join(" ").trim();
+    announceAnswer(sentence(result), refused || result.unsure ? "warn" : "", announce);
+    updateButtons();
+  }
+
+  function uploadNote() {
+    return upload()
       ? "Read from \u201c" + upload().name + "\u201d. Drawing in the box replaces it."
       : "";
-    // A quiet answer empties the region (which says nothing) rather than leave stale words.
-    if (announce) say(sentence(result), result.unsure ? "warn" : "");
+  }
+
+  // A quiet answer empties the region (which says nothing) rather than leave stale words.
+  function announceAnswer(text, kind, announce) {
+    if (announce) say(text, kind);
     else say("", "");
+  }
+
+  // A number: "2026"; "that is not a digit" when no mark is a digit; else which are not.
+  function numberSentence(result) {
+    const refused = [];
+    result.digits.forEach((d, i) => d.not_a_digit && refused.push(i + 1));
+    if (refused.length === 0) return result.text;
+    if (refused.length === result.digits.length) {
+      return refused.length === 1 ? NOT_A_DIGIT : "None of these marks is a digit.";
+    }
+    return result.text + ": mark" + (refused.length > 1 ? "s " : " ") + refused.join(", ") +
+      (refused.length > 1 ? " are not digits." : " is not a digit.");
+  }
+
+  function showNumber(result, announce) {
+    lastAnswer = null;
+    digitOut.textContent = result.text;
+    answer.className = "answer number" + (result.complete ? "" : " refused");
+    numberList.replaceChildren(...result.digits.map(numberItem));
+    showBoxes(result.digits);
+    adviceOut.textContent = [
+      result.complete ? "" : "\u201c?\u201d marks what is not a digit.",
+      uploadNote(),
+    ].join(" ").trim();
+    announceAnswer(numberSentence(result), result.complete ? "" : "warn", announce);
     updateButtons();
+  }
+
+  // One digit of a number in the answer: the 28x28 image it was read from, and the reading.
+  function numberItem(d, i) {
+    const li = document.createElement("li");
+    li.className = d.not_a_digit ? "refused" : "";
+    const image = document.createElement("canvas");
+    image.width = image.height = MNIST;
+    image.setAttribute("role", "img");
+    image.setAttribute("aria-label", "Mark " + (i + 1) + " as the model saw it");
+    showPreview(d.preview, image.getContext("2d"));
+    const reading = document.createElement("span");
+    reading.className = "reading";
+    reading.textContent = d.not_a_digit ? "not a digit" : String(d.digit);
+    const sure = document.createElement("span");
+    sure.className = "sure";
+    sure.textContent = d.not_a_digit ? "" : sureness(d.confidence);
+    li.append(image, reading, sure);
+    return li;
+  }
+
+  // Each digit's box over the pad, with its reading: [top, left, bottom, right] in canvas
+  // pixels, placed in percent so it follows the pad's size on the screen.
+  function showBoxes(digits) {
+    clearBoxes();
+    for (const d of digits) {
+      const [top, left, bottom, right] = d.box;
+      const box = document.createElement("div");
+      box.className = "box" + (d.not_a_digit ? " refused" : "");
+      box.style.left = (100 * left) / width + "%";
+      box.style.top = (100 * top) / HEIGHT + "%";
+      box.style.width = (100 * (right - left)) / width + "%";
+      box.style.height = (100 * (bottom - top)) / HEIGHT + "%";
+      const tag = document.createElement("span");
+      tag.className = "tag";
+      tag.textContent = d.not_a_digit ? "not a digit" : String(d.digit);
+      box.append(tag);
+      boxesOut.append(box);
+    }
+  }
+
+  function clearBoxes() {
+    boxesOut.replaceChildren();
   }
 
   function showError(text) {
@@ -515,10 +661,14 @@
   async function predict(announce) {
     if (items.length === 0) {
       requestSeq += 1; // an answer still on its way no longer applies
-      resetResult("The box is empty: draw a digit or upload a picture first.");
+      resetResult(
+        "The box is empty: " + (numberMode() ? "write a number" : "draw a digit") +
+          " or upload a picture first."
+      );
       return;
     }
     const seq = ++requestSeq;
+    const number = numberMode();
     const image = upload() ? upload().url : pad.toDataURL("image/png");
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
@@ -526,7 +676,7 @@
     result.classList.add("reading");
     if (announce) say("Reading\u2026", "busy");
     try {
-      const response = await fetch("/api/predict", {
+      const response = await fetch(number ? "/api/number" : "/api/predict", {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "application/json" },
         body: requestBody(image),
@@ -535,7 +685,8 @@
       });
       const body = response.ok ? await response.json() : await readError(response);
       if (seq !== requestSeq || (!announce && !response.ok)) return;
-      if (response.ok) showAnswer(body, announce);
+      if (response.ok && number) showNumber(body, announce);
+      else if (response.ok) showAnswer(body, announce);
       else if (response.status === 422) resetResult("Nothing to read: " + body + ".");
       else showError("Sorry, the server could not read the drawing: " + body);
     } catch (error) {
@@ -554,7 +705,8 @@
 
   downloadButton.addEventListener("click", () => {
     if (lastAnswer === null) return;
-    const name = "digit-" + lastAnswer.digit + "-" + MNIST + "x" + MNIST + ".png";
+    const read = lastAnswer.not_a_digit ? "not-a-digit" : "digit-" + lastAnswer.digit;
+    const name = read + "-" + MNIST + "x" + MNIST + ".png";
     preview.toBlob((blob) => {
       const link = document.createElement("a");
       link.href = URL.createObjectURL(blob);
@@ -591,8 +743,10 @@
   }
 
   penWidthValue.textContent = penWidth() + " px";
+  // The browser may have restored number mode (back, reload): set the pad up for it.
+  if (numberMode()) setMode();
   repaint();
-  resetResult("Draw a digit, then press Predict.");
+  resetResult(invitation());
   describePen();
   document.documentElement.dataset.ready = "true"; // lets tests wait for the script
   checkHealth();

@@ -1,0 +1,224 @@
+"""How often non-digits are refused, by kind, and how many real drawn digits are refused.
+
+Non-digits are drawn on the 280x280 canvas with its 18 px pen, 70-200 px tall, and read in two
+conventions (white on black, ink in the alpha channel) through `to_mnist`:
+
+- shapes the refusal model was trained on (`negatives.SHAPES`) and shapes it never saw
+  (`negatives.UNSEEN_SHAPES`);
+- letters and symbols in the ordinary training fonts, and in handwriting-style fonts it never
+  saw (if installed: `apt-get install fonts-dkg-handwriting fonts-breip fonts-femkeklaver
+  fonts-rufscript fonts-dancingscript fonts-kristi`);
+- two MNIST test digits squeezed into one box (half of them touching).
+
+The cost is measured on MNIST test digits as they are and redrawn as `bench/drawn_digits.py`
+draws them (its four variants). Each column is one way to refuse:
+
+- `unsure`: the digit model's confidence below `UNSURE_BELOW`, what the front ends flag today;
+- `max softmax`, `energy`: the digit model's confidence, or the log-sum-exp of its logits,
+  with a threshold that refuses `refusal.DIGIT_REFUSAL` of held-out drawn digits (MNIST
+  training digits that no model here was trained on);
+- `refusal CNN`: the separate refusal model (`digitrec.refusal`) at its recorded threshold.
+
+Run: `python bench/not_digits.py [--model PATH] [--refusal PATH] [--n 300] [--digits 2000]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import drawn_digits  # bench/drawn_digits.py, beside this file: its drawn-digit variants
+import keras
+import numpy as np
+from read_numbers import model_path  # bench/read_numbers.py, beside this file
+
+from digitrec import negatives, refusal, synthetic
+from digitrec.constants import PEN_WIDTH
+from digitrec.data import DatasetError, load_mnist
+from digitrec.predict import UNSURE_BELOW, ModelLoadError, ModelNotFoundError, Predictor
+from digitrec.preprocess import INK_IN_ALPHA, WHITE_ON_BLACK, to_mnist
+from digitrec.train import cpu_description
+
+CONVENTIONS = (WHITE_ON_BLACK, INK_IN_ALPHA)
+METHODS = ("unsure", "max softmax", "energy", "refusal CNN")
+
+
+def non_digits(
+    n: int, x_test: np.ndarray, rng: np.random.Generator
+) -> dict[str, tuple[str, list[np.ndarray]]]:
+    """kind -> (whether training saw that kind, n drawings of it as ink on the canvas)."""
+    kinds: dict[str, tuple[str, list[np.ndarray]]] = {}
+    for name in negatives.SHAPES:
+        kinds[name] = ("seen", [negatives.draw_shape(name, rng, pen=PEN_WIDTH) for _ in range(n)])
+    for name in negatives.UNSEEN_SHAPES:
+        kinds[name] = ("unseen", [negatives.draw_shape(name, rng, pen=PEN_WIDTH) for _ in range(n)])
+    fonts = {"fonts": negatives.training_fonts(), "handwriting": negatives.handwriting_fonts()}
+    for style, paths in fonts.items():
+        if not paths:
+            print(f"(no {style} fonts installed: those rows are left out)")
+            continue
+        for label, glyphs in (("letters", negatives.LETTERS), ("symbols", negatives.SYMBOLS)):
+            drawings = [
+                negatives.draw_glyph(
+                    glyphs[int(rng.integers(len(glyphs)))],
+                    paths[int(rng.integers(len(paths)))],
+                    rng,
+                    pen=PEN_WIDTH,
+                )
+                for _ in range(n)
+            ]
+            seen = "seen" if style == "fonts" else "unseen"
+            kinds[f"{label}, {'ordinary' if seen == 'seen' else style} fonts"] = (seen, drawings)
+    pairs = []
+    for _ in range(n):
+        inks = []
+        for digit in x_test[rng.integers(len(x_test), size=2)]:
+            height = int(rng.integers(100, 200))
+            inks.append(synthetic.redraw_digit(digit, height, 0, 0, canvas=height))
+        pairs.append(negatives.digit_pair(*inks, rng, touching=0.5))
+    kinds["two digits in one box"] = ("seen", pairs)
+    return kinds
+
+
+def logits_model(model: keras.Model) -> keras.Model | None:
+    """The digit model up to its last Dense layer's logits, when it ends in one."""
+    last = model.layers[-1]
+    if not isinstance(last, keras.layers.Dense):
+        return None
+    features = keras.Model(model.inputs, last.input)
+    kernel, bias = (np.asarray(w) for w in last.get_weights())
+
+    def logits(images: np.ndarray) -> np.ndarray:
+        return features.predict(images[..., None], verbose=0, batch_size=512) @ kernel + bias
+
+    return logits
+
+
+class Judges:
+    """Each way of refusing, as a function from MNIST-form images to refused (bool)."""
+
+    def __init__(self, predictor: Predictor, refuser: refusal.NotDigitModel, held_out: np.ndarray):
+        self.predictor = predictor
+        self.refuser = refuser
+        self.logits = logits_model(predictor.model)
+        quantile = 1.0 - refusal.DIGIT_REFUSAL
+        self.softmax_floor = float(np.quantile(self.confidence(held_out), 1.0 - quantile))
+        self.energy_floor = (
+            float(np.quantile(self.energy(held_out), 1.0 - quantile)) if self.logits else None
+        )
+
+    def confidence(self, images: np.ndarray) -> np.ndarray:
+        return self.predictor.predict_arrays(images).max(axis=1)
+
+    def energy(self, images: np.ndarray) -> np.ndarray:
+        """log-sum-exp of the logits: high for inputs like the training data."""
+        return np.logaddexp.reduce(self.logits(images), axis=1)
+
+    def refused(self, images: np.ndarray) -> dict[str, np.ndarray]:
+        confidence = self.confidence(images)
+        energy = self.energy(images) < self.energy_floor if self.logits else None
+        return {
+            "unsure": confidence < UNSURE_BELOW,
+            "max softmax": confidence < self.softmax_floor,
+            "energy": energy,
+            "refusal CNN": self.refuser.refuse(images),
+        }
+
+
+def pooled(rates: list[dict[str, np.ndarray | None]]) -> dict[str, np.ndarray | None]:
+    """Several inputs' refusals pooled, method by method."""
+    return {
+        m: None if rates[0][m] is None else np.concatenate([r[m] for r in rates]) for m in METHODS
+    }
+
+
+def row(name: str, rates: dict[str, np.ndarray | None], extra: str = "") -> dict:
+    shown = {m: (None if r is None else float(np.mean(r))) for m, r in rates.items()}
+    cells = " ".join("     -" if v is None else f"{v:>11.2%}" for v in shown.values())
+    print(f"{name:<44} {cells} {extra}", flush=True)
+    return {"input": name, **shown}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=None, help="the digit model")
+    parser.add_argument("--refusal", type=Path, default=None, help="default: the shipped one")
+    parser.add_argument("--n", type=int, default=300, help="drawings per kind of non-digit")
+    parser.add_argument("--digits", type=int, default=2000, help="test digits per variant")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", default=None, help="also write the results here")
+    args = parser.parse_args()
+    path = model_path(args.model, "not_digits")
+    try:
+        predictor = Predictor.load(path)
+        refuser = refusal.NotDigitModel.load(args.refusal)
+        (x_train, _), (x_test, y_test) = load_mnist()
+    except (ModelNotFoundError, ModelLoadError, refusal.RefusalModelError, DatasetError) as error:
+        raise SystemExit(f"not_digits: {error}") from None
+    print(f"CPU: {cpu_description()}")
+    print(f"digit model {path}; refusal model {args.refusal or refusal.DEFAULT_PATH}")
+    rng = np.random.default_rng(args.seed)
+    held_out = refusal.drawn_digits(x_train[refusal.HELD_OUT_FROM :][:1000], rng)
+    judges = Judges(predictor, refuser, held_out)
+    print(
+        f"thresholds: unsure < {UNSURE_BELOW}, max softmax < {judges.softmax_floor:.4f}, "
+        f"energy < {'-' if judges.energy_floor is None else f'{judges.energy_floor:.3f}'}, "
+        f"refusal CNN > {refuser.threshold:.4f}"
+    )
+    header = f"{'refused (share of each input)':<44} " + " ".join(f"{m:>11}" for m in METHODS)
+    print(f"\n{header}")
+    rows, by_group = [], {"seen": [], "unseen": []}
+    started = time.perf_counter()
+    kinds = non_digits(args.n, x_test, rng)
+    drawing_seconds = time.perf_counter() - started
+    for name, (seen, inks) in kinds.items():
+        for convention in CONVENTIONS:
+            images = np.stack([to_mnist(synthetic.render(ink, convention)) for ink in inks])
+            rates = judges.refused(images)
+            by_group[seen].append(rates)
+            rows.append(row(f"{name}, {convention}", rates, seen))
+    for group, rates in by_group.items():
+        if rates:
+            rows.append(row(f"all non-digits of kinds {group} in training", pooled(rates)))
+    rows.append(row("ALL NON-DIGITS", pooled(by_group["seen"] + by_group["unseen"])))
+
+    print(f"\n{'digits refused (the cost)':<44} " + " ".join(f"{m:>11}" for m in METHODS))
+    cases = [("MNIST test digits as they are", x_test / np.float32(255.0), y_test)]
+    digits = x_test[: args.digits]
+    for index, variant in enumerate(drawn_digits.VARIANTS):
+        inks = drawn_digits.draw_variant(digits, variant, seed=args.seed + index)
+        images = np.stack([to_mnist(synthetic.render(ink, WHITE_ON_BLACK)) for ink in inks])
+        cases.append((f"drawn: {variant}", images, y_test[: args.digits]))
+    drawn_all = []
+    for name, images, labels in cases:
+        rates = judges.refused(images)
+        right = predictor.predict_arrays(images).argmax(axis=1) == labels
+        cnn = rates["refusal CNN"]
+        extra = (
+            f"accuracy {right.mean():.2%}; with refusals counted wrong {np.mean(right & ~cnn):.2%}"
+        )
+        rows.append(row(name, rates, extra))
+        if name.startswith("drawn"):
+            drawn_all.append(rates)
+    rows.append(row("ALL DRAWN DIGITS", pooled(drawn_all)))
+    started = time.perf_counter()
+    for _ in range(20):
+        refuser.score(held_out[:1])
+    one = (time.perf_counter() - started) / 20 * 1000
+    started = time.perf_counter()
+    refuser.score(held_out)
+    batch = (time.perf_counter() - started) / len(held_out) * 1000
+    print(
+        f"\nrefusal CNN: {one:.2f} ms for one image, {batch:.3f} ms per image in a batch of "
+        f"{len(held_out)}; drawing the non-digits took {drawing_seconds:.0f} s"
+    )
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps({"model": str(path), "cpu": cpu_description(), "rows": rows}, indent=2)
+        )
+
+
+if __name__ == "__main__":
+    main()

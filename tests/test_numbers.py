@@ -1,0 +1,164 @@
+"""digitrec.numbers: a drawing of several digits is split into digits and read left to right."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from digitrec import numbers
+from digitrec.negatives import shape_strokes
+from digitrec.preprocess import EmptyDrawingError
+from digitrec.strokes import canvas_rgba, example_strokes, rasterise
+
+SIZE = 640  # a square canvas wide enough for four digits (rasterise draws square canvases)
+HEIGHT = 150
+TOP = 120
+
+
+def digit_strokes(digit: int, left: float) -> list:
+    return example_strokes(digit, height=HEIGHT, top=TOP, left=left, size=SIZE)
+
+
+def at(strokes: list, left: float, width: float = 0.65 * HEIGHT) -> list:
+    """Unit-box strokes placed in a digit-sized box at `left`."""
+    return [[(left + x * width, TOP + y * HEIGHT) for x, y in s] for s in strokes]
+
+
+# A 4 whose bar stops short of the stem, and a 5 whose bar floats: two strokes that never touch.
+FOUR_WITH_GAP = [[(0.4, 0.0), (0.05, 0.62), (0.6, 0.62)], [(0.8, 0.1), (0.8, 1.0)]]
+FIVE_IN_TWO = [
+    [(0.3, 0.0), (0.95, 0.0)],
+    [(0.2, 0.12), (0.12, 0.48), (0.45, 0.4), (0.85, 0.55), (0.9, 0.8), (0.5, 1.0), (0.1, 0.9)],
+]
+SEVEN_IN_TWO = [[(0.0, 0.0), (0.95, 0.0)], [(0.88, 0.22), (0.4, 1.0)]]
+
+
+def drawing(*strokes_lists: list) -> np.ndarray:
+    """Strokes drawn as the pad draws them: white on black RGBA."""
+    return canvas_rgba(rasterise([s for strokes in strokes_lists for s in strokes], size=SIZE))
+
+
+def number(digits: str, gap: float = 45) -> tuple[np.ndarray, list[np.ndarray]]:
+    """A number written from code, and each of its digits drawn alone at the same place."""
+    step = 0.65 * HEIGHT + gap
+    parts = [digit_strokes(int(d), 40 + k * step) for k, d in enumerate(digits)]
+    return drawing(*parts), [drawing(p) for p in parts]
+
+
+def test_segment_finds_each_digit_of_2026_left_to_right():
+    picture, _ = number("2026")
+    seg = numbers.segment(picture)
+    assert len(seg.pieces) == 4 and not seg.specks
+    lefts = [box[1] for box in seg.boxes]
+    assert lefts == sorted(lefts)
+    for k, (top, left, bottom, right) in enumerate(seg.boxes):
+        expected = 40 + k * (0.65 * HEIGHT + 45)
+        assert abs(left - expected) < 15 and abs(right - (expected + 0.65 * HEIGHT)) < 15
+        assert abs(top - TOP) < 15 and abs(bottom - (TOP + HEIGHT)) < 15
+    assert seg.height == pytest.approx(HEIGHT + 18, abs=4)
+    assert seg.stroke == pytest.approx(18, abs=3)
+
+
+@pytest.mark.parametrize("strokes", [FIVE_IN_TWO, SEVEN_IN_TWO], ids=["5", "7"])
+def test_a_digit_in_two_strokes_that_do_not_touch_is_one_piece(strokes):
+    picture = drawing(at(strokes, 100))
+    assert len(numbers.segment(picture).pieces) == 1
+    # the strokes really are apart: the ink has two connected components
+    from scipy import ndimage
+
+    _, count = ndimage.label(picture[..., 0] > 25, structure=np.ones((3, 3)))
+    assert count == 2
+
+
+def test_a_dot_is_set_aside():
+    dot = [[(330.0, TOP + HEIGHT - 5)]]
+    picture = drawing(digit_strokes(2, 80), dot, digit_strokes(7, 400))
+    seg = numbers.segment(picture)
+    assert len(seg.pieces) == 2
+    assert len(seg.specks) == 1
+    top, left, bottom, right = seg.specks[0]
+    assert left < 330 < right and top < TOP + HEIGHT - 5 < bottom
+
+
+def test_touching_digits_are_one_piece_with_a_cut_between_them():
+    width = 0.65 * HEIGHT
+    picture = drawing(digit_strokes(2, 100), digit_strokes(3, 100 + width - 6))
+    seg = numbers.segment(picture)
+    assert len(seg.pieces) == 1
+    (piece,) = seg.pieces
+    assert any(abs(cut.column - (100 + width)) < 0.2 * HEIGHT for cut in piece.cuts)
+
+
+def test_a_narrow_digit_is_not_given_cuts():
+    seg = numbers.segment(drawing(digit_strokes(1, 200)))
+    assert len(seg.pieces) == 1 and seg.pieces[0].cuts == ()
+
+
+def test_an_empty_drawing_says_so():
+    with pytest.raises(EmptyDrawingError, match="empty"):
+        numbers.segment(np.zeros((100, 300), np.uint8))
+
+
+def test_a_bad_image_is_refused_with_a_clear_error():
+    with pytest.raises(ValueError, match="expected an image"):
+        numbers.segment(np.zeros(10))
+
+
+def test_reading_2026_matches_reading_each_digit_alone(predictor):
+    picture, singles = number("2026")
+    reading = numbers.read_number(picture, predictor, refusal=None)
+    alone = "".join(str(p.digit) for p in predictor.predict_batch(singles))
+    assert len(reading) == 4
+    assert reading.text == alone
+    assert [p.digit for p in reading.digits] == [int(c) for c in alone]
+    assert reading.boxes == tuple(numbers.segment(picture).boxes)
+    assert reading.complete and reading.not_a_digit == (False,) * 4
+
+
+def test_the_reading_is_2026_with_the_shipped_refusal(predictor):
+    picture, _ = number("2026")
+    reading = numbers.read_number(picture, predictor)
+    assert reading.text == "2026"
+    assert all(score < 0.5 for score in reading.not_digit_scores)
+
+
+@pytest.mark.parametrize("strokes", [FOUR_WITH_GAP, FIVE_IN_TWO], ids=["4", "5"])
+def test_a_two_stroke_four_or_five_is_never_split(predictor, strokes):
+    for left in (60, 250, 420):
+        reading = numbers.read_number(drawing(at(strokes, left)), predictor)
+        assert len(reading) == 1
+    with_neighbours = drawing(digit_strokes(1, 40), at(strokes, 250), digit_strokes(7, 480))
+    assert len(numbers.read_number(with_neighbours, predictor)) == 3
+
+
+def test_touching_neighbours_are_split_and_read(predictor):
+    width = 0.65 * HEIGHT
+    for first, second in ((2, 3), (5, 7)):
+        left, right = digit_strokes(first, 100), digit_strokes(second, 100 + width - 8)
+        reading = numbers.read_number(drawing(left, right), predictor)
+        apart = predictor.predict_batch([drawing(left), drawing(right)])
+        assert reading.text == "".join(str(p.digit) for p in apart)
+
+
+def test_a_dot_between_digits_is_ignored_in_the_reading(predictor):
+    dot = [[(330.0, TOP + HEIGHT - 5)]]
+    reading = numbers.read_number(
+        drawing(digit_strokes(2, 80), dot, digit_strokes(7, 400)), predictor
+    )
+    assert len(reading) == 2 and len(reading.specks) == 1
+
+
+def test_a_star_among_digits_is_reported_not_guessed(predictor):
+    star = at(shape_strokes("star", np.random.default_rng(0)), 260, HEIGHT)
+    reading = numbers.read_number(
+        drawing(digit_strokes(2, 60), star, digit_strokes(6, 480)), predictor
+    )
+    assert len(reading) == 3
+    assert reading.not_a_digit == (False, True, False)
+    assert reading.text[1] == "?" and not reading.complete
+
+
+def test_the_default_predictor_is_the_recommended_model(trained_model_path, monkeypatch):
+    monkeypatch.setenv("DIGITREC_MODEL", str(trained_model_path))
+    picture, _ = number("20")
+    assert len(numbers.read_number(picture)) == 2

@@ -1,0 +1,108 @@
+"""digitrec.refusal: the shipped model refuses non-digits and lets drawn digits through."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from digitrec import negatives, refusal
+from digitrec.constants import PEN_WIDTH
+from digitrec.preprocess import to_mnist
+from digitrec.strokes import example_strokes, rasterise
+
+
+@pytest.fixture(scope="module")
+def shipped() -> refusal.NotDigitModel:
+    return refusal.NotDigitModel.load()
+
+
+def test_the_shipped_model_is_small_and_records_how_it_was_made(shipped):
+    assert refusal.DEFAULT_PATH.stat().st_size <= 1_000_000
+    assert 0.0 < shipped.threshold < 1.0
+    assert shipped.metadata["command"].startswith(refusal.TRAIN_COMMAND)
+    assert shipped.metadata["held_out_digits_refused"] <= 0.02
+    assert shipped.metadata["held_out_negatives_refused"] >= 0.8
+
+
+def test_digits_drawn_from_code_are_not_refused(shipped):
+    images = np.stack(
+        [to_mnist(rasterise(example_strokes(d, height=h))) for d in range(10) for h in (120, 200)]
+    )
+    assert not shipped.refuse(images).any()
+
+
+@pytest.mark.parametrize("kind", ["square", "star", "hash", "spiral", "cross"])
+def test_shapes_drawn_on_the_canvas_are_mostly_refused(shipped, kind):
+    rng = np.random.default_rng(7)
+    images = np.stack(
+        [to_mnist(negatives.draw_shape(kind, rng, pen=PEN_WIDTH)) for _ in range(20)]
+    )
+    assert shipped.refuse(images).mean() >= 0.8
+
+
+def test_mnist_test_digits_are_almost_never_refused(shipped, mnist):
+    _, (x_test, _) = mnist
+    assert shipped.refuse(x_test[:2000] / 255.0).mean() <= 0.01
+
+
+def test_scores_are_probabilities_one_per_image(shipped, rng):
+    images = rng.random((5, 28, 28)).astype(np.float32)
+    scores = shipped.score(images)
+    assert scores.shape == (5,) and ((scores >= 0) & (scores <= 1)).all()
+    np.testing.assert_allclose(shipped.score(images[..., None]), scores, rtol=1e-6)
+    np.testing.assert_array_equal(
+        refusal.is_not_a_digit(images), scores > refusal.default_model().threshold
+    )
+    np.testing.assert_allclose(refusal.not_digit_score(images), scores, rtol=1e-6)
+    assert shipped.score(np.zeros((0, 28, 28))).shape == (0,)
+
+
+@pytest.mark.parametrize(
+    ("images", "message"),
+    [
+        (np.zeros((2, 28, 27)), "MNIST form"),
+        (np.zeros((28, 28)), "MNIST form"),
+        (np.full((1, 28, 28), np.nan), "NaN"),
+    ],
+)
+def test_bad_input_gets_a_clear_error(shipped, images, message):
+    with pytest.raises(ValueError, match=message):
+        shipped.score(images)
+
+
+def test_a_missing_model_says_how_to_make_one(tmp_path):
+    with pytest.raises(refusal.RefusalModelError, match="python -m digitrec.refusal train"):
+        refusal.NotDigitModel.load(tmp_path / "none.keras")
+
+
+def test_a_broken_model_says_how_to_make_a_new_one(tmp_path):
+    broken = tmp_path / "broken.keras"
+    broken.write_bytes(b"not a model")
+    broken.with_suffix(".json").write_text(json.dumps({"threshold": 0.5}))
+    with pytest.raises(refusal.RefusalModelError, match="could not load"):
+        refusal.NotDigitModel.load(broken)
+
+
+def test_a_threshold_outside_zero_to_one_is_rejected(shipped):
+    with pytest.raises(ValueError, match="threshold"):
+        refusal.NotDigitModel(shipped.model, 1.5)
+
+
+@pytest.mark.slow
+def test_training_saves_a_model_and_its_threshold_that_load_back(tmp_path):
+    out = tmp_path / "nd.keras"
+    small = refusal.TrainingSettings(
+        digits=300, plain_digits=100, negatives=400, epochs=1,
+        calibration_digits=80, calibration_negatives=80,
+    )
+    trained = refusal.train(out, small, verbose=0)
+    record = json.loads(out.with_suffix(".json").read_text())
+    assert record["threshold"] == pytest.approx(trained.threshold)
+    assert record["training"]["negatives"] == 400
+    assert sum(record["training"]["negatives_by_kind"].values()) == 400
+    assert record["held_out_digits_refused"] <= 0.05
+    loaded = refusal.NotDigitModel.load(out)
+    images = np.random.default_rng(0).random((3, 28, 28))
+    np.testing.assert_allclose(loaded.score(images), trained.score(images), rtol=1e-5)
