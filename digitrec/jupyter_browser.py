@@ -69,6 +69,9 @@ SERVER_START_TIMEOUT = 60
 NOTEBOOK = "pad.ipynb"
 APPS = {"lab": "LabApp", "notebook": "JupyterNotebookApp"}
 SETUP_CODE = "from digitrec.widgets import DrawingPad\n\npad = DrawingPad()\npad"
+# A notebook with a pad in number mode (a canvas three times as wide).
+NUMBER_NOTEBOOK = "number_pad.ipynb"
+NUMBER_SETUP_CODE = "from digitrec.widgets import DrawingPad\n\npad = DrawingPad(number=True)\npad"
 
 
 @dataclass
@@ -82,10 +85,14 @@ class JupyterLab:
     app: str = "lab"
 
     def notebook_url(self, name: str) -> str:
-        """JupyterLab opens documents under /lab/tree, Notebook 7 under /notebooks."""
-        return (
-            f"{self.url}/lab/tree/{name}" if self.app == "lab" else f"{self.url}/notebooks/{name}"
-        )
+        """JupyterLab opens documents under /lab/tree, Notebook 7 under /notebooks.
+
+        JupyterLab would also reopen every notebook an earlier page had open (its saved
+        workspace), so two pads would be on the page: `?reset` opens this one alone.
+        """
+        if self.app == "lab":
+            return f"{self.url}/lab/tree/{name}?reset"
+        return f"{self.url}/notebooks/{name}"
 
 
 def free_port() -> int:
@@ -255,11 +262,14 @@ def wait_until_idle(page: Page, *, settle: float = 0.3, timeout: float = 30) -> 
 
 
 def draw(page: Page, strokes: Sequence[Sequence[tuple[float, float]]], *, steps: int = 3) -> None:
-    """Draw with real mouse events: press, move through every point, release."""
+    """Draw with real mouse events: press, move through every point, release.
+
+    Points are in the canvas's own pixels, whatever size the page shows it at.
+    """
     canvas = page.locator("canvas.digitrec-canvas").first
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
-    scale = box["width"] / CANVAS_SIZE
+    scale = box["width"] / (canvas.evaluate("(c) => c.width") or CANVAS_SIZE)
     for stroke in strokes:
         x, y = stroke[0]
         page.mouse.move(box["x"] + x * scale, box["y"] + y * scale)
@@ -269,16 +279,18 @@ def draw(page: Page, strokes: Sequence[Sequence[tuple[float, float]]], *, steps:
         page.mouse.up()
 
 
-def browser_canvas(page: Page) -> np.ndarray:
-    """The pixels the learner sees in the page's canvas: (size, size) uint8, red channel."""
+def browser_canvas(page: Page, *, rgb: bool = False) -> np.ndarray:
+    """The pixels the learner sees in the page's canvas: (height, width) uint8, red channel,
+    or with `rgb` all three, (height, width, 3), to see coloured marks over the ink."""
     url = page.locator("canvas.digitrec-canvas").first.evaluate("(c) => c.toDataURL('image/png')")
     data = base64.b64decode(url.split(",", 1)[1])
     with Image.open(io.BytesIO(data)) as image:
-        return np.asarray(image.convert("RGB"))[..., 0]
+        pixels = np.asarray(image.convert("RGB"))
+    return pixels if rgb else pixels[..., 0]
 
 
 def kernel_canvas(page: Page) -> np.ndarray:
-    """`pad.image()` from the kernel: (size, size) uint8, the ink the model reads."""
+    """`pad.image()` from the kernel: (height, width) uint8, the ink the model reads."""
     code = (
         "import base64 as _b, io as _io\nfrom PIL import Image as _I\n_buf = _io.BytesIO()\n"
         "_I.fromarray(pad.image()[..., 0]).save(_buf, format='PNG')\n"
@@ -293,6 +305,12 @@ def shown_digit(page: Page) -> str | None:
     """The digit the page shows in large type, None while it shows none."""
     digit = page.locator(".digitrec-digit")
     return digit.first.inner_text().strip() if digit.count() else None
+
+
+def shown_number(page: Page) -> str | None:
+    """The number a pad in number mode shows in large type, None while it shows none."""
+    number = page.locator(".digitrec-number")
+    return number.first.inner_text().strip() if number.count() else None
 
 
 def ink_iou(a: np.ndarray, b: np.ndarray, level: int = 128) -> float:

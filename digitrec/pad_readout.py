@@ -1,8 +1,11 @@
-"""The drawing pad's readout: `Readout`, one part of `DrawingPad`.
+"""The drawing pad's readouts, one part of `DrawingPad`: `Readout` and `NumberReadout`.
 
-Beside the canvas: a sentence and the digit, the ten probabilities as bars and the 28x28
-image the model saw; under the pad, optionally, each preprocessing stage. Every widget is
-made once and updated in place, so a new reading never re-renders the page.
+`Readout`, beside the canvas: a sentence and the digit (or "Not a digit" when the refusal
+model refuses the drawing), the ten probabilities as bars and the 28x28 image the model saw;
+under the pad, optionally, each preprocessing stage. `NumberReadout`, under the wide canvas
+of number mode: the number read and, for each digit, the 28x28 image the model saw and its
+reading. Every widget is made once and updated in place, so a new reading never re-renders
+the page.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import numpy as np
 from PIL import Image
 
 from digitrec.constants import MNIST_SIZE, NUM_CLASSES
+from digitrec.numbers import NumberReading
 from digitrec.predict import Prediction
 from digitrec.preprocess import EmptyDrawingError, preprocess_stages
 
@@ -31,7 +35,17 @@ STAGE_CAPTIONS = {
 EMPTY_MESSAGE = (
     "The canvas is empty: draw a digit with the mouse (or a finger), then press Predict."
 )
+EMPTY_NUMBER_MESSAGE = (
+    "The canvas is empty: write a number, digit after digit from left to right, then press Predict."
+)
 UNREAD_MESSAGE = "Nothing to read yet."
+NOT_A_DIGIT = "Not a digit"
+# The colours of a reading: sure, unsure, and not a digit at all.
+SURE_COLOUR = "#1a7f37"
+UNSURE_COLOUR = "#b36b00"
+REFUSED_COLOUR = "#cf222e"
+PIECE_SCALE = 3  # each digit's 28x28 input is shown 3x in number mode
+MAX_PIECES_SHOWN = 12  # number mode shows the inputs of this many digits at most
 
 
 class Readout:
@@ -133,16 +147,111 @@ class Readout:
         for digit, (bar, label) in enumerate(zip(self.bars, self.bar_labels, strict=True)):
             bar.value = float(probabilities[digit])
             if digit == best:
-                bar.bar_style = "warning" if prediction.unsure else "success"
+                bar.bar_style = _bar_style(prediction)
             else:
                 bar.bar_style = "info"
             label.value = f"{probabilities[digit]:.1%}" if prediction is not None else ""
         self.seen.value = _png(seen, SEEN_SCALE)
 
 
+class NumberReadout:
+    """The reading of a drawing of several digits, shown under the wide canvas.
+
+    `status` holds the number in large type (a refused piece shows as a red "?") and a
+    sentence; `pieces` one small panel per digit, left to right, each with the 28x28 image the
+    model saw (`piece_images`) and its reading (`piece_labels`). Panels beyond the digits
+    read are hidden; at most `MAX_PIECES_SHOWN` are shown.
+    """
+
+    def __init__(self) -> None:
+        self.message = EMPTY_NUMBER_MESSAGE
+        self.status = widgets.HTML(layout=widgets.Layout(min_height="64px"))
+        self.status.add_class("digitrec-status")
+        size = MNIST_SIZE * PIECE_SCALE
+        self.piece_images = [
+            widgets.Image(format="png", width=size, height=size) for _ in range(MAX_PIECES_SHOWN)
+        ]
+        self.piece_labels = [
+            widgets.HTML(layout=widgets.Layout(width=f"{size}px")) for _ in range(MAX_PIECES_SHOWN)
+        ]
+        self.pieces = [
+            widgets.VBox([image, label], layout=widgets.Layout(margin="0 8px 4px 0"))
+            for image, label in zip(self.piece_images, self.piece_labels, strict=True)
+        ]
+        for piece in self.pieces:
+            piece.add_class("digitrec-piece")
+        self.panel = widgets.VBox(
+            [
+                self.status,
+                widgets.Label("What the model saw, digit by digit (28x28 each):"),
+                widgets.HBox(self.pieces, layout=widgets.Layout(flex_flow="row wrap")),
+            ]
+        )
+        self.show(None, empty=True)
+
+    def show(self, reading: NumberReading | None, *, empty: bool) -> None:
+        """Show a number's reading (None: no reading; `empty` says whether there is a drawing)."""
+        if reading is None:
+            self.message = EMPTY_NUMBER_MESSAGE if empty else UNREAD_MESSAGE
+            self.status.value = _status_html(self.message, None)
+            shown = 0
+        else:
+            self.message = describe_number(reading)
+            self.status.value = _number_html(reading, self.message)
+            shown = min(len(reading), MAX_PIECES_SHOWN)
+            for k in range(shown):
+                digit, refused = reading.digits[k], reading.not_a_digit[k]
+                blank = np.zeros((MNIST_SIZE, MNIST_SIZE))
+                seen = digit.image if digit.image is not None else blank
+                self.piece_images[k].value = _png(seen, PIECE_SCALE)
+                text = NOT_A_DIGIT.lower() if refused else f"{digit.digit} ({digit.confidence:.0%})"
+                colour = _colour(digit, refused)
+                self.piece_labels[k].value = (
+                    f'<span class="digitrec-piece-reading" style="color:{colour};'
+                    f'font-weight:bold">{html.escape(text)}</span>'
+                )
+        for k, piece in enumerate(self.pieces):
+            piece.layout.display = "flex" if k < shown else "none"
+
+    def say(self, message: str) -> None:
+        """Replace the sentence, leaving the last reading's digit panels in place."""
+        self.message = message
+        self.status.value = _status_html(message, None)
+
+
+def describe_number(reading: NumberReading) -> str:
+    """One sentence for the learner: the number read, and any piece that is no digit, any
+    digit the model is unsure of, and any speck set aside."""
+    count = len(reading)
+    digits = "digit" if count == 1 else "digits"
+    parts = [f"Read {count} {digits}: {reading.text}."]
+    refused = [k + 1 for k, no in enumerate(reading.not_a_digit) if no]
+    if refused:
+        which = _ordinals(refused)
+        verb = "does" if len(refused) == 1 else "do"
+        parts.append(f"The {which} {verb} not look like a digit (shown as ?).")
+    unsure = [
+        k + 1
+        for k, (p, no) in enumerate(zip(reading.digits, reading.not_a_digit, strict=True))
+        if p.unsure and not no
+    ]
+    if unsure:
+        parts.append(f"The model is unsure of the {_ordinals(unsure)}.")
+    if reading.specks:
+        specks = "speck" if len(reading.specks) == 1 else "specks"
+        parts.append(f"{len(reading.specks)} {specks} of ink set aside.")
+    return " ".join(parts)
+
+
 def describe(prediction: Prediction) -> str:
-    """One sentence for the learner: the digit and how sure, or that the model is unsure."""
+    """One sentence for the learner: the digit and how sure, that the model is unsure, or
+    that the drawing is not a digit at all."""
     order = np.argsort(prediction.probabilities)[::-1]
+    if prediction.not_a_digit:
+        return (
+            "That does not look like a digit. (Made to choose, the model would say "
+            f"{prediction.digit} at {prediction.confidence:.0%}: it only knows digits.)"
+        )
     if prediction.unsure:
         second = int(order[1])
         return (
@@ -164,13 +273,50 @@ def _png(pixels: np.ndarray, scale: int) -> bytes:
     return buffer.getvalue()
 
 
+def _ordinals(positions: list[int]) -> str:
+    """[1, 3] -> "1st and 3rd digit"; positions count from 1."""
+    suffix = {1: "st", 2: "nd", 3: "rd"}
+    words = [f"{n}{'th' if 10 <= n % 100 <= 20 else suffix.get(n % 10, 'th')}" for n in positions]
+    joined = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    return f"{joined} {'piece' if len(words) == 1 else 'pieces'}"
+
+
+def _colour(prediction: Prediction, refused: bool) -> str:
+    if refused:
+        return REFUSED_COLOUR
+    return UNSURE_COLOUR if prediction.unsure else SURE_COLOUR
+
+
+def _bar_style(prediction: Prediction) -> str:
+    if prediction.not_a_digit:
+        return "danger"
+    return "warning" if prediction.unsure else "success"
+
+
+def _message_html(message: str) -> str:
+    return f'<div class="digitrec-message" style="font-size:14px">{html.escape(message)}</div>'
+
+
 def _status_html(message: str, prediction: Prediction | None) -> str:
-    text = html.escape(message)
     if prediction is None:
-        return f'<div class="digitrec-message" style="font-size:14px">{text}</div>'
-    colour = "#b36b00" if prediction.unsure else "#1a7f37"
+        return _message_html(message)
+    refused = prediction.not_a_digit
+    shown = NOT_A_DIGIT if refused else str(prediction.digit)
+    size = "36px" if refused else "48px"
+    css = "digitrec-digit digitrec-refused" if refused else "digitrec-digit"
     return (
-        f'<div style="line-height:56px"><span class="digitrec-digit" style="font-size:48px;'
-        f'font-weight:bold;color:{colour}">{prediction.digit}</span></div>'
-        f'<div class="digitrec-message" style="font-size:14px">{text}</div>'
+        f'<div style="line-height:56px"><span class="{css}" style="font-size:{size};'
+        f'font-weight:bold;color:{_colour(prediction, refused)}">{shown}</span></div>'
+        + _message_html(message)
+    )
+
+
+def _number_html(reading: NumberReading, message: str) -> str:
+    characters = "".join(
+        f'<span style="color:{_colour(p, no)}">{"?" if no else p.digit}</span>'
+        for p, no in zip(reading.digits, reading.not_a_digit, strict=True)
+    )
+    return (
+        f'<div style="line-height:56px"><span class="digitrec-number" style="font-size:48px;'
+        f'font-weight:bold;letter-spacing:4px">{characters}</span></div>' + _message_html(message)
     )

@@ -870,3 +870,80 @@ def plot_coverage(
         ax.legend(fontsize=8, loc="lower left")
     fig.suptitle("Choosing the threshold: fewer answers, but more of them right")
     return fig
+
+
+# --------------------------------------------------------------------------- 04: whole numbers
+def _mark_box(ax: Any, box: Sequence[int], colour: str, label: str = "", **style: Any) -> None:
+    """A (top, left, bottom, right) box drawn over an image, with a label above it."""
+    top, left, bottom, right = box
+    ax.add_patch(
+        Rectangle(
+            (left - 0.5, top - 0.5), right - left, bottom - top, fill=False, ec=colour, **style
+        )
+    )
+    if label:
+        ax.text(left, top - 4, label, color=colour, fontsize=11, fontweight="bold", va="bottom")
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}" if n == 1 else f"{n} {thing}s"
+
+
+def plot_segmentation(segmentation: Any, reading: Any | None = None) -> Figure:
+    """How a drawing of a number is read, step by step.
+
+    `segmentation` is `digitrec.numbers.segment`'s result: 1. the ink; 2. its pieces (boxes),
+    the candidate cuts through pieces wide enough to be touching digits (orange paths) and
+    the specks set aside (dashed). `reading`, `read_number`'s result for the same drawing,
+    adds 3. the digits chosen, each with its reading, and under it each digit's 28x28 image
+    as `to_mnist` prepared it for the model, with its reading ("not a digit" when refused).
+    """
+    ink = np.asarray(segmentation.ink)
+    pieces, specks = segmentation.pieces, segmentation.specks
+    height, width = ink.shape
+    wide = float(np.clip(10.0 * height / width, 1.5, 4.0))
+    count = len(reading) if reading is not None else 0
+    columns = max(count, 8)
+    rows = 2 + (2 if reading is not None else 0)
+    ratios = [wide, wide] + ([wide, 1.4] if reading is not None else [])
+    fig = _figure(10, sum(ratios) + 0.5 * rows)
+    grid = fig.add_gridspec(rows, columns, height_ratios=ratios)
+    step_axes = [fig.add_subplot(grid[row, :]) for row in range(2 + (reading is not None))]
+    for ax in step_axes:
+        _show(ax, ink)
+    step_axes[0].set_title(f"1. the drawing as ink, {height}x{width} px", fontsize=10)
+
+    cuts = sum(len(piece.cuts) for piece in pieces)
+    step_axes[1].set_title(
+        f"2. {_count(len(pieces), 'piece')} of ink (boxes) and {_count(len(specks), 'speck')} "
+        f"set aside (dashed);\n{_count(cuts, 'place')} where a piece could be cut, should it "
+        "hold touching digits (orange)",
+        fontsize=10,
+    )
+    for k, piece in enumerate(pieces):
+        _mark_box(step_axes[1], piece.box, "tab:cyan", str(k + 1), lw=1.5)
+        top, _, bottom, _ = piece.box
+        for cut in piece.cuts:
+            step_axes[1].plot(cut.columns, np.arange(top, bottom), color="tab:orange", lw=1.2)
+    for box in specks:
+        _mark_box(step_axes[1], box, "tab:gray", lw=1.5, ls="--")
+
+    if reading is not None:
+        step_axes[2].set_title(f"3. the digits read, left to right: {reading.text}", fontsize=10)
+        for k, (box, digit, refused) in enumerate(
+            zip(reading.boxes, reading.digits, reading.not_a_digit, strict=True)
+        ):
+            colour = HIGHLIGHT if refused else "tab:green"
+            _mark_box(step_axes[2], box, colour, "?" if refused else str(digit.digit), lw=2)
+            ax = fig.add_subplot(grid[3, k])
+            caption = (
+                f"not a digit\n(score {reading.not_digit_scores[k]:.2f})"
+                if refused
+                else f"{digit.digit} ({digit.confidence:.0%})"
+            )
+            _show(ax, digit.image if digit.image is not None else np.zeros((28, 28)), caption)
+            if refused:
+                ax.title.set_color(HIGHLIGHT)
+        fig.supxlabel("4. each digit as the model saw it (to_mnist, 28x28)", fontsize=10)
+    fig.suptitle("Reading a number: find the pieces of ink, cut, set specks aside, read")
+    return fig

@@ -4,12 +4,15 @@ The pad is three parts and the buttons that tie them together:
 
 - `digitrec.pad_canvas.StrokeCanvas`, the canvas and its strokes (drawn in the browser for
   the learner, rasterised in Python for the model, see that module for why);
-- `digitrec.pad_readout.Readout`, the reading: the digit, the ten probabilities, the 28x28
-  image the model saw and, optionally, each preprocessing stage;
+- `digitrec.pad_readout.Readout`, the reading: the digit (or "Not a digit"), the ten
+  probabilities, the 28x28 image the model saw and, optionally, each preprocessing stage;
+  in number mode `NumberReadout`, the number and each digit's 28x28 image and reading;
 - `digitrec.pad_collect.CollectPanel`, the label picker and Save button of collect mode.
 
 Prediction goes through `Predictor.predict`, so through `digitrec.preprocess.to_mnist`, like
-the web app.
+the web app. Number mode (`DrawingPad(number=True)`) gives a canvas `NUMBER_WIDTH` times as
+wide and reads it with `digitrec.numbers.read_number` through the same `Predictor`, then
+marks each digit's box and reading over the writing.
 """
 
 from __future__ import annotations
@@ -23,41 +26,68 @@ import ipywidgets as widgets
 import numpy as np
 
 from digitrec.constants import CANVAS_SIZE, PEN_WIDTH
-from digitrec.pad_canvas import StrokeCanvas
+from digitrec.numbers import NumberReading, read_number
+from digitrec.pad_canvas import Mark, StrokeCanvas
 from digitrec.pad_collect import CollectPanel
-from digitrec.pad_readout import EMPTY_MESSAGE, Readout, describe
+from digitrec.pad_readout import (
+    EMPTY_MESSAGE,
+    EMPTY_NUMBER_MESSAGE,
+    NOT_A_DIGIT,
+    REFUSED_COLOUR,
+    SURE_COLOUR,
+    UNSURE_COLOUR,
+    NumberReadout,
+    Readout,
+    describe,
+    describe_number,
+)
 from digitrec.predict import READ_TURNS, Prediction, Predictor
 from digitrec.preprocess import EmptyDrawingError
 from digitrec.strokes import Point, Stroke, example_strokes
 
 __all__ = [
     "EMPTY_MESSAGE",
+    "EMPTY_NUMBER_MESSAGE",
+    "NOT_A_DIGIT",
+    "NUMBER_WIDTH",
     "READY_MESSAGE",
     "STALE_MESSAGE",
     "DrawingPad",
     "describe",
+    "describe_number",
     "example_strokes",
 ]
 
 READY_MESSAGE = "Now press Predict (or switch on Live)."
 STALE_MESSAGE = "You changed the drawing: press Predict to read it again."
+# Number mode's canvas is this many times as wide as it is tall: room for a few digits.
+NUMBER_WIDTH = 3
+SPECK_COLOUR = "#8c959f"
 
 
 class DrawingPad:
     """A black canvas with a white round pen, and the model's reading beside it.
 
     `DrawingPad(predictor)` (default: the recommended model, `settings.default_model_path()`,
-    reading each drawing also turned by `READ_TURNS`, as the web app does); display it in a
-    cell. `live=True` predicts after every stroke; `collect=True` adds a label picker and a
-    Save button that add the drawing to `digitrec.my_digits` (in `folder`, default
-    `data/my_digits`); `show_stages=True` opens the preprocessing view. The canvas is `size`
-    px square (`CANVAS_SIZE`) and the pen `pen` px wide (`PEN_WIDTH`), as on the web page.
+    reading each drawing also turned by `READ_TURNS` and judged by the shipped refusal model,
+    as the web app does); display it in a cell. `live=True` predicts after every stroke;
+    `collect=True` adds a label picker and a Save button that add the drawing to
+    `digitrec.my_digits` (in `folder`, default `data/my_digits`); `show_stages=True` opens the
+    preprocessing view. The canvas is `size` px square (`CANVAS_SIZE`) and the pen `pen` px
+    wide (`PEN_WIDTH`), as on the web page.
+
+    `number=True` is number mode: the canvas is `size` px tall and `NUMBER_WIDTH` times as
+    wide, `predict()` reads every digit in it with `digitrec.numbers.read_number` (a
+    `NumberReading`, also in `number_reading`), and each digit's box and reading are drawn
+    over the writing. A piece the predictor's refusal model judges not to be a digit is shown
+    as "?". Collect mode and the stages view are for single digits only.
     """
 
     def __init__(
         self,
         predictor: Predictor | None = None,
         *,
+        number: bool = False,
         live: bool = False,
         collect: bool = False,
         folder: str | os.PathLike[str] | None = None,
@@ -65,13 +95,29 @@ class DrawingPad:
         size: int = CANVAS_SIZE,
         pen: float = PEN_WIDTH,
     ) -> None:
-        self.predictor = predictor if predictor is not None else Predictor.load(turns=READ_TURNS)
+        self.number_mode = bool(number)
+        if self.number_mode and (collect or show_stages):
+            raise ValueError(
+                "number mode reads several digits at once; collect=True and show_stages=True "
+                "are for single digits (DrawingPad(number=False))"
+            )
+        self.predictor = (
+            predictor if predictor is not None else Predictor.load(turns=READ_TURNS, refusal=True)
+        )
         self.prediction: Prediction | None = None
+        self.number_reading: NumberReading | None = None
         self._stale = False  # drawn on since the last reading
         self.drawing = StrokeCanvas(
-            size, pen, on_stroke_start=self._stroke_started, on_stroke_end=self._stroke_ended
+            size,
+            pen,
+            width=NUMBER_WIDTH * int(size) if self.number_mode else None,
+            overlay=self.number_mode,
+            on_stroke_start=self._stroke_started,
+            on_stroke_end=self._stroke_ended,
         )
-        self.readout = Readout(self.image, show_stages=show_stages)
+        self.readout: Readout | NumberReadout = (
+            NumberReadout() if self.number_mode else Readout(self.image, show_stages=show_stages)
+        )
         button = widgets.Layout(width="88px")
         self.collector = CollectPanel(
             folder, self.image, self.clear, visible=collect, button_layout=button
@@ -84,23 +130,28 @@ class DrawingPad:
         # The parts' widgets, under the names notebooks and tests use.
         readout, collector = self.readout, self.collector
         self.canvas = self.drawing.canvas
-        self.status, self.seen = readout.status, readout.seen
-        self.bars, self.bar_labels = readout.bars, readout.bar_labels
-        self.stage_images = readout.stage_images
-        self.stages_toggle, self.stages_box = readout.stages_toggle, readout.stages_box
+        self.status = readout.status
         self.label_picker, self.save_button = collector.label_picker, collector.save_button
         self.collect_status, self.collect_box = collector.status, collector.box
-
         controls = widgets.HBox([self.predict_button, self.clear_button, self.live_toggle])
-        left = widgets.VBox([self.canvas, controls], layout=widgets.Layout(margin="0 24px 0 0"))
-        self.widget = widgets.VBox(
-            [
-                widgets.HBox([left, readout.panel]),
-                self.collect_box,
-                self.stages_toggle,
-                self.stages_box,
-            ]
-        )
+        if isinstance(readout, NumberReadout):
+            self.piece_images, self.piece_labels = readout.piece_images, readout.piece_labels
+            canvas = widgets.VBox([self.canvas, controls])
+            self.widget = widgets.VBox([canvas, readout.panel])
+        else:
+            self.seen = readout.seen
+            self.bars, self.bar_labels = readout.bars, readout.bar_labels
+            self.stage_images = readout.stage_images
+            self.stages_toggle, self.stages_box = readout.stages_toggle, readout.stages_box
+            left = widgets.VBox([self.canvas, controls], layout=widgets.Layout(margin="0 24px 0 0"))
+            self.widget = widgets.VBox(
+                [
+                    widgets.HBox([left, readout.panel]),
+                    self.collect_box,
+                    self.stages_toggle,
+                    self.stages_box,
+                ]
+            )
         self.widget.add_class("digitrec-pad")
 
     # -- display ---------------------------------------------------------------------------
@@ -116,14 +167,28 @@ class DrawingPad:
 
     @collect_mode.setter
     def collect_mode(self, on: bool) -> None:
+        if on and self.number_mode:
+            raise ValueError("collect mode saves single digits; it is not for number mode")
         self.collector.visible = on
 
     # -- the public API --------------------------------------------------------------------
 
     @property
     def size(self) -> int:
-        """The canvas's width and height, in px."""
+        """The canvas's height in px; its width too, except in number mode (see `width`)."""
         return self.drawing.size
+
+    @property
+    def width(self) -> int:
+        """The canvas's width in px: `size`, or `NUMBER_WIDTH` times it in number mode."""
+        return self.drawing.width
+
+    @property
+    def refusal_problem(self) -> str | None:
+        """Why the predictor cannot say "not a digit" (no refusal model), or None if it can."""
+        if self.predictor.refusal is not None:
+            return None
+        return self.predictor.refusal_problem or "the predictor was made without a refusal model"
 
     @property
     def pen(self) -> float:
@@ -150,7 +215,7 @@ class DrawingPad:
         return self.readout.message
 
     def image(self) -> np.ndarray:
-        """The canvas as (size, size, 4) uint8 RGBA: white ink on opaque black."""
+        """The canvas as (size, width, 4) uint8 RGBA: white ink on opaque black, ink only."""
         return self.drawing.image()
 
     @property
@@ -158,9 +223,14 @@ class DrawingPad:
         """True while nothing has been drawn since the last clear."""
         return self.drawing.is_empty
 
-    def predict(self) -> Prediction | None:
-        """Read the drawing; None (and a friendly message) when the canvas is empty."""
+    def predict(self) -> Prediction | NumberReading | None:
+        """Read the drawing; None (and a friendly message) when the canvas is empty.
+
+        A `Prediction` of one digit, or in number mode a `NumberReading` of every digit.
+        """
         self._stale = False
+        if self.number_mode:
+            return self._read_number()
         if self.is_empty:
             self.prediction = None
         else:
@@ -176,6 +246,7 @@ class DrawingPad:
         self.drawing.clear()
         self._stale = False
         self.prediction = None
+        self.number_reading = None
         self.readout.show(None, empty=True)
 
     def draw_strokes(self, strokes: Iterable[Stroke]) -> None:
@@ -192,8 +263,22 @@ class DrawingPad:
 
     # -- internals -------------------------------------------------------------------------
 
+    def _read_number(self) -> NumberReading | None:
+        """Read every digit, show the number and mark each digit's box over the writing."""
+        reading = None
+        if not self.is_empty:
+            try:
+                reading = read_number(self.image(), self.predictor, refusal=self.predictor.refusal)
+            except EmptyDrawingError:
+                reading = None
+        self.number_reading = reading
+        self.readout.show(reading, empty=self.is_empty)
+        self.drawing.show_marks(_number_marks(reading) if reading is not None else [])
+        return reading
+
     def _stroke_started(self) -> None:
-        self._stale = self.prediction is not None
+        self._stale = self.prediction is not None or self.number_reading is not None
+        self.drawing.clear_marks()  # the boxes belonged to the drawing before this stroke
 
     def _stroke_ended(self) -> None:
         if self.live_toggle.value:
@@ -204,6 +289,21 @@ class DrawingPad:
     def _on_live(self, change: dict) -> None:
         if change["new"] and not self.is_empty:
             self.predict()
+
+
+def _number_marks(reading: NumberReading) -> list[Mark]:
+    """The boxes number mode draws over the writing: each digit's, labelled with its reading
+    (green when sure, orange when unsure, red "not a digit"), and a dashed grey box around
+    each speck that was set aside."""
+    marks = []
+    for box, digit, refused in zip(reading.boxes, reading.digits, reading.not_a_digit, strict=True):
+        if refused:
+            marks.append(Mark(box, NOT_A_DIGIT.lower(), REFUSED_COLOUR))
+        else:
+            colour = UNSURE_COLOUR if digit.unsure else SURE_COLOUR
+            marks.append(Mark(box, f"{digit.digit} {digit.confidence:.0%}", colour))
+    marks += [Mark(box, "", SPECK_COLOUR, dashed=True) for box in reading.specks]
+    return marks
 
 
 def _buttons(

@@ -7,11 +7,13 @@ import pytest
 
 from digitrec.exercises import NOT_YET, RIGHT
 from digitrec.exercises.draw_and_predict import (
+    check_ink_components,
     check_per_digit_accuracy,
     check_small_digits,
     check_top_two,
 )
 from digitrec.predict import READ_TURNS, Predictor
+from digitrec.strokes import canvas_rgba, example_strokes, rasterise
 
 NOTEBOOK = "04_draw_and_predict"  # its worked solutions: the `solutions` fixture
 
@@ -75,3 +77,39 @@ def test_exercise_3_per_digit_accuracy(solutions, said):
     assert "no drawings yet" in said(NOT_YET)
     assert check_per_digit_accuracy(solutions.exercise_3(labels, labels), labels, labels) is True
     assert "every one of your drawings" in said(RIGHT)
+
+
+def test_exercise_4_ink_components(solutions, said):
+    strokes = [  # 2, a 7 in two strokes that do not touch, and a full stop
+        *example_strokes(2, height=150, top=60, left=40, size=560),
+        [(200.0, 60.0), (300.0, 60.0)],
+        [(290.0, 90.0), (240.0, 210.0)],
+        [(360.0, 205.0)],
+    ]
+    drawing = canvas_rgba(rasterise(strokes, size=560)[:280])
+    answer = solutions.exercise_4(drawing)
+    assert answer == 4
+    assert check_ink_components(answer, drawing) is True
+    assert "4 connected pieces of ink. `segment` made 2 pieces of them and set 1 speck" in said(
+        RIGHT
+    )
+    assert check_ink_components(4.0, drawing) is True
+    said(RIGHT)
+    assert check_ink_components(answer + 1, drawing) is False
+    assert "not 5 connected pieces" in said(NOT_YET)
+    assert check_ink_components("four", drawing) is False
+    assert "expected one whole number" in said(NOT_YET)
+    assert check_ink_components(4.5, drawing) is False
+    said(NOT_YET)
+    assert check_ink_components(..., drawing) is False
+    assert "replace the `...`" in said(NOT_YET)
+
+
+def test_exercise_4_pixels_touching_at_a_corner_are_one_piece(solutions, said):
+    corners = np.zeros((60, 60), np.uint8)
+    corners[10:30, 10:30] = corners[30:50, 30:50] = 255  # two squares, corner to corner
+    assert solutions.exercise_4(corners) == 1
+    assert check_ink_components(2, corners) is False
+    assert "structure=np.ones((3, 3))" in said(NOT_YET)
+    assert check_ink_components(1, corners) is True
+    said(RIGHT)

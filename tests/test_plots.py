@@ -498,3 +498,46 @@ def test_plot_coverage_marks_the_chosen_and_the_hand_set_threshold():
     _render(fig)
     with pytest.raises(ValueError, match="no coverage curves"):
         plots.plot_coverage({})
+
+
+def test_plot_segmentation_shows_pieces_cuts_specks_and_each_digits_reading():
+    from digitrec import numbers
+    from digitrec.predict import Prediction
+    from digitrec.strokes import example_strokes, rasterise
+
+    strokes = [
+        *example_strokes(2, height=150, top=100, left=40, size=640),
+        *example_strokes(0, height=150, top=100, left=240, size=640),
+        [(420.0, 240.0)],  # a full stop
+    ]
+    seg = numbers.segment(rasterise(strokes, size=640)[:360])
+    assert len(seg.pieces) == 2 and len(seg.specks) == 1
+    cuts = sum(len(piece.cuts) for piece in seg.pieces)
+
+    alone = plots.plot_segmentation(seg)
+    assert len(alone.axes) == 2
+    assert alone.axes[0].get_title() == "1. the drawing as ink, 360x640 px"
+    assert alone.axes[1].get_title().startswith("2. 2 pieces of ink (boxes) and 1 speck set")
+    assert f"\n{cuts} places where a piece could be cut" in alone.axes[1].get_title()
+    assert len(alone.axes[1].patches) == 3  # two pieces and the speck
+    assert len(alone.axes[1].lines) == cuts
+    _render(alone)
+
+    images = np.random.default_rng(0).random((2, 28, 28)).astype(np.float32)
+    reading = numbers.NumberReading(
+        digits=(
+            Prediction(2, np.eye(10, dtype=np.float32)[2], 0.97, images[0]),
+            Prediction(0, np.eye(10, dtype=np.float32)[0], 0.51, images[1]),
+        ),
+        boxes=tuple(seg.boxes),
+        not_a_digit=(False, True),
+        not_digit_scores=(0.01, 0.93),
+        specks=seg.specks,
+    )
+    fig = plots.plot_segmentation(seg, reading)
+    wide, small = fig.axes[:3], fig.axes[3:]
+    assert wide[2].get_title() == "3. the digits read, left to right: 2?"
+    assert [t.get_text() for t in wide[2].texts] == ["2", "?"]
+    assert [ax.get_title() for ax in small] == ["2 (97%)", "not a digit\n(score 0.93)"]
+    np.testing.assert_allclose(small[1].images[0].get_array(), images[1])
+    _render(fig)

@@ -9,19 +9,26 @@ import zlib
 import keras
 import numpy as np
 import pytest
+from ipycanvas import Canvas
 from PIL import Image
+from test_predict import constant_judge
 
-from digitrec import my_digits
+from digitrec import my_digits, refusal
 from digitrec.constants import CANVAS_SIZE, MNIST_SIZE, PEN_WIDTH
+from digitrec.numbers import NumberReading
 from digitrec.predict import READ_TURNS, Prediction, Predictor
 from digitrec.preprocess import to_mnist
 from digitrec.strokes import rasterise
 from digitrec.widgets import (
     EMPTY_MESSAGE,
+    EMPTY_NUMBER_MESSAGE,
+    NOT_A_DIGIT,
+    NUMBER_WIDTH,
     READY_MESSAGE,
     STALE_MESSAGE,
     DrawingPad,
     describe,
+    describe_number,
     example_strokes,
 )
 
@@ -61,8 +68,9 @@ PINNED = {
 
 
 def send(pad: DrawingPad, event: str, **content) -> None:
-    """Deliver a browser event the way ipycanvas does: a comm message to the Canvas."""
-    pad.canvas._handle_frontend_event(None, {"event": event, **content}, [])
+    """Deliver a browser event the way ipycanvas does: a comm message to the canvas widget
+    (a `Canvas`, or in number mode a `MultiCanvas`, which hands it to its top layer)."""
+    pad.canvas._handle_custom_msg({"event": event, **content}, [])
 
 
 def mouse_stroke(pad: DrawingPad, points) -> None:
@@ -70,6 +78,15 @@ def mouse_stroke(pad: DrawingPad, points) -> None:
     for x, y in points[1:]:
         send(pad, "mouse_move", x=x, y=y)
     send(pad, "mouse_up", x=points[-1][0], y=points[-1][1])
+
+
+def number_strokes(digits: str, *, height: float = 160, top: float = 60, step: float = 180):
+    """A number written from code on the wide canvas: `example_strokes` side by side."""
+    return [
+        stroke
+        for k, digit in enumerate(digits)
+        for stroke in example_strokes(int(digit), height=height, top=top, left=80 + step * k)
+    ]
 
 
 def decode_png(data: bytes) -> np.ndarray:
@@ -80,6 +97,23 @@ def decode_png(data: bytes) -> np.ndarray:
 @pytest.fixture
 def pad(predictor, tmp_path) -> DrawingPad:
     return DrawingPad(predictor, folder=tmp_path / "my_digits")
+
+
+@pytest.fixture
+def sent(monkeypatch) -> list:
+    """Each drawing command ipycanvas sends from now on, as (the canvas that was current
+    before it, the canvas it is for): which layer was drawn on, and whether a repaint first
+    made ipycanvas switch canvas explicitly."""
+    manager = Canvas()._canvas_manager  # one manager serves every canvas
+    commands = []
+    send_command = manager.send_command
+
+    def spy(canvas, command, buffers=()):
+        commands.append((manager._current_canvas, canvas))
+        return send_command(canvas, command, list(buffers))
+
+    monkeypatch.setattr(manager, "send_command", spy)
+    return commands
 
 
 @pytest.fixture(scope="module")
@@ -180,18 +214,21 @@ def test_touch_cancel_ends_the_stroke(pad):
     assert pad.strokes == [[(50.0, 50.0)]]
 
 
-def test_draw_strokes_from_code_matches_drawing_with_the_mouse(predictor, tmp_path):
-    strokes = example_strokes(4)
-    by_mouse = DrawingPad(predictor, folder=tmp_path)
+@pytest.mark.parametrize("number", [False, True], ids=["one digit", "number mode"])
+def test_draw_strokes_from_code_matches_drawing_with_the_mouse(predictor, tmp_path, number):
+    strokes = number_strokes("2026") if number else example_strokes(4)
+    by_mouse = DrawingPad(predictor, number=number, folder=tmp_path)
     for stroke in strokes:
         mouse_stroke(by_mouse, stroke)
-    by_code = DrawingPad(predictor, folder=tmp_path)
+    by_code = DrawingPad(predictor, number=number, folder=tmp_path)
     by_code.draw_strokes(strokes)
 
     assert by_code.strokes == by_mouse.strokes
     np.testing.assert_array_equal(by_code.image(), by_mouse.image())
     # the pad draws as `digitrec.strokes.rasterise` does, point by point as the mouse moves
-    np.testing.assert_array_equal(by_code.image()[..., 0], rasterise(by_code.strokes))
+    # (on a square as wide as the canvas, of which the wide canvas is the top)
+    expected = rasterise(by_code.strokes, size=by_code.width)[: by_code.size]
+    np.testing.assert_array_equal(by_code.image()[..., 0], expected)
 
 
 @pytest.mark.parametrize("name", PINNED)
@@ -343,23 +380,15 @@ def test_the_default_predictor_is_the_default_model(trained_model_path, monkeypa
     assert pad.predict().digit == 7
 
 
-def test_a_reloaded_page_gets_the_drawing_repainted(pad, monkeypatch):
+def test_a_reloaded_page_gets_the_drawing_repainted(pad, sent):
     """On `client_ready` the pad repaints, first making ipycanvas switch canvas explicitly."""
     pad.draw_strokes(example_strokes(1))
-    manager = pad.canvas._canvas_manager
-    seen = []
-    send_command = manager.send_command
-
-    def spy(canvas, command, buffers=()):
-        seen.append((manager._current_canvas, command))
-        return send_command(canvas, command, list(buffers))
-
-    monkeypatch.setattr(manager, "send_command", spy)
+    sent.clear()
     send(pad, "client_ready")
 
-    assert seen, "nothing was repainted"
-    assert seen[0][0] is None  # the stale "current canvas" was forgotten first
-    assert manager._current_canvas is pad.canvas
+    assert sent, "nothing was repainted"
+    assert sent[0][0] is None  # the stale "current canvas" was forgotten first
+    assert pad.canvas._canvas_manager._current_canvas is pad.canvas
 
 
 def test_displaying_the_pad_shows_its_widget(pad):
@@ -409,3 +438,232 @@ def test_save_without_a_label_or_a_drawing_writes_nothing(predictor, tmp_path):
     pad.save_button.click()
     assert "empty" in pad.collect_status.value
     assert not list(tmp_path.rglob("*.png"))
+
+
+# -- number mode -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def number_pad(predictor) -> DrawingPad:
+    return DrawingPad(predictor, number=True)
+
+
+def judged_number_pad(predictor, score: float) -> DrawingPad:
+    """A number pad whose refusal model gives every piece the not-a-digit score `score`."""
+    return DrawingPad(Predictor(predictor.model, refusal=constant_judge(score)), number=True)
+
+
+def test_number_mode_has_a_canvas_three_times_as_wide(number_pad):
+    image = number_pad.image()
+
+    assert NUMBER_WIDTH == 3
+    assert image.shape == (CANVAS_SIZE, 3 * CANVAS_SIZE, 4)
+    assert (image[..., :3] == 0).all() and (image[..., 3] == 255).all()
+    assert (number_pad.width, number_pad.size) == (3 * CANVAS_SIZE, CANVAS_SIZE)
+    assert (number_pad.canvas.width, number_pad.canvas.height) == (3 * CANVAS_SIZE, CANVAS_SIZE)
+    assert number_pad.canvas.layout.width == f"{3 * CANVAS_SIZE}px"
+    assert number_pad.number_reading is None and number_pad.prediction is None
+    assert number_pad.message == EMPTY_NUMBER_MESSAGE
+    assert number_pad.predict() is None
+    assert [piece.layout.display for piece in number_pad.readout.pieces] == ["none"] * 12
+
+
+def test_the_wide_canvas_clips_points_to_its_own_edges(number_pad):
+    mouse_stroke(number_pad, [(700, 100), (820, 400), (900, -20)])
+
+    assert number_pad.strokes == [[(700.0, 100.0), (820.0, 280.0), (840.0, 0.0)]]
+
+
+def test_number_mode_reads_2026_and_shows_each_digit(number_pad, predictor):
+    number_pad.draw_strokes(number_strokes("2026"))
+    ink = number_pad.image()
+    number_pad.predict_button.click()
+
+    reading = number_pad.number_reading
+    assert isinstance(reading, NumberReading)
+    assert reading.text == "2026" and reading.complete
+    assert number_pad.prediction is None
+    lefts = [box[1] for box in reading.boxes]
+    assert lefts == sorted(lefts)
+    for k, (top, left, bottom, right) in enumerate(reading.boxes):
+        assert left < 80 + 180 * k + 30 < right  # each box holds its own digit ...
+        assert top < 140 < bottom
+    # ... and each digit was read like a single drawing of it, through to_mnist
+    alone = predictor.predict(canvas_of(number_strokes("2026")[:1]))
+    np.testing.assert_allclose(reading.digits[0].image, alone.image, atol=1e-5)
+    # the page: the number in large type, one 28x28 panel per digit with its reading
+    assert '<span class="digitrec-number"' in number_pad.status.value
+    assert "Read 4 digits: 2026." in number_pad.message
+    shown = [piece.layout.display for piece in number_pad.readout.pieces]
+    assert shown == ["flex"] * 4 + ["none"] * 8
+    for k, digit in enumerate(reading.digits):
+        seen = decode_png(number_pad.piece_images[k].value)
+        assert seen.shape == (84, 84)
+        np.testing.assert_array_equal(seen[::3, ::3], np.round(digit.image * 255).astype(np.uint8))
+        assert f"{digit.digit} ({digit.confidence:.0%})" in number_pad.piece_labels[k].value
+    # each digit's box is drawn over the writing with its reading; the ink the model reads
+    # holds no box
+    marks = number_pad.drawing.marks
+    assert [mark.box for mark in marks] == list(reading.boxes)
+    assert [mark.label.split()[0] for mark in marks] == list("2026")
+    np.testing.assert_array_equal(number_pad.image(), ink)
+
+
+def test_number_mode_marks_go_on_their_own_layer_above_the_ink(number_pad, sent):
+    ink_layer, overlay = number_pad.canvas[0], number_pad.canvas[1]
+    number_pad.draw_strokes(number_strokes("7"))
+    assert {canvas for _, canvas in sent} == {ink_layer}
+    sent.clear()
+    number_pad.predict()
+    assert {canvas for _, canvas in sent} == {overlay}
+
+
+def test_a_new_stroke_takes_the_boxes_away_and_asks_for_a_new_reading(number_pad):
+    number_pad.draw_strokes(number_strokes("20"))
+    first = number_pad.predict()
+    assert len(number_pad.drawing.marks) == len(first) == 2
+    number_pad.draw_strokes(number_strokes("202")[-1:])
+
+    assert number_pad.drawing.marks == []
+    assert number_pad.number_reading is first
+    assert number_pad.message == STALE_MESSAGE
+    assert number_pad.predict().text == "202"
+
+
+def test_live_number_mode_reads_after_every_stroke(number_pad):
+    number_pad.live_toggle.value = True
+    for stroke in number_strokes("17"):
+        mouse_stroke(number_pad, stroke)
+        assert number_pad.number_reading is not None
+
+    assert number_pad.number_reading.text == "17"
+
+
+def test_clear_forgets_the_number_its_boxes_and_panels(number_pad):
+    number_pad.draw_strokes(number_strokes("26"))
+    number_pad.predict()
+    number_pad.clear_button.click()
+
+    assert number_pad.number_reading is None and number_pad.strokes == []
+    assert number_pad.drawing.marks == []
+    assert number_pad.message == EMPTY_NUMBER_MESSAGE
+    assert all(piece.layout.display == "none" for piece in number_pad.readout.pieces)
+    assert number_pad.image()[..., 0].max() == 0
+
+
+def test_number_mode_reports_pieces_that_are_not_digits(predictor):
+    pad = judged_number_pad(predictor, 0.9)
+    pad.draw_strokes(number_strokes("26"))
+    reading = pad.predict()
+
+    assert reading.not_a_digit == (True, True) and not reading.complete
+    assert reading.text == "??"
+    assert "?</span>" in pad.status.value
+    assert "1st and 2nd pieces do not look like a digit" in pad.message
+    assert [mark.label for mark in pad.drawing.marks] == [NOT_A_DIGIT.lower()] * 2
+    assert all(NOT_A_DIGIT.lower() in label.value for label in pad.piece_labels[:2])
+
+
+def test_a_judge_that_finds_digits_lets_the_number_through(predictor):
+    pad = judged_number_pad(predictor, 0.1)
+    pad.draw_strokes(number_strokes("2026"))
+
+    assert pad.predict().text == "2026"
+    assert pad.refusal_problem is None
+
+
+def test_number_mode_sets_specks_aside_and_says_so(number_pad):
+    number_pad.draw_strokes([*number_strokes("26"), [(500.0, 210.0)]])  # a full stop
+    reading = number_pad.predict()
+
+    assert reading.text == "26"
+    assert len(reading.specks) == 1
+    assert "1 speck of ink set aside." in number_pad.message
+    dashed = [mark for mark in number_pad.drawing.marks if mark.dashed]
+    assert [mark.box for mark in dashed] == list(reading.specks)
+
+
+def test_number_mode_is_for_numbers_only(predictor, tmp_path):
+    with pytest.raises(ValueError, match="single digits"):
+        DrawingPad(predictor, number=True, collect=True, folder=tmp_path)
+    with pytest.raises(ValueError, match="single digits"):
+        DrawingPad(predictor, number=True, show_stages=True)
+    pad = DrawingPad(predictor, number=True, folder=tmp_path)
+    with pytest.raises(ValueError, match="not for number mode"):
+        pad.collect_mode = True
+    assert pad.collect_mode is False
+
+
+def test_a_reloaded_page_gets_the_ink_and_the_boxes_repainted(number_pad, sent):
+    number_pad.draw_strokes(number_strokes("4"))
+    number_pad.predict()
+    for layer in number_pad.canvas._canvases:  # each layer says when it is ready
+        sent.clear()
+        layer._handle_custom_msg({"event": "client_ready"}, [])
+        assert sent, "nothing was repainted"
+        assert sent[0][0] is None  # the stale "current canvas" was forgotten first
+        assert {canvas for _, canvas in sent} == {layer}  # and only this layer repainted
+
+
+def test_describe_a_number_with_an_unsure_digit_and_a_refused_piece():
+    sure = np.eye(10, dtype=np.float32)[3]
+    unsure = np.full(10, 0.1, np.float32)
+    reading = NumberReading(
+        digits=(Prediction(3, sure, 1.0), Prediction(0, unsure, 0.1), Prediction(3, sure, 1.0)),
+        boxes=((0, 0, 10, 10), (0, 20, 10, 30), (0, 40, 10, 50)),
+        not_a_digit=(False, False, True),
+        not_digit_scores=(0.0, 0.0, 0.9),
+        specks=((5, 60, 7, 62), (5, 70, 7, 72)),
+    )
+    assert describe_number(reading) == (
+        "Read 3 digits: 30?. The 3rd piece does not look like a digit (shown as ?). "
+        "The model is unsure of the 2nd piece. 2 specks of ink set aside."
+    )
+
+
+# -- not a digit, one drawing at a time --------------------------------------------------------
+
+
+def test_a_refused_drawing_reads_not_a_digit(predictor, tmp_path):
+    pad = DrawingPad(Predictor(predictor.model, refusal=constant_judge(0.9)), folder=tmp_path)
+    pad.draw_strokes([[(60, 60), (220, 60), (220, 220), (60, 220), (60, 60)]])  # a square
+    prediction = pad.predict()
+
+    assert prediction.not_a_digit
+    assert f">{NOT_A_DIGIT}</span>" in pad.status.value
+    assert "digitrec-refused" in pad.status.value
+    assert pad.message == describe(prediction)
+    assert pad.message.startswith("That does not look like a digit.")
+    assert f"would say {prediction.digit} at" in pad.message
+    assert pad.bars[prediction.digit].bar_style == "danger"
+    # the ten probabilities are still there: the classifier must answer a digit
+    assert sum(bar.value for bar in pad.bars) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_a_judge_that_finds_a_digit_leaves_the_reading_alone(predictor, tmp_path):
+    pad = DrawingPad(Predictor(predictor.model, refusal=constant_judge(0.1)), folder=tmp_path)
+    pad.draw_strokes(example_strokes(7))
+    prediction = pad.predict()
+
+    assert not prediction.not_a_digit
+    assert ">7</span>" in pad.status.value and NOT_A_DIGIT not in pad.status.value
+
+
+def test_the_default_predictor_also_judges_digits(trained_model_path, monkeypatch, tmp_path):
+    monkeypatch.setenv("DIGITREC_MODEL", str(trained_model_path))
+    monkeypatch.setattr(refusal, "DEFAULT_PATH", tmp_path / "missing.keras")
+    pad = DrawingPad(number=True)
+
+    assert pad.predictor.turns == READ_TURNS
+    assert pad.predictor.refusal is None
+    assert "no refusal model" in pad.refusal_problem  # it tried, and says why it cannot
+    pad.draw_strokes(number_strokes("7"))
+    assert pad.predict().text == "7"  # and reads on without judging
+
+
+def canvas_of(strokes) -> np.ndarray:
+    """Strokes drawn alone on a number pad's canvas, as RGBA."""
+    from digitrec.strokes import canvas_rgba
+
+    wide = rasterise(strokes, size=NUMBER_WIDTH * CANVAS_SIZE)[:CANVAS_SIZE]
+    return canvas_rgba(wide)

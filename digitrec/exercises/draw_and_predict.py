@@ -1,8 +1,8 @@
 """Checks for notebook 04's exercises (draw a digit and watch the model read it).
 
 Each check takes the learner's answer and what it is about (a reading's probabilities, the
-predictor, the learner's own digits), works the expected answer out with `digitrec`, and
-prints one verdict (see `digitrec.exercises.verdict`).
+predictor, the learner's own digits, a drawing of a number), works the expected answer out
+with `digitrec`, and prints one verdict (see `digitrec.exercises.verdict`).
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from scipy import ndimage
 
-from digitrec import evaluation, preprocess
-from digitrec.constants import MNIST_BOX, PEN_WIDTH
+from digitrec import evaluation, numbers, preprocess
+from digitrec.constants import INK_THRESHOLD, MNIST_BOX, PEN_WIDTH
 from digitrec.exercises import verdict
 from digitrec.exercises.answers import read_answer
 from digitrec.predict import Predictor
@@ -164,6 +165,48 @@ def check_per_digit_accuracy(answer: Any, labels: np.ndarray, guesses: np.ndarra
         f"your {int((labels == worst).sum())} drawings of it.",
         wrong="",
     )
+
+
+def check_ink_components(answer: Any, drawing: np.ndarray) -> bool:
+    """Exercise 4: how many connected pieces of ink a drawing has (8-connected, diagonal
+    neighbours touching), the first thing `digitrec.numbers.segment` finds."""
+    given = read_answer(answer, _whole_number, "one whole number")
+    if given is None:
+        return False
+    ink = preprocess.extract_ink(drawing)[0] > INK_THRESHOLD
+    _, expected = ndimage.label(ink, structure=np.ones((3, 3), bool))
+    _, side_by_side = ndimage.label(ink)
+    if given == side_by_side and side_by_side != expected:
+        return verdict(
+            False,
+            right="",
+            wrong=f"{given} counts pixels that touch only side by side, not corner to corner.",
+            hint="a pen's stroke can go on diagonally: pass `structure=np.ones((3, 3))`.",
+        )
+    if given != expected:
+        return verdict(
+            False,
+            right="",
+            wrong=f"the ink has not {given} connected pieces.",
+            hint="threshold the ink at `INK_THRESHOLD`, then `ndimage.label(...)` returns "
+            "(labels, count).",
+        )
+    seg = numbers.segment(drawing)
+    return verdict(
+        True,
+        right=f"{expected} connected pieces of ink. `segment` made {len(seg.pieces)} "
+        f"{'piece' if len(seg.pieces) == 1 else 'pieces'} of them and set {len(seg.specks)} "
+        f"{'speck' if len(seg.specks) == 1 else 'specks'} aside: pieces that lie above each "
+        "other (a 5 whose bar floats) become one, and a dot is no digit.",
+        wrong="",
+    )
+
+
+def _whole_number(answer: Any) -> int:
+    """An int from an int-like answer (a float such as 5.0 too); ValueError otherwise."""
+    if isinstance(answer, bool) or float(answer) != int(float(answer)):
+        raise ValueError("not a whole number")
+    return int(float(answer))
 
 
 def _two_digits_and_a_gap(answer: Any) -> tuple[int, int, float]:

@@ -10,8 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from scipy import ndimage
 
+from digitrec.constants import INK_THRESHOLD
 from digitrec.predict import Predictor
+from digitrec.preprocess import extract_ink
 from digitrec.strokes import example_strokes
 from digitrec.widgets import DrawingPad
 
@@ -38,3 +41,10 @@ def exercise_3(labels: np.ndarray, guesses: np.ndarray) -> np.ndarray:
     return np.array(
         [(guesses[labels == d] == d).mean() if (labels == d).any() else np.nan for d in range(10)]
     )
+
+
+def exercise_4(drawing: np.ndarray) -> int:
+    """How many connected pieces of ink the drawing has, diagonal neighbours touching."""
+    ink, _ = extract_ink(drawing)
+    _, count = ndimage.label(ink > INK_THRESHOLD, structure=np.ones((3, 3)))
+    return int(count)
