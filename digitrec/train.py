@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import math
 import os
 import platform
+import statistics
 import sys
 import time
 import typing
@@ -30,7 +32,13 @@ import tensorflow as tf
 
 from digitrec import augment as augmentation
 from digitrec import data, settings
-from digitrec.model import ARCHITECTURES, build_model, compile_model
+from digitrec.model import (
+    ARCHITECTURES,
+    INPUT_SHAPE,
+    NUM_CLASSES,
+    build_model,
+    compile_model,
+)
 
 SCHEDULES = ("constant", "cosine")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16")
@@ -72,7 +80,9 @@ class Recipe:
     warmup_epochs: float = _setting(0.0, "epochs of warm-up for the cosine schedule")
     augment: bool = _setting(False, "train on randomly redrawn, bent and turned digits")
     precision: str = _setting(
-        "float32", "auto: bfloat16 arithmetic on CPUs that have it (the model is saved as float32)"
+        "float32",
+        "auto: mixed bfloat16 if a few timed steps show it faster on this CPU, else float32 "
+        "(the model is saved as float32)",
     )
     seed: int = _setting(0, "random seed: data subset, initial weights, shuffling")
     limit: int | None = _setting(None, "train on a random subset of N examples")
@@ -116,7 +126,7 @@ RECIPES: dict[str, Recipe] = {
         Recipe(
             "improved",
             arch="improved",
-            epochs=52,
+            epochs=40,
             batch_size=128,
             learning_rate=3e-3,
             schedule="cosine",
@@ -127,12 +137,25 @@ RECIPES: dict[str, Recipe] = {
             "width, the rest thickened or thinned; elastic bends, rotation, a little zoom and "
             "shift",
         ),
+        Recipe(
+            "best",
+            arch="wide",
+            epochs=80,
+            batch_size=128,
+            learning_rate=2e-3,
+            schedule="cosine",
+            warmup_epochs=1.0,
+            augment=True,
+            precision="auto",
+            description="the most accurate single model, whatever the time: the improved "
+            "recipe with 1.6 times the filters, trained longer at a gentler rate",
+        ),
     )
 }
 # The model `make train` builds and the app serves.
 RECOMMENDED = "improved"
 # Which recipe `--arch NAME` alone means.
-DEFAULT_RECIPE = {"seed": "classic", "improved": "improved", "dense": "classic"}
+DEFAULT_RECIPE = {"seed": "classic", "improved": "improved", "wide": "best", "dense": "classic"}
 # A stand-in seed CNN for a learner who opens a later notebook before notebook 03.
 QUICK = Recipe(
     "quick", epochs=1, description="one epoch of the seed CNN, until notebook 03 saves the real one"
@@ -194,11 +217,14 @@ def train(
     if out_path is not None:
         check_writable(out_path, force=force)
     arrays = _prepare_data(recipe, data_path)
-    policy = training_precision(recipe.precision)
+    policy = training_precision(recipe.precision, recipe.arch, recipe.batch_size)
+    if recipe.precision == "auto" and verbose:
+        choice = choose_precision(recipe.arch, recipe.batch_size)
+        print(f"precision auto: training in {choice.policy} ({choice.reason})", flush=True)
     keras.utils.set_random_seed(recipe.seed)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     model, history = _fit(recipe, arrays, policy, verbose, callbacks)
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     test_loss, test_accuracy = model.evaluate(
         arrays.x_test, arrays.y_test, batch_size=512, verbose=0
     )
@@ -208,6 +234,7 @@ def train(
         test_loss=test_loss,
         test_accuracy=test_accuracy,
         seconds=seconds,
+        cpu_seconds=cpu_seconds,
         train_examples=len(arrays.x_fit),
         policy=policy,
         data_file=arrays.source,
@@ -243,7 +270,7 @@ def _fit(
     verbose: int | str,
     callbacks: list[keras.callbacks.Callback] | None,
 ) -> tuple[keras.Model, dict[str, list[float]]]:
-    """Build the model under `policy`, fit it, and return a float32 model and its history."""
+    """Build the model under `policy`, fit it, and return a fresh float32 copy and the history."""
     steps = augmentation.steps_per_epoch(
         len(arrays.x_fit), recipe.batch_size, augmenting=recipe.augment
     )
@@ -269,10 +296,10 @@ def _fit(
         verbose=verbose,
         callbacks=callbacks,
     )
-    if policy != "float32":
-        # The weights are float32 already; a float32 copy reads drawings on any machine.
-        trained, model = model, build_model(recipe.arch)
-        model.set_weights(trained.get_weights())
+    # A fresh float32 copy of the weights (float32 already under mixed precision) reads
+    # drawings on any machine, and is saved without the optimizer's state: a third the size.
+    trained, model = model, build_model(recipe.arch)
+    model.set_weights(trained.get_weights())
     return model, {key: [float(v) for v in values] for key, values in history.history.items()}
 
 
@@ -286,12 +313,15 @@ def training_record(
     train_examples: int,
     policy: str = "float32",
     data_file: str | os.PathLike[str] | None = None,
+    cpu_seconds: float | None = None,
 ) -> dict[str, Any]:
     """What is saved beside a model: every field of `recipe`, then the results.
 
     `policy` is the dtype policy the model trained under (what "auto" precision chose);
     `data_file` is the MNIST file it trained on (default: the one `load_mnist()` reads),
-    recorded by its SHA-256.
+    recorded by its SHA-256. `seconds` is wall-clock time; `cpu_seconds`, the process's CPU
+    time, says how long the training would take on an idle machine (divided by its cores)
+    when other work slowed the wall clock down.
     """
     source = Path(data_file) if data_file is not None else data.dataset_file()
     return {
@@ -302,6 +332,8 @@ def training_record(
         "test_accuracy": float(test_accuracy),
         "test_loss": float(test_loss),
         "seconds": round(float(seconds), 2),
+        "cpu_seconds": None if cpu_seconds is None else round(float(cpu_seconds), 2),
+        "cpu": cpu_description(),
         "data_sha256": data.file_sha256(source) if source is not None else None,
         "versions": library_versions(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -326,16 +358,86 @@ def learning_rate_schedule(recipe: Recipe, steps_per_epoch: int) -> Any:
     )
 
 
-def training_precision(precision: str = "auto") -> str:
+# Auto precision takes bfloat16 only when a step is at least this much faster: float32 is
+# exact and repeatable, so a tie goes to it.
+BFLOAT16_MIN_GAIN = 0.9
+
+
+@dataclass(frozen=True)
+class PrecisionChoice:
+    """What "auto" precision chose, and why (`reason` completes "trains in <policy>: ...")."""
+
+    policy: str
+    reason: str
+    step_ms: dict[str, float] = field(default_factory=dict)
+
+
+def training_precision(
+    precision: str = "auto", arch: str = "improved", batch_size: int = 128
+) -> str:
     """The Keras dtype policy for a recipe's `precision` (one of `PRECISIONS`).
 
-    "auto" means "mixed_bfloat16" when training on a CPU with bfloat16 units (Intel AMX or
-    AVX-512 BF16), which run the convolutions several times faster, and "float32" elsewhere:
-    without those units bfloat16 may be emulated and slow, and a GPU trains in float32.
+    "auto" is `choose_precision(arch, batch_size).policy`: whichever of float32 and
+    mixed bfloat16 trains this model faster here.
     """
     if precision != "auto":
         return precision
-    return "mixed_bfloat16" if cpu_has_bfloat16() and not has_gpu() else "float32"
+    return choose_precision(arch, batch_size).policy
+
+
+@functools.cache
+def choose_precision(arch: str = "improved", batch_size: int = 128) -> PrecisionChoice:
+    """Float32 or mixed bfloat16 for training `arch`, by what is faster on this machine.
+
+    A GPU trains in float32, and so does a CPU that does not advertise bfloat16 arithmetic
+    (amx_bf16 or avx512_bf16), where it would be emulated. Elsewhere a flag alone does not
+    tell: bfloat16 is several times faster on Intel AMX, but may gain little or lose on other
+    CPUs, so a few training steps are timed in each (`precision_step_times`) and bfloat16 is
+    taken only if clearly faster. Cached per process: the probe takes a few seconds.
+    """
+    if has_gpu():
+        return PrecisionChoice("float32", "a GPU does the training")
+    if not cpu_has_bfloat16():
+        return PrecisionChoice("float32", "this CPU has no bfloat16 units")
+    try:
+        times = precision_step_times(arch, batch_size)
+    except tf.errors.OpError as error:  # e.g. oneDNN limited to an ISA without bfloat16
+        failure = type(error).__name__
+        return PrecisionChoice("float32", f"a bfloat16 training step failed here ({failure})")
+    ms = {policy: round(seconds * 1000, 1) for policy, seconds in times.items()}
+    measured = (
+        f"a step of {arch} at batch {batch_size} took {ms['mixed_bfloat16']:g} ms in "
+        f"bfloat16, {ms['float32']:g} ms in float32 on this CPU"
+    )
+    if times["mixed_bfloat16"] < BFLOAT16_MIN_GAIN * times["float32"]:
+        return PrecisionChoice("mixed_bfloat16", measured, ms)
+    return PrecisionChoice("float32", f"{measured}: bfloat16 is not clearly faster", ms)
+
+
+def precision_step_times(
+    arch: str, batch_size: int, steps: int = 10, warmup: int = 2
+) -> dict[str, float]:
+    """Median seconds per training step of `arch` in float32 and in mixed bfloat16.
+
+    Random batches; after `warmup` steps each, the two precisions take turns step by step,
+    so other work on the machine slows both alike.
+    """
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.random((batch_size, *INPUT_SHAPE), dtype=np.float32))
+    y = tf.constant(rng.integers(0, NUM_CLASSES, batch_size))
+    models = {}
+    for policy in ("float32", "mixed_bfloat16"):
+        with dtype_policy(policy):
+            models[policy] = build_model(arch)
+        for _ in range(warmup):
+            models[policy].train_on_batch(x, y)
+    times: dict[str, list[float]] = {policy: [] for policy in models}
+    for _ in range(steps):
+        for policy, model in models.items():
+            started = time.perf_counter()
+            model.train_on_batch(x, y)
+            times[policy].append(time.perf_counter() - started)
+    return {policy: statistics.median(values) for policy, values in times.items()}
 
 
 def has_gpu() -> bool:
@@ -343,13 +445,35 @@ def has_gpu() -> bool:
     return bool(tf.config.list_physical_devices("GPU"))
 
 
+def _cpu_flags() -> set[str]:
+    try:
+        return set(Path("/proc/cpuinfo").read_text().split())
+    except OSError:
+        return set()
+
+
 def cpu_has_bfloat16() -> bool:
     """True on a Linux CPU that advertises bfloat16 arithmetic (amx_bf16 or avx512_bf16)."""
+    return bool({"amx_bf16", "avx512_bf16"} & _cpu_flags())
+
+
+def cpu_description() -> str:
+    """The CPU's model, core count and the flags that decide training speed, in one line."""
+    model = platform.processor() or platform.machine()
     try:
-        flags = Path("/proc/cpuinfo").read_text().split()
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
     except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
+        pass
+    flags = _cpu_flags()
+    shown = " ".join(f"{flag}={'yes' if flag in flags else 'no'}" for flag in CPU_FLAGS)
+    return f"{model}, {os.cpu_count()} cores, {shown}"
+
+
+# The CPU flags that `cpu_description` reports: vector width and bfloat16 units.
+CPU_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
 
 
 @contextmanager
@@ -451,7 +575,7 @@ def default_out(recipe: Recipe) -> Path:
     to the course model (`make train-seed`), anything else to `<arch>.keras` beside them.
     """
     if recipe.arch == RECIPES[RECOMMENDED].arch:
-        return settings.default_model_path()
+        return settings.recommended_model_path()
     if recipe.arch == "seed":
         return settings.course_model_path()
     return settings.models_dir() / f"{recipe.arch}.keras"

@@ -51,9 +51,12 @@ def test_seed_cnn_is_compiled_for_integer_labels():
 
 def test_improved_cnn_is_small_pooled_and_trains():
     model = build_model("improved")
-    assert model.count_params() == 224_218
+    assert model.count_params() == 224_858
     convs = [model.get_layer(name).filters for name in ("conv1", "conv2a", "conv2b", "conv3")]
     assert convs == [40, 80, 80, 160]
+    first = model.get_layer("conv1")  # strided: no full-resolution feature maps
+    assert first.kernel_size == (5, 5) and first.strides == (2, 2)
+    assert first.output.shape == (None, 14, 14, 40)
     kinds = {type(layer).__name__ for layer in model.layers}
     assert {"Dropout", "GlobalAveragePooling2D"} <= kinds
     assert "BatchNormalization" not in kinds  # computed op by op in Keras 3: slow on a CPU

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import os
 import subprocess
 import sys
+import zipfile
 
+import h5py
 import keras
 import pytest
+import tensorflow as tf
 
 from digitrec import settings
 from digitrec import train as train_module
@@ -78,6 +82,7 @@ def test_cli_trains_saves_model_and_record(tmp_path):
     assert record["params"] == 93_322 and record["train_examples"] == 2000
     assert 0.5 < record["test_accuracy"] <= 1.0 and record["test_loss"] > 0
     assert record["seconds"] > 0 and len(record["data_sha256"]) == 64
+    assert record["cpu_seconds"] > 0 and record["cpu"] == train_module.cpu_description()
     assert {"tensorflow", "keras", "numpy", "python"} <= set(record["versions"])
     assert keras.models.load_model(out, safe_mode=True).count_params() == 93_322
     assert sorted(p.name for p in out.parent.iterdir()) == ["cnn.json", "cnn.keras"]
@@ -130,7 +135,7 @@ def test_cli_recipe_and_overrides_reach_the_record(tmp_path):
 
 
 def test_cli_default_out_follows_the_architecture(models_dir):
-    assert default_out(RECIPES[RECOMMENDED]) == settings.default_model_path()
+    assert default_out(RECIPES[RECOMMENDED]) == settings.recommended_model_path()
     assert default_out(RECIPES["classic"]) == settings.course_model_path()
     assert default_out(RECIPES["fast"]) == settings.course_model_path()
     assert default_out(dataclasses.replace(TINY, name="x")) == models_dir / "dense.keras"
@@ -193,7 +198,7 @@ def test_wrong_suffix_is_refused_before_training(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"arch": "resnet"}, "unknown arch 'resnet'; choose one of: dense, improved, seed"),
+        ({"arch": "resnet"}, "unknown arch 'resnet'; choose one of: dense, improved, seed, wide"),
         ({"schedule": "zigzag"}, "unknown schedule 'zigzag'"),
         ({"precision": "half"}, "unknown precision 'half'"),
         ({"batch_size": 0}, "batch_size must be at least 1"),
@@ -205,6 +210,17 @@ def test_wrong_suffix_is_refused_before_training(tmp_path, capsys):
 def test_a_bad_recipe_fails_when_made(change, message):
     with pytest.raises(ValueError, match=message):
         dataclasses.replace(RECIPES["classic"], **change)
+
+
+def test_trained_model_is_saved_without_optimizer_state(tmp_path):
+    """Adam's two moments per weight would triple the file (the shipped model's size)."""
+    result = train(TINY, out=tmp_path / "dense.keras", verbose=0)
+    with zipfile.ZipFile(result.path) as archive:
+        weights = io.BytesIO(archive.read("model.weights.h5"))
+    with h5py.File(weights) as h5:
+        optimizer = h5["optimizer"]["vars"]
+        assert sum(optimizer[name].size for name in optimizer) <= 2  # step, rate
+    assert result.path.stat().st_size < 4 * result.record["params"] + 50_000
 
 
 def test_save_model_refuses_existing_without_force(tmp_path, tiny):
@@ -277,7 +293,7 @@ def test_ensure_model_never_touches_the_course_or_recommended_model(models_dir, 
     assert quick.stat().st_mtime_ns == before
     assert "training" not in capsys.readouterr().out
     assert not settings.course_model_path().exists()
-    assert not settings.default_model_path().exists()
+    assert not settings.recommended_model_path().exists()
 
     course = settings.course_model_path()
     course.write_bytes(quick.read_bytes())  # notebook 03 has saved the course model
@@ -313,7 +329,7 @@ def test_train_by_name_with_augmentation_and_overrides():
     result = train(recipe, verbose=0)
     assert recipe_of(result.record) == recipe and result.record["train_examples"] == 512
     assert len(result.history["loss"]) == 1 and result.path is None
-    with pytest.raises(ValueError, match="unknown recipe 'magic'; choose one of: classic"):
+    with pytest.raises(ValueError, match="unknown recipe 'magic'; choose one of: best, classic"):
         train("magic")
 
 
@@ -333,18 +349,87 @@ def test_mixed_precision_training_returns_a_float32_model(tmp_path):
     assert 0.0 <= result.record["test_accuracy"] <= 1.0
 
 
+@pytest.fixture
+def hardware(monkeypatch):
+    """Pretend hardware for `choose_precision`: set `.gpu`, `.bf16` and `.step_ms`."""
+
+    class Hardware:
+        gpu = False
+        bf16 = True
+        step_ms = {"float32": 100.0, "mixed_bfloat16": 50.0}
+        probes: list[tuple[str, int]] = []
+
+    def step_times(arch, batch_size):
+        Hardware.probes.append((arch, batch_size))
+        return {policy: ms / 1000 for policy, ms in Hardware.step_ms.items()}
+
+    monkeypatch.setattr(train_module, "has_gpu", lambda: Hardware.gpu)
+    monkeypatch.setattr(train_module, "cpu_has_bfloat16", lambda: Hardware.bf16)
+    monkeypatch.setattr(train_module, "precision_step_times", step_times)
+    train_module.choose_precision.cache_clear()
+    yield Hardware
+    train_module.choose_precision.cache_clear()
+
+
 @pytest.mark.parametrize(
-    ("cpu_bf16", "gpu", "expected"),
+    ("bf16_ms", "expected", "why"),
     [
-        (True, False, "mixed_bfloat16"),
-        (False, False, "float32"),
-        (True, True, "float32"),
-        (False, True, "float32"),
+        (50.0, "mixed_bfloat16", "took 50 ms in bfloat16, 100 ms in float32"),
+        (95.0, "float32", "bfloat16 is not clearly faster"),
+        (180.0, "float32", "took 180 ms in bfloat16, 100 ms in float32"),
     ],
 )
-def test_training_precision_auto_follows_the_hardware(monkeypatch, cpu_bf16, gpu, expected):
-    monkeypatch.setattr(train_module, "cpu_has_bfloat16", lambda: cpu_bf16)
-    monkeypatch.setattr(train_module, "has_gpu", lambda: gpu)
-    assert train_module.training_precision("auto") == expected
+def test_auto_precision_takes_what_is_faster_here(hardware, bf16_ms, expected, why):
+    hardware.step_ms = {"float32": 100.0, "mixed_bfloat16": bf16_ms}
+    choice = train_module.choose_precision("improved", 256)
+    assert choice.policy == expected and why in choice.reason
+    assert choice.step_ms == hardware.step_ms
+    assert train_module.training_precision("auto", "improved", 256) == expected
+    assert hardware.probes == [("improved", 256)]  # timed once, then cached
     assert train_module.training_precision("float32") == "float32"
     assert train_module.training_precision("mixed_bfloat16") == "mixed_bfloat16"
+
+
+@pytest.mark.parametrize(
+    ("gpu", "bf16", "why"),
+    [(True, True, "a GPU"), (False, False, "no bfloat16 units")],
+)
+def test_auto_precision_needs_no_timing_without_bfloat16_cpu(hardware, gpu, bf16, why):
+    hardware.gpu, hardware.bf16 = gpu, bf16
+    choice = train_module.choose_precision("improved", 128)
+    assert choice.policy == "float32" and why in choice.reason
+    assert hardware.probes == []
+
+
+def test_auto_precision_falls_back_to_float32_if_bfloat16_fails(hardware, monkeypatch):
+    def fail(arch, batch_size):
+        raise tf.errors.AbortedError(None, None, "could not create a primitive\nmore")
+
+    monkeypatch.setattr(train_module, "precision_step_times", fail)
+    choice = train_module.choose_precision("improved", 128)
+    assert choice.policy == "float32"
+    assert choice.reason == "a bfloat16 training step failed here (AbortedError)"
+
+
+def test_training_says_what_auto_precision_chose(hardware, capsys):
+    hardware.step_ms = {"float32": 30.0, "mixed_bfloat16": 60.0}
+    result = train(dataclasses.replace(TINY, precision="auto"), verbose=2)
+    assert result.record["dtype_policy"] == "float32"
+    out = capsys.readouterr().out
+    assert "precision auto: training in float32" in out
+    assert "took 60 ms in bfloat16, 30 ms in float32" in out
+    assert hardware.probes == [("dense", TINY.batch_size)]
+
+
+def test_precision_step_times_times_both_precisions():
+    times = train_module.precision_step_times("dense", 32, steps=2, warmup=1)
+    assert set(times) == {"float32", "mixed_bfloat16"}
+    assert all(0 < seconds < 10 for seconds in times.values())
+    assert keras.mixed_precision.global_policy().name == "float32"
+
+
+def test_cpu_description_names_the_flags_that_matter():
+    description = train_module.cpu_description()
+    assert f"{os.cpu_count()} cores" in description
+    for flag in ("avx2", "avx512_bf16", "amx_bf16"):
+        assert f"{flag}=yes" in description or f"{flag}=no" in description
