@@ -15,7 +15,7 @@ draws them (its four variants). Each column is one way to refuse:
 
 - `unsure`: the digit model's confidence below `UNSURE_BELOW`, what the front ends flag today;
 - `max softmax`, `energy`: the digit model's confidence, or the log-sum-exp of its logits,
-  with a threshold that refuses `refusal.DIGIT_REFUSAL` of held-out drawn digits (MNIST
+  with a threshold that refuses `refusal_training.DIGIT_REFUSAL` of held-out drawn digits (MNIST
   training digits that no model here was trained on);
 - `refusal CNN`: the separate refusal model (`digitrec.refusal`) at its recorded threshold.
 
@@ -34,7 +34,7 @@ import keras
 import numpy as np
 from read_numbers import model_path  # bench/read_numbers.py, beside this file
 
-from digitrec import negatives, refusal, synthetic
+from digitrec import negatives, refusal, refusal_training, synthetic
 from digitrec.constants import PEN_WIDTH
 from digitrec.data import DatasetError, load_mnist
 from digitrec.predict import UNSURE_BELOW, ModelLoadError, ModelNotFoundError, Predictor
@@ -103,7 +103,7 @@ class Judges:
         self.predictor = predictor
         self.refuser = refuser
         self.logits = logits_model(predictor.model)
-        quantile = 1.0 - refusal.DIGIT_REFUSAL
+        quantile = 1.0 - refusal_training.DIGIT_REFUSAL
         self.softmax_floor = float(np.quantile(self.confidence(held_out), 1.0 - quantile))
         self.energy_floor = (
             float(np.quantile(self.energy(held_out), 1.0 - quantile)) if self.logits else None
@@ -160,7 +160,7 @@ def main() -> None:
     print(f"CPU: {cpu_description()}")
     print(f"digit model {path}; refusal model {args.refusal or refusal.DEFAULT_PATH}")
     rng = np.random.default_rng(args.seed)
-    held_out = refusal.drawn_digits(x_train[refusal.HELD_OUT_FROM :][:1000], rng)
+    held_out = refusal_training.drawn_digits(x_train[refusal_training.HELD_OUT_FROM :][:1000], rng)
     judges = Judges(predictor, refuser, held_out)
     print(
         f"thresholds: unsure < {UNSURE_BELOW}, max softmax < {judges.softmax_floor:.4f}, "

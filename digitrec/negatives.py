@@ -414,7 +414,7 @@ def training_negatives(
     for i, pick in enumerate(picks):
         if pick == "pair":
             left, right = rng.integers(len(digits), size=2)
-            ink = digit_pair(digits[left], digits[right], rng, touching=0.5)
+            ink = digit_pair(digits[left], digits[right], rng)
         elif pick == "combo":
             first = _something(rng, fonts, digits if rng.random() < 0.3 else ())
             ink = digit_pair(first, _something(rng, fonts), rng)

@@ -43,6 +43,8 @@ Box = tuple[int, int, int, int]
 
 # A piece whose longer side is under this fraction of the writing's height is a speck.
 SPECK = 0.3
+# More pieces than this (specks aside) are no number: the drawing is not read.
+MAX_PIECES = 40
 # Pieces whose column spans overlap by this fraction of the narrower one are one digit.
 MERGE = 0.5
 # Neighbours closer than this fraction of the writing's height may be one digit.
@@ -68,12 +70,6 @@ MAX_WIDTH = 1.3
 # Each cut a reading uses multiplies its score by this: a piece is one digit unless reading
 # it as several is clearly better (a 0 cut in two reads as two confident 1s).
 CUT_PENALTY = 0.3
-# How much a refusal score counts against a candidate digit (1: fully).
-REFUSAL_WEIGHT = 1.0
-# Few digits are wider than this times their height (one in ten drawn MNIST digits); each
-# unit of width beyond it costs a candidate digit this much log-probability.
-WIDE_DIGIT = 0.9
-WIDTH_COST = 0.0
 
 
 @dataclass(frozen=True)
@@ -141,6 +137,10 @@ class NumberReading:
         return len(self.digits)
 
 
+class TooManyPiecesError(ValueError):
+    """The drawing has more separate marks than any number would: it is not read."""
+
+
 class _Shipped:
     def __repr__(self) -> str:
         return "the shipped refusal model"
@@ -152,7 +152,8 @@ SHIPPED = _Shipped()
 def segment(drawing: Any) -> Segmentation:
     """Split a drawing (any size or convention `to_mnist` accepts) into pieces of ink.
 
-    Raises `EmptyDrawingError` when there is no ink.
+    Raises `EmptyDrawingError` when there is no ink, and `TooManyPiecesError` (a ValueError)
+    when it has more than `MAX_PIECES` pieces.
     """
     ink, _ = extract_ink(drawing)
     mask = ink > INK_THRESHOLD
@@ -167,6 +168,11 @@ def segment(drawing: Any) -> Segmentation:
     speck = np.maximum(heights, widths) < SPECK * height
     specks = tuple(_box(span) for span in spans[speck])
     kept = np.flatnonzero(~speck)
+    if len(kept) > MAX_PIECES:
+        raise TooManyPiecesError(
+            f"the drawing has {len(kept)} separate marks of about the same size: too many to "
+            f"read as a number (at most {MAX_PIECES})"
+        )
     stroke = _stroke_width(mask)
     pieces = []
     for members in _overlapping(spans[kept, 1], spans[kept, 3]):
@@ -189,7 +195,8 @@ def read_number(
     `predictor` defaults to `Predictor.load()` (the recommended model). `refusal` judges
     whether each piece is a digit at all: by default the predictor's own (`Predictor.refusal`)
     if it has one, else the shipped refusal model; None: every piece is taken for a digit.
-    Raises `EmptyDrawingError` when there is no ink.
+    Raises `EmptyDrawingError` when there is no ink, `TooManyPiecesError` when it has more than
+    `MAX_PIECES` pieces, and ValueError for an image `to_mnist` cannot read.
     """
     predictor = predictor if predictor is not None else Predictor.load()
     if isinstance(refusal, _Shipped):
@@ -207,8 +214,9 @@ def read_number(
         if refusal is not None
         else np.zeros(len(readings), np.float32)
     )
-    aspect = np.array([(box[3] - box[1]) / (box[2] - box[0]) for box, _ in parts])
-    value = _part_value(np.array([r.confidence for r in readings]), scores, aspect)
+    # How good each candidate digit is, as a log-probability: read confidently, and a digit.
+    likely = np.array([r.confidence for r in readings]) * (1.0 - scores)
+    value = np.log(np.clip(likely, 1e-9, 1.0))
     # The best option of each run, then the best runs from left to right.
     best: dict[tuple[int, int], tuple[float, list[int]]] = {}
     index = 0
@@ -232,13 +240,6 @@ def read_number(
 
 
 Part = tuple[Box, np.ndarray]
-
-
-def _part_value(confidence: np.ndarray, not_digit: np.ndarray, aspect: np.ndarray) -> np.ndarray:
-    """How good a candidate digit is, as a log-probability: read confidently, a digit at all,
-    and not much wider than digits are (`WIDE_DIGIT`)."""
-    likely = np.clip(confidence * (1.0 - REFUSAL_WEIGHT * not_digit), 1e-9, 1.0)
-    return np.log(likely) - WIDTH_COST * np.maximum(0.0, aspect - WIDE_DIGIT)
 
 
 def _runs(seg: Segmentation) -> list[tuple[int, int]]:

@@ -10,64 +10,34 @@ squeezed into one box, digits turned on their side). It reads the same 28x28 ima
 digit model (`to_mnist`'s output), so the digit model and its accuracy stay as they are.
 
 Its score is the probability that an image is not a digit. The threshold above which a
-drawing is refused is chosen on held-out drawn digits so that only `DIGIT_REFUSAL` of them
-are refused, and is stored beside the model (`not_digit.json`) with how it was made.
+drawing is refused is chosen on held-out drawn digits so that only a small share of them are
+refused, and is stored beside the model (`not_digit.json`) with how it was made.
 
-    python -m digitrec.refusal train [--out PATH] [--seed 0] [--epochs 6]
+    python -m digitrec.refusal_training train [--out PATH] [--seed 0] [--epochs 6]
 
-trains it again (a few minutes on two CPU cores); the shipped model in
-`digitrec/pretrained/` was made by that command with the defaults.
+trains it again (a few minutes on two CPU cores); the shipped model in `digitrec/pretrained/`
+was made by that command with the defaults. This module only loads and scores, so reading a
+drawing imports no training code.
 """
 
 from __future__ import annotations
 
-import argparse
 import functools
 import json
 import os
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
-from keras import layers
 
-from digitrec import negatives, settings, synthetic
+from digitrec import settings
 from digitrec.constants import MNIST_SIZE
-from digitrec.preprocess import to_mnist
 
 DEFAULT_PATH = settings.PACKAGE_DIR / "pretrained" / "not_digit.keras"
-TRAIN_COMMAND = "python -m digitrec.refusal train"
-# The share of held-out drawn digits the threshold lets be refused.
-DIGIT_REFUSAL = 0.01
-# MNIST training digits from this index on are held out to choose the threshold.
-HELD_OUT_FROM = 50_000
-# How the held-out digits are drawn (as people draw on the canvas): (pen px, tilt deg, bend).
-CALIBRATION_DRAWING = (
-    ((18, 18), (0, 0), (0, 0)),
-    ((6, 32), (0, 0), (0, 0)),
-    ((18, 18), (-15, 15), (0, 0)),
-    ((18, 18), (0, 0), (1.0, 2.5)),
-)
-
-
-@dataclass(frozen=True)
-class TrainingSettings:
-    """How the refusal model is trained (all recorded beside it)."""
-
-    digits: int = 20_000  # MNIST training digits, redrawn with pens
-    plain_digits: int = 8_000  # MNIST training digits as they are
-    negatives: int = 30_000  # generated non-digits
-    epochs: int = 6
-    batch_size: int = 128
-    learning_rate: float = 2e-3
-    calibration_digits: int = 2_000  # held-out digits drawn on a canvas, for the threshold
-    calibration_negatives: int = 2_000  # held-out non-digits, to report the refusal rate
-    seed: int = 0
+TRAIN_COMMAND = "python -m digitrec.refusal_training train"
 
 
 class RefusalModelError(RuntimeError):
@@ -146,154 +116,6 @@ def is_not_a_digit(
     return (model or default_model()).refuse(images)
 
 
-def build_model() -> keras.Model:
-    """Conv16-Pool-Conv32-Pool-Conv64-Pool-Dense64-Dense1: about 60,000 weights."""
-    return keras.Sequential(
-        [
-            keras.Input(shape=(MNIST_SIZE, MNIST_SIZE, 1)),
-            layers.Conv2D(16, 3, activation="relu", padding="same"),
-            layers.MaxPooling2D(),
-            layers.Conv2D(32, 3, activation="relu", padding="same"),
-            layers.MaxPooling2D(),
-            layers.Conv2D(64, 3, activation="relu", padding="same"),
-            layers.MaxPooling2D(),
-            layers.Flatten(),
-            layers.Dense(64, activation="relu"),
-            layers.Dropout(0.3),
-            layers.Dense(1, activation="sigmoid", name="not_a_digit"),
-        ],
-        name="not_digit",
-    )
-
-
-def drawn_digits(digits: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """MNIST digits drawn on the canvas as people draw (pens, tilts, sloppy strokes), 28x28.
-
-    Each digit gets one of the `CALIBRATION_DRAWING` styles in turn.
-    """
-    images = np.empty((len(digits), MNIST_SIZE, MNIST_SIZE), np.float32)
-    for i, digit in enumerate(digits):
-        pen, tilt, bend = CALIBRATION_DRAWING[i % len(CALIBRATION_DRAWING)]
-        height, top, left = synthetic.random_placement(rng)
-        ink = synthetic.redraw_digit(
-            digit,
-            height,
-            top,
-            left,
-            pen=rng.uniform(*pen),
-            rotation=rng.uniform(*tilt),
-            wobble=rng.uniform(*bend),
-            rng=rng,
-        )
-        images[i] = to_mnist(ink)
-    return images
-
-
-def sketched_digits(digits: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
-    """MNIST digits redrawn small, as `negatives` draws for training: pens, tilts, bends.
-
-    Returns each digit's ink on a `negatives.TRAINING_CANVAS` px canvas, so the digits and
-    the non-digits reach `to_mnist` drawn the same way and only their shapes tell them apart.
-    """
-    size = negatives.TRAINING_CANVAS
-    inks = []
-    for digit in digits:
-        height, top, left = synthetic.random_placement(rng, round(0.75 * size), size, size)
-        low, high = np.log(negatives.PEN_RATIO) + np.log(height * 5 / 7)
-        inks.append(
-            synthetic.redraw_digit(
-                digit,
-                height,
-                top,
-                left,
-                pen=max(1.0, float(np.exp(rng.uniform(low, high)))),
-                canvas=size,
-                rotation=rng.uniform(-15, 15),
-                wobble=rng.uniform(0, 2.5),
-                rng=rng,
-            )
-        )
-    return inks
-
-
-def training_data(
-    x_train: np.ndarray, y_train: np.ndarray, config: TrainingSettings
-) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
-    """Images (N, 28, 28, 1) and labels (1 = not a digit), shuffled, plus counts by kind.
-
-    Digits: MNIST training digits redrawn with pens (`sketched_digits`) and as they are.
-    Non-digits: `negatives.training_negatives`, its pairs made of the same two kinds of digit
-    and its turned digits of the redrawn ones (but 0s and 8s, which stay digits on their side).
-    """
-    rng = np.random.default_rng(config.seed)
-    pool = x_train[:HELD_OUT_FROM]
-    chosen = rng.choice(len(pool), config.digits + config.plain_digits, replace=False)
-    labels_of = y_train[chosen[: config.digits]]
-    drawn = sketched_digits(pool[chosen[: config.digits]], rng)
-    plain = list(pool[chosen[config.digits :]])
-    digits = np.stack([to_mnist(ink) for ink in drawn + plain])
-    turnable = [ink for ink, y in zip(drawn, labels_of, strict=True) if y not in (0, 8)]
-    bad, kinds = negatives.training_negatives(
-        config.negatives, rng, drawn + plain, turnable=turnable
-    )
-    images = np.concatenate([digits, bad])
-    labels = np.concatenate([np.zeros(len(digits)), np.ones(len(bad))]).astype(np.float32)
-    order = rng.permutation(len(images))
-    counts = {str(k): int(n) for k, n in zip(*np.unique(kinds, return_counts=True), strict=True)}
-    return images[order, ..., None], labels[order], counts
-
-
-def train(
-    out: str | os.PathLike[str] = DEFAULT_PATH,
-    config: TrainingSettings = TrainingSettings(),
-    *,
-    verbose: int = 2,
-) -> NotDigitModel:
-    """Train the refusal model, choose its threshold on held-out drawings, and save both."""
-    from digitrec.data import load_mnist
-    from digitrec.train import cpu_description, library_versions, save_model
-
-    started = time.perf_counter()
-    (x_train, y_train), _ = load_mnist()
-    keras.utils.set_random_seed(config.seed)
-    images, labels, kinds = training_data(x_train, y_train, config)
-    prepared = time.perf_counter() - started
-    if verbose:
-        print(f"drew {len(images):,} training images in {prepared:.0f} s", flush=True)
-    model = build_model()
-    model.compile(
-        optimizer=keras.optimizers.Adam(config.learning_rate),
-        loss="binary_crossentropy",
-        metrics=["accuracy"],
-    )
-    model.fit(images, labels, batch_size=config.batch_size, epochs=config.epochs, verbose=verbose)
-    # The threshold: held-out MNIST digits drawn on a canvas, and fresh non-digits to report.
-    rng = np.random.default_rng(config.seed + 1)
-    held_out = x_train[HELD_OUT_FROM:][: config.calibration_digits]
-    scorer = NotDigitModel(model, 0.5)
-    digit_scores = scorer.score(drawn_digits(held_out, rng))
-    threshold = float(np.quantile(digit_scores, 1.0 - DIGIT_REFUSAL))
-    bad, _ = negatives.training_negatives(
-        config.calibration_negatives, rng, list(x_train[HELD_OUT_FROM:])
-    )
-    record = {
-        "threshold": threshold,
-        "held_out_digits_refused": float(np.mean(digit_scores > threshold)),
-        "held_out_negatives_refused": float(np.mean(scorer.score(bad) > threshold)),
-        "training": vars(config) | {"negatives_by_kind": kinds},
-        "fonts": [Path(f).name for f in negatives.training_fonts()],
-        "parameters": int(model.count_params()),
-        "seconds": {"data": round(prepared, 1), "total": round(time.perf_counter() - started, 1)},
-        "cpu": cpu_description(),
-        "command": f"{TRAIN_COMMAND} --seed {config.seed} --epochs {config.epochs}",
-        "versions": library_versions(),
-    }
-    shipped = build_model()  # the weights alone: no optimiser state in the file
-    shipped.set_weights(model.get_weights())
-    save_model(shipped, out, record, force=True)
-    return NotDigitModel(shipped, threshold, record)
-
-
 def _as_batch(images: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
     batch = np.asarray(images, dtype=np.float32)
     if batch.ndim == 4 and batch.shape[-1] == 1:
@@ -306,24 +128,3 @@ def _as_batch(images: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
     if not np.isfinite(batch).all():
         raise ValueError("the images hold NaN or infinite values")
     return batch[..., None]
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m digitrec.refusal", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    trainer = commands.add_parser("train", help="train the refusal model and its threshold")
-    trainer.add_argument("--out", type=Path, default=DEFAULT_PATH)
-    trainer.add_argument("--seed", type=int, default=0)
-    trainer.add_argument("--epochs", type=int, default=TrainingSettings.epochs)
-    args = parser.parse_args(argv)
-    refusal = train(args.out, TrainingSettings(seed=args.seed, epochs=args.epochs))
-    record = refusal.metadata
-    print(
-        f"saved {args.out}: threshold {refusal.threshold:.4f}, held-out drawn digits refused "
-        f"{record['held_out_digits_refused']:.2%}, held-out non-digits refused "
-        f"{record['held_out_negatives_refused']:.2%}, {record['seconds']['total']:.0f} s"
-    )
-
-
-if __name__ == "__main__":
-    main()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from digitrec import numbers
 from digitrec.negatives import shape_strokes
@@ -64,8 +65,6 @@ def test_a_digit_in_two_strokes_that_do_not_touch_is_one_piece(strokes):
     picture = drawing(at(strokes, 100))
     assert len(numbers.segment(picture).pieces) == 1
     # the strokes really are apart: the ink has two connected components
-    from scipy import ndimage
-
     _, count = ndimage.label(picture[..., 0] > 25, structure=np.ones((3, 3)))
     assert count == 2
 
@@ -97,6 +96,13 @@ def test_a_narrow_digit_is_not_given_cuts():
 def test_an_empty_drawing_says_so():
     with pytest.raises(EmptyDrawingError, match="empty"):
         numbers.segment(np.zeros((100, 300), np.uint8))
+
+
+def test_a_drawing_of_many_marks_is_not_read_as_a_number():
+    grid = np.zeros((400, 400), np.uint8)
+    grid[5::9, 5::9] = 255  # 1,936 dots of one size: none is a speck beside the others
+    with pytest.raises(numbers.TooManyPiecesError, match="too many"):
+        numbers.segment(grid)
 
 
 def test_a_bad_image_is_refused_with_a_clear_error():
