@@ -27,7 +27,7 @@ help:
 	@echo "make test-fast - the quick tier: unit tests without training, servers or browsers"
 	@echo "make train  - train the recommended model into $(MODEL) (skipped if it exists)"
 	@echo "make train-seed - train the course's seed CNN (fast recipe) into models/seed_cnn.keras"
-	@echo "make app    - train the model if there is none, then serve the web app on $(HOST):$(PORT)"
+	@echo "make app    - serve the web app on $(HOST):$(PORT) (your models/cnn.keras, else the shipped model)"
 	@echo "make bench  - run the benchmarks in bench/"
 	@echo "make lint   - ruff check and format check"
 
@@ -68,8 +68,9 @@ train-seed: $(ENV_STAMP)
 
 # `python -m app` serves with waitress on one thread (the work is CPU-bound, so more threads
 # only slow each request; bench/serve_load.py) and sets waitress's body limit to the app's.
-app: train
-	DIGITREC_MODEL=$(MODEL) $(PY) -m app --host=$(HOST) --port=$(PORT)
+# It serves models/cnn.keras if you trained one, else the model shipped with the package.
+app: $(ENV_STAMP)
+	$(PY) -m app --host=$(HOST) --port=$(PORT)
 
 bench: $(ENV_STAMP)
 	$(PY) bench/predict_latency.py
