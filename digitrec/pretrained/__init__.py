@@ -1,1 +1,1 @@
-"""Models trained by the project and installed with the package (see `settings.shipped_model_path`)."""
+"""Models trained by the project and installed with the package (`settings.shipped_model_path`)."""
