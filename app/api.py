@@ -36,7 +36,7 @@ from app.model import (
 )
 from app.model import no_model_message as _no_model_message
 from digitrec.constants import INK_THRESHOLD
-from digitrec.numbers import Box, read_number
+from digitrec.numbers import MAX_PIECES, Box, TooManyPiecesError, read_number
 from digitrec.predict import Prediction, Predictor
 from digitrec.preprocess import EmptyDrawingError, extract_ink
 
@@ -47,7 +47,7 @@ LISTING = "GET /api/models describes them"
 # A number is read by trying many ways to cut it into digits, so a drawing of thousands of
 # separate dots would keep the one worker busy for minutes. Real numbers have far fewer marks
 # (each digit one to three strokes, and a few specks).
-MAX_MARKS = 100
+MAX_MARKS = MAX_PIECES  # more separate marks than any number has: not read
 
 
 @bp.post("/api/predict")
@@ -199,6 +199,8 @@ def _reading(empty_hint: str) -> Iterator[None]:
         yield
     except EmptyDrawingError:
         raise ApiError(422, f"the drawing is empty: {empty_hint}") from None
+    except TooManyPiecesError as exc:  # more separate marks than a number has
+        raise ApiError(422, str(exc)) from None
     except ValueError as exc:  # an image the preprocessing cannot read (an odd mode or shape)
         raise ApiError(400, f"the image could not be read as a drawing: {exc}") from None
 
