@@ -114,7 +114,9 @@ def test_installs_digitrec_and_reports_data_and_models(fresh_python, checkout, t
 
     assert f"60,000 training and 10,000 test digits, sha256 {file_sha256(mnist)}" in out
     assert f"no course's seed CNN (notebook 03 saves it) at {checkout / 'models'}" in out
-    assert "no trained model yet: notebook 03 trains" in out
+    assert "no course model yet: notebook 03 trains" in out
+    shipped = checkout / "digitrec" / "pretrained" / "cnn.keras"
+    assert f"recommended model (the web app serves it; shipped with the package): {shipped}" in out
     assert out.rstrip().endswith("postBuild: done")
     assert not (checkout / "models").exists(), "postBuild trained nothing"
     where = imports_digitrec(fresh_python, env, tmp_path)
@@ -140,7 +142,7 @@ def test_says_mnist_will_be_downloaded_and_lists_the_models_it_finds(
     assert "MNIST is not here yet: Keras downloads it (11 MB)" in done.stdout
     assert f"seed CNN (notebook 03 saves it): {models / 'seed_cnn.keras'}, " in done.stdout
     assert "test accuracy 98.76%" in done.stdout
-    assert "no trained model yet" not in done.stdout
+    assert "no course model yet" not in done.stdout
     assert not (tmp_path / "home" / ".keras" / "datasets").exists(), "nothing was downloaded"
 
 
