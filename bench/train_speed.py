@@ -105,10 +105,10 @@ def recommended() -> None:
     recipe = RECIPES[RECOMMENDED]
     step = precision_step_times(recipe.arch, recipe.batch_size, steps=20)
     print(
-        f"\nrecommended recipe {recipe.name!r}: a training step of {recipe.arch} at batch "
-        f"{recipe.batch_size}: "
+        f"\nrecommended recipe {recipe.name!r}: CPU time of a training step of {recipe.arch} "
+        f"at batch {recipe.batch_size}: "
         + ", ".join(f"{policy} {s * 1000:.1f} ms" for policy, s in step.items())
-        + f" (median of 20, load {os.getloadavg()[0]:.1f})"
+        + f" (median of 20, all threads; load {os.getloadavg()[0]:.1f})"
     )
     print(f"precision auto: {choose_precision(recipe.arch, recipe.batch_size)}", flush=True)
     started, cpu_started = time.perf_counter(), time.process_time()

@@ -73,8 +73,16 @@ def test_improved_cnn_is_small_pooled_and_trains():
     assert last < 0.85 * first  # it learns
 
 
+def test_wide_cnn_is_the_improved_design_wider():
+    wide, improved = build_model("wide"), build_model("improved")
+    assert [layer.name for layer in wide.layers] == [layer.name for layer in improved.layers]
+    convs = [wide.get_layer(name).filters for name in ("conv1", "conv2a", "conv2b", "conv3")]
+    assert convs == [64, 128, 128, 256]
+    assert wide.count_params() > 2 * improved.count_params()
+
+
 def test_architectures_are_chosen_by_name():
-    assert {"seed", "dense"} <= set(ARCHITECTURES)
+    assert {"seed", "improved", "wide", "dense"} <= set(ARCHITECTURES)
     assert build_model("seed").count_params() == SEED_CNN_PARAMS
     assert build_model("dense").output_shape == (None, 10)
     with pytest.raises(ValueError, match="unknown architecture 'resnet'.*seed"):

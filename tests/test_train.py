@@ -15,7 +15,7 @@ import keras
 import pytest
 import tensorflow as tf
 
-from digitrec import settings
+from digitrec import augment, settings
 from digitrec import train as train_module
 from digitrec.data import scale_images
 from digitrec.model import build_model
@@ -101,7 +101,50 @@ def test_recipe_record_round_trip(tmp_path):
     assert record == result.record
     assert recipe_of(record) == recipe
     assert record["train_examples"] == 300 and record["dtype_policy"] == "float32"
+    assert record["augmentation"] is None
     assert len(result.history["loss"]) == 2 and len(result.history["val_accuracy"]) == 2
+
+
+def test_a_run_can_start_from_a_trained_model(tmp_path, tiny):
+    first = save_model(tiny.model, tmp_path / "first.keras", tiny.record)
+    again = dataclasses.replace(TINY, init=str(first), learning_rate=1e-9)
+    result = train(again, verbose=0)
+    for before, after in zip(tiny.model.get_weights(), result.model.get_weights(), strict=True):
+        assert abs(before - after).max() < 1e-4  # it went on from there, barely moving
+    assert result.record["init"] == str(first) and result.record["init_record"] == tiny.record
+    fresh = train(dataclasses.replace(TINY, learning_rate=1e-9), verbose=0)
+    assert abs(fresh.model.get_weights()[0] - tiny.model.get_weights()[0]).max() > 1e-3
+
+
+def test_a_bad_starting_model_fails_before_any_data(tmp_path, monkeypatch):
+    def no_data(*args, **kwargs):
+        raise AssertionError("data loaded")
+
+    monkeypatch.setattr(train_module.data, "load_mnist", no_data)
+    with pytest.raises(ValueError, match="no model to start from at .*missing.keras"):
+        train(dataclasses.replace(TINY, init=str(tmp_path / "missing.keras")), verbose=0)
+    corrupt = tmp_path / "corrupt.keras"
+    corrupt.write_bytes(b"not a model")
+    with pytest.raises(ValueError, match="could not read .*corrupt.keras"):
+        train(dataclasses.replace(TINY, init=str(corrupt)), verbose=0)
+    seed = save_model(build_model("seed"), tmp_path / "seed.keras", {})
+    with pytest.raises(ValueError, match="not a model of the 'dense' architecture"):
+        train(dataclasses.replace(TINY, init=str(seed)), verbose=0)
+    with pytest.raises(ValueError, match="polish recipe continues a trained model"):
+        train("polish", verbose=0)
+
+
+def test_polish_redraws_with_wider_pens_at_a_lower_rate():
+    polish, improved = RECIPES["polish"], RECIPES["improved"]
+    assert polish.arch == improved.arch and polish.augment
+    assert polish.learning_rate <= improved.learning_rate / 5
+    assert polish.epochs < improved.epochs / 10
+    assert train_module.augmentation_of(improved) == augment.DEFAULT
+    widened = train_module.augmentation_of(polish)
+    assert widened.pen == (augment.DEFAULT.pen[0], polish.pen_max) and polish.pen_max > 6
+    assert dataclasses.replace(widened, pen=augment.DEFAULT.pen) == augment.DEFAULT
+    with pytest.raises(ValueError, match="pen_max must be between 1 and 12"):
+        dataclasses.replace(improved, pen_max=0.5)
 
 
 def test_cli_options_override_the_recipe():
@@ -328,6 +371,9 @@ def test_train_by_name_with_augmentation_and_overrides():
     recipe = dataclasses.replace(RECIPES["improved"], epochs=1, limit=512, precision="float32")
     result = train(recipe, verbose=0)
     assert recipe_of(result.record) == recipe and result.record["train_examples"] == 512
+    assert result.record["augmentation"] == json.loads(
+        json.dumps(dataclasses.asdict(augment.DEFAULT))
+    )
     assert len(result.history["loss"]) == 1 and result.path is None
     with pytest.raises(ValueError, match="unknown recipe 'magic'; choose one of: best, classic"):
         train("magic")
@@ -374,9 +420,9 @@ def hardware(monkeypatch):
 @pytest.mark.parametrize(
     ("bf16_ms", "expected", "why"),
     [
-        (50.0, "mixed_bfloat16", "took 50 ms in bfloat16, 100 ms in float32"),
+        (50.0, "mixed_bfloat16", "took 50 ms of CPU time in bfloat16, 100 ms in float32"),
         (95.0, "float32", "bfloat16 is not clearly faster"),
-        (180.0, "float32", "took 180 ms in bfloat16, 100 ms in float32"),
+        (180.0, "float32", "took 180 ms of CPU time in bfloat16, 100 ms in float32"),
     ],
 )
 def test_auto_precision_takes_what_is_faster_here(hardware, bf16_ms, expected, why):
@@ -417,7 +463,7 @@ def test_training_says_what_auto_precision_chose(hardware, capsys):
     assert result.record["dtype_policy"] == "float32"
     out = capsys.readouterr().out
     assert "precision auto: training in float32" in out
-    assert "took 60 ms in bfloat16, 30 ms in float32" in out
+    assert "took 60 ms of CPU time in bfloat16, 30 ms in float32" in out
     assert hardware.probes == [("dense", TINY.batch_size)]
 
 
