@@ -20,7 +20,7 @@ import statistics
 import sys
 import time
 import typing
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -272,6 +272,68 @@ def train(
     if out_path is not None:
         _write(model, out_path, record)
     return TrainResult(model, history, record, out_path)
+
+
+def average_models(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    out: str | os.PathLike[str] | None = None,
+    force: bool = False,
+    data_path: str | os.PathLike[str] | None = None,
+) -> TrainResult:
+    """One model whose weights are the mean of several models' weights, evaluated and saved.
+
+    Meant for runs of one recipe that started from the same model (`init`) with different
+    seeds: such fine-tunings stay close to each other, and their average (a "model soup") is
+    usually at least as accurate as each and less subject to one run's luck. The members
+    must share an architecture. Their records go into the new record (`members`).
+    """
+    if len(paths) < 2:
+        raise ValueError("give at least two models to average")
+    out_path = None if out is None else Path(out)
+    if out_path is not None:
+        check_writable(out_path, force=force)
+    models, records = [], []
+    for path in map(Path, paths):
+        try:
+            models.append(keras.models.load_model(path, compile=False, safe_mode=True))
+        except Exception as exc:  # a missing or corrupt file: Keras raises many kinds
+            raise ValueError(f"could not read the model {path} ({type(exc).__name__})") from None
+        records.append(_sidecar(str(path)) or {})
+    shapes = [[w.shape for w in m.get_weights()] for m in models]
+    if any(shape != shapes[0] for shape in shapes):
+        raise ValueError("the models to average do not share one architecture")
+    started, cpu_started = time.perf_counter(), time.process_time()
+    model = models[0]
+    model.set_weights(
+        [np.mean(layer, axis=0) for layer in zip(*(m.get_weights() for m in models), strict=True)]
+    )
+    compile_model(model)
+    (_, _), (x_test, y_test) = data.load_mnist(data_path)
+    test_loss, test_accuracy = model.evaluate(
+        data.scale_images(x_test), y_test, batch_size=512, verbose=0
+    )
+    first = records[0]
+    source = data.dataset_file(data_path)
+    record = {
+        "name": "average",
+        "arch": first.get("arch", model.name),
+        "epochs": first.get("epochs"),
+        "description": f"the weights of {len(models)} models averaged",
+        "members": [{"path": str(path), **rec} for path, rec in zip(paths, records, strict=True)],
+        "params": int(model.count_params()),
+        "test_accuracy": float(test_accuracy),
+        "test_loss": float(test_loss),
+        "seconds": round(time.perf_counter() - started, 2),
+        "cpu_seconds": round(time.process_time() - cpu_started, 2),
+        "cpu": cpu_description(),
+        "data_sha256": data.file_sha256(source) if source is not None else None,
+        "versions": library_versions(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    if out_path is not None:
+        _write(model, out_path, record)
+    return TrainResult(model, {}, record, out_path)
 
 
 def _prepare_data(recipe: Recipe, data_path: str | os.PathLike[str] | None) -> _Data:
@@ -707,6 +769,14 @@ def _parser() -> _Parser:
         help="model file (default: models/cnn.keras for the improved CNN, "
         "models/seed_cnn.keras for the seed CNN)",
     )
+    parser.add_argument(
+        "--average",
+        nargs="+",
+        type=Path,
+        metavar="MODEL",
+        help="instead of training, average these models' weights (runs of one recipe from one "
+        "--init with different seeds) into --out",
+    )
     parser.add_argument("--force", action="store_true", help="replace an existing model")
     parser.add_argument("--data", type=Path, help="a local mnist.npz")
     return parser
@@ -732,8 +802,13 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     out = args.out or default_out(recipe)
+    if args.average and args.out is None:
+        parser.error("--average needs --out")
     try:
-        result = train(recipe, out=out, force=args.force, data_path=args.data)
+        if args.average:
+            result = average_models(args.average, out=out, force=args.force, data_path=args.data)
+        else:
+            result = train(recipe, out=out, force=args.force, data_path=args.data)
     except KeyboardInterrupt:
         print(f"\ninterrupted: nothing was written; {out} is unchanged", file=sys.stderr)
         return 130
@@ -741,6 +816,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     r = result.record
+    if args.average:
+        print(f"saved {result.path}: {r['description']}, test accuracy {r['test_accuracy']:.2%}")
+        return 0
     print(
         f"saved {result.path} ({r['arch']}, {r['params']:,} parameters, recipe {r['name']}): "
         f"test accuracy {r['test_accuracy']:.2%}, trained in {r['seconds']:.0f} s"

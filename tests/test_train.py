@@ -12,6 +12,7 @@ import zipfile
 
 import h5py
 import keras
+import numpy as np
 import pytest
 import tensorflow as tf
 
@@ -132,6 +133,31 @@ def test_a_bad_starting_model_fails_before_any_data(tmp_path, monkeypatch):
         train(dataclasses.replace(TINY, init=str(seed)), verbose=0)
     with pytest.raises(ValueError, match="polish recipe continues a trained model"):
         train("polish", verbose=0)
+
+
+def test_models_of_one_architecture_average_into_one(tmp_path, tiny):
+    first = save_model(tiny.model, tmp_path / "a.keras", tiny.record)
+    other = train(dataclasses.replace(TINY, seed=1), verbose=0)
+    second = save_model(other.model, tmp_path / "b.keras", other.record)
+    out = tmp_path / "soup.keras"
+    assert main(["--average", str(first), str(second), "--out", str(out)]) == 0
+    record, soup = read_record(out), keras.models.load_model(out)
+    for mine, a, b in zip(
+        soup.get_weights(), tiny.model.get_weights(), other.model.get_weights(), strict=True
+    ):
+        assert np.allclose(mine, (a + b) / 2, atol=1e-6)
+    assert record["arch"] == "dense" and [m["seed"] for m in record["members"]] == [0, 1]
+    assert [m["path"] for m in record["members"]] == [str(first), str(second)]
+    assert 0.1 < record["test_accuracy"] <= 1.0 and len(record["data_sha256"]) == 64
+    assert main(["--average", str(first), str(second), "--out", str(out)]) == 1  # no --force
+    seed = save_model(build_model("seed"), tmp_path / "seed.keras", {})
+    with pytest.raises(ValueError, match="do not share one architecture"):
+        train_module.average_models([first, seed])
+    with pytest.raises(ValueError, match="at least two"):
+        train_module.average_models([first])
+    (tmp_path / "bad.keras").write_bytes(b"junk")
+    with pytest.raises(ValueError, match="could not read the model .*bad.keras"):
+        train_module.average_models([first, tmp_path / "bad.keras"])
 
 
 def test_polish_redraws_with_wider_pens_at_a_lower_rate():
