@@ -3,20 +3,24 @@
 A digit classifier has ten answers and must give one of them, whatever it is shown: a cat
 comes out as a 3, often with high confidence, because nothing in training ever taught it
 another answer. Its own confidence is a poor judge (a square or a `#` is rarely even called
-unsure), so digitrec asks a separate, small CNN: trained on MNIST digits, redrawn with pens
-the way the canvas draws them (`digitrec.synthetic`), against generated non-digits
+unsure), so digitrec asks a separate judge: a few small CNNs trained on MNIST digits, redrawn
+with pens the way the canvas draws them (`digitrec.synthetic`), against generated non-digits
 (`digitrec.negatives`: shapes, scribbles, letters and symbols in ordinary fonts, two digits
-squeezed into one box, digits turned on their side). It reads the same 28x28 image as the
-digit model (`to_mnist`'s output), so the digit model and its accuracy stay as they are.
+squeezed into one box, digits turned on their side). The CNNs differ only in their seeds, and
+their scores are averaged inside one Keras model (input -> each CNN -> `Average`), saved as one
+`.keras` file: members that err on different drawings make a steadier judge together than any
+one alone. It reads the same 28x28 image as the digit model (`to_mnist`'s output), so the digit
+model and its accuracy stay as they are.
 
-Its score is the probability that an image is not a digit. The threshold above which a
-drawing is refused is chosen on held-out drawn digits so that only a small share of them are
-refused, and is stored beside the model (`not_digit.json`) with how it was made.
+Its score is the (averaged) probability that an image is not a digit. The threshold above which
+a drawing is refused is chosen on held-out drawn digits so that only a small share of them are
+refused, and is stored beside the model (`not_digit.json`) with how it was made, including the
+members' seeds.
 
-    python -m digitrec.refusal_training train [--out PATH] [--seed 0] [--epochs 6]
+    python -m digitrec.refusal_training train [--out PATH] [--seed 0] [--epochs 6] [--members 3]
 
-trains it again (a few minutes on two CPU cores); the shipped model in `digitrec/pretrained/`
-was made by that command with the defaults. This module only loads and scores, so reading a
+trains it again; the shipped model in `digitrec/pretrained/` was made by that command with the
+settings its JSON record's `command` gives. This module only loads and scores, so reading a
 drawing imports no training code.
 """
 

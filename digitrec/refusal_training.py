@@ -5,7 +5,13 @@ Digits: MNIST training digits, redrawn with pens the way the canvas draws them
 letters and symbols in ordinary fonts, two digits squeezed into one box). The threshold is
 chosen on held-out digits drawn on a canvas, so that only `DIGIT_REFUSAL` of them are refused.
 
-    python -m digitrec.refusal_training train [--out PATH] [--seed 0] [--epochs N]
+The judge is an ensemble: `--members` copies of one small CNN (`build_model`), trained on the
+same generated data from different seeds (`member_seeds`), averaged into one Keras model
+(`build_ensemble`) saved as one `.keras` file. Members trained alike still err on different
+drawings, so their mean score separates digits from non-digits better than any one of them;
+the threshold is chosen on that mean.
+
+    python -m digitrec.refusal_training train [--out PATH] [--seed 0] [--epochs N] [--members 3]
 """
 
 from __future__ import annotations
@@ -53,11 +59,19 @@ class TrainingSettings:
     learning_rate: float = 2e-3
     calibration_digits: int = 2_000  # held-out digits drawn on a canvas, for the threshold
     calibration_negatives: int = 2_000  # held-out non-digits, to report the refusal rate
-    seed: int = 0
+    seed: int = 0  # draws the data; member i is trained from seed + i (`member_seeds`)
+    members: int = 3  # networks averaged into the one saved model
 
 
-def build_model() -> keras.Model:
-    """Conv16-Pool-Conv32-Pool-Conv64-Pool-Dense64-Dense1: about 60,000 weights."""
+def member_seeds(config: TrainingSettings) -> list[int]:
+    """The seed each ensemble member is initialised and shuffled from: `seed`, `seed + 1`, ..."""
+    if config.members < 1:
+        raise ValueError(f"an ensemble needs at least one member, not {config.members}")
+    return [config.seed + i for i in range(config.members)]
+
+
+def build_model(name: str = "not_digit") -> keras.Model:
+    """One member: Conv16-Pool-Conv32-Pool-Conv64-Pool-Dense64-Dense1, about 60,000 weights."""
     return keras.Sequential(
         [
             keras.Input(shape=(MNIST_SIZE, MNIST_SIZE, 1)),
@@ -72,8 +86,19 @@ def build_model() -> keras.Model:
             layers.Dropout(0.3),
             layers.Dense(1, activation="sigmoid", name="not_a_digit"),
         ],
-        name="not_digit",
+        name=name,
     )
+
+
+def build_ensemble(members: Sequence[keras.Model]) -> keras.Model:
+    """One model whose score is the mean of `members`' scores: Input -> each member -> Average.
+
+    Saved and loaded as one `.keras` file, so whatever reads the refusal model
+    (`NotDigitModel.load`) needs no change. The members need distinct names.
+    """
+    image = keras.Input(shape=(MNIST_SIZE, MNIST_SIZE, 1), name="image")
+    scores = [member(image) for member in members]
+    return keras.Model(image, layers.Average(name="mean_score")(scores), name="not_digit")
 
 
 def drawn_digits(digits: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -153,20 +178,11 @@ def training_data(
     return images[order, ..., None], labels[order], counts
 
 
-def train(
-    out: str | os.PathLike[str] = DEFAULT_PATH,
-    config: TrainingSettings = TrainingSettings(),
-    *,
-    verbose: int = 2,
-) -> NotDigitModel:
-    """Train the refusal model, choose its threshold on held-out drawings, and save both."""
-    started = time.perf_counter()
-    (x_train, y_train), _ = load_mnist()
-    keras.utils.set_random_seed(config.seed)
-    images, labels, kinds = training_data(x_train, y_train, config)
-    prepared = time.perf_counter() - started
-    if verbose:
-        print(f"drew {len(images):,} training images in {prepared:.0f} s", flush=True)
+def train_member(
+    images: np.ndarray, labels: np.ndarray, seed: int, config: TrainingSettings, *, verbose: int
+) -> keras.Model:
+    """One member trained on the shared data, its initial weights and batch order from `seed`."""
+    keras.utils.set_random_seed(seed)
     model = build_model()
     model.compile(
         optimizer=keras.optimizers.Adam(config.learning_rate),
@@ -174,31 +190,84 @@ def train(
         metrics=["accuracy"],
     )
     model.fit(images, labels, batch_size=config.batch_size, epochs=config.epochs, verbose=verbose)
+    return model
+
+
+def train(
+    out: str | os.PathLike[str] = DEFAULT_PATH,
+    config: TrainingSettings = TrainingSettings(),
+    *,
+    verbose: int = 2,
+) -> NotDigitModel:
+    """Train the ensemble, choose its threshold on held-out drawings, and save both.
+
+    The training data is drawn once and shared by all members (`member_seeds`).
+    """
+    seeds = member_seeds(config)
+    started = time.perf_counter()
+    (x_train, y_train), _ = load_mnist()
+    keras.utils.set_random_seed(config.seed)
+    images, labels, kinds = training_data(x_train, y_train, config)
+    prepared = time.perf_counter() - started
+    if verbose:
+        print(f"drew {len(images):,} training images in {prepared:.0f} s", flush=True)
+    members = []
+    for index, seed in enumerate(seeds):
+        if verbose:
+            print(f"member {index + 1} of {len(seeds)} (seed {seed})", flush=True)
+        trained = train_member(images, labels, seed, config, verbose=verbose)
+        member = build_model(f"member_{index}")  # the weights alone: no optimiser state
+        member.set_weights(trained.get_weights())
+        members.append(member)
+    trained_at = time.perf_counter()
+    ensemble = build_ensemble(members)
     # The threshold: held-out MNIST digits drawn on a canvas, and fresh non-digits to report.
     rng = np.random.default_rng(config.seed + 1)
-    held_out = x_train[HELD_OUT_FROM:][: config.calibration_digits]
-    scorer = NotDigitModel(model, 0.5)
-    digit_scores = scorer.score(drawn_digits(held_out, rng))
-    threshold = float(np.quantile(digit_scores, 1.0 - DIGIT_REFUSAL))
+    held_out = drawn_digits(x_train[HELD_OUT_FROM:][: config.calibration_digits], rng)
     bad, _ = negatives.training_negatives(
         config.calibration_negatives, rng, list(x_train[HELD_OUT_FROM:])
     )
+    threshold, digits_refused, negatives_refused = _calibrate(ensemble, held_out, bad)
+    alone = []  # each member on its own, with its own threshold chosen the same way
+    for seed, member in zip(seeds, members, strict=True):
+        _, _, member_refused = _calibrate(member, held_out, bad)
+        alone.append({"seed": seed, "held_out_negatives_refused_alone": member_refused})
     record = {
         "threshold": threshold,
-        "held_out_digits_refused": float(np.mean(digit_scores > threshold)),
-        "held_out_negatives_refused": float(np.mean(scorer.score(bad) > threshold)),
+        "held_out_digits_refused": digits_refused,
+        "held_out_negatives_refused": negatives_refused,
+        "members": alone,
         "training": vars(config) | {"negatives_by_kind": kinds},
         "fonts": [Path(f).name for f in negatives.training_fonts()],
-        "parameters": int(model.count_params()),
-        "seconds": {"data": round(prepared, 1), "total": round(time.perf_counter() - started, 1)},
+        "parameters": int(ensemble.count_params()),
+        "seconds": {
+            "data": round(prepared, 1),
+            "training": round(trained_at - started - prepared, 1),
+            "total": round(time.perf_counter() - started, 1),
+        },
         "cpu": cpu_description(),
-        "command": f"{TRAIN_COMMAND} --seed {config.seed} --epochs {config.epochs}",
+        "command": (
+            f"{TRAIN_COMMAND} --seed {config.seed} --epochs {config.epochs} "
+            f"--members {config.members}"
+        ),
         "versions": library_versions(),
     }
-    shipped = build_model()  # the weights alone: no optimiser state in the file
-    shipped.set_weights(model.get_weights())
-    save_model(shipped, out, record, force=True)
-    return NotDigitModel(shipped, threshold, record)
+    save_model(ensemble, out, record, force=True)
+    return NotDigitModel(ensemble, threshold, record)
+
+
+def _calibrate(
+    model: keras.Model, digits: np.ndarray, bad: np.ndarray
+) -> tuple[float, float, float]:
+    """The threshold refusing `DIGIT_REFUSAL` of `digits`, and the shares of both refused."""
+    scorer = NotDigitModel(model, 0.5)
+    digit_scores = scorer.score(digits)
+    threshold = float(np.quantile(digit_scores, 1.0 - DIGIT_REFUSAL))
+    return (
+        threshold,
+        float(np.mean(digit_scores > threshold)),
+        float(np.mean(scorer.score(bad) > threshold)),
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -210,8 +279,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     trainer.add_argument("--out", type=Path, default=DEFAULT_PATH)
     trainer.add_argument("--seed", type=int, default=0)
     trainer.add_argument("--epochs", type=int, default=TrainingSettings.epochs)
+    trainer.add_argument(
+        "--members",
+        type=int,
+        default=TrainingSettings.members,
+        help="networks trained from seeds seed, seed+1, ... and averaged into one model",
+    )
     args = parser.parse_args(argv)
-    refusal = train(args.out, TrainingSettings(seed=args.seed, epochs=args.epochs))
+    if args.members < 1:
+        parser.error("--members must be at least 1")
+    config = TrainingSettings(seed=args.seed, epochs=args.epochs, members=args.members)
+    refusal = train(args.out, config)
     record = refusal.metadata
     print(
         f"saved {args.out}: threshold {refusal.threshold:.4f}, held-out drawn digits refused "

@@ -89,7 +89,7 @@ def test_a_threshold_outside_zero_to_one_is_rejected(shipped):
 
 
 @pytest.mark.slow
-def test_training_saves_a_model_and_its_threshold_that_load_back(tmp_path):
+def test_training_saves_an_averaged_ensemble_and_its_threshold_that_load_back(tmp_path):
     out = tmp_path / "nd.keras"
     small = refusal_training.TrainingSettings(
         digits=300,
@@ -98,13 +98,49 @@ def test_training_saves_a_model_and_its_threshold_that_load_back(tmp_path):
         epochs=1,
         calibration_digits=80,
         calibration_negatives=80,
+        seed=5,
+        members=2,
     )
     trained = refusal_training.train(out, small, verbose=0)
     record = json.loads(out.with_suffix(".json").read_text())
     assert record["threshold"] == pytest.approx(trained.threshold)
     assert record["training"]["negatives"] == 400
+    assert record["training"]["members"] == 2
+    assert [m["seed"] for m in record["members"]] == [5, 6]
+    assert all(0.0 <= m["held_out_negatives_refused_alone"] <= 1.0 for m in record["members"])
+    assert record["command"].endswith("--seed 5 --epochs 1 --members 2")
     assert sum(record["training"]["negatives_by_kind"].values()) == 400
     assert record["held_out_digits_refused"] <= 0.05
+    assert out.is_file() and not list(tmp_path.glob("*.tmp*"))  # one file, no leftovers
+
     loaded = refusal.NotDigitModel.load(out)
-    images = np.random.default_rng(0).random((3, 28, 28))
+    images = np.random.default_rng(0).random((6, 28, 28)).astype(np.float32)
     np.testing.assert_allclose(loaded.score(images), trained.score(images), rtol=1e-5)
+    members = [loaded.model.get_layer(f"member_{i}") for i in range(2)]
+    assert record["parameters"] == sum(m.count_params() for m in members)
+    alone = np.stack([m(images[..., None], training=False).numpy().reshape(-1) for m in members])
+    # Different seeds, different networks: and the saved model scores their mean.
+    assert not np.allclose(members[0].get_weights()[0], members[1].get_weights()[0])
+    np.testing.assert_allclose(loaded.score(images), alone.mean(axis=0), rtol=1e-5, atol=1e-6)
+
+
+def test_an_ensemble_scores_the_mean_of_its_members():
+    members = [refusal_training.build_model(f"member_{i}") for i in range(3)]
+    rng = np.random.default_rng(1)
+    for member in members:  # distinct weights, so the mean is not any one of them
+        member.set_weights([rng.normal(0, 0.3, w.shape) for w in member.get_weights()])
+    ensemble = refusal_training.build_ensemble(members)
+    images = np.random.default_rng(2).random((8, 28, 28, 1)).astype(np.float32)
+    alone = np.stack([m(images, training=False).numpy().reshape(-1) for m in members])
+    assert np.ptp(alone, axis=0).max() > 1e-3
+    scores = refusal.NotDigitModel(ensemble, 0.5).score(images)
+    np.testing.assert_allclose(scores, alone.mean(axis=0), rtol=1e-5, atol=1e-6)
+
+
+def test_member_seeds_follow_the_seed_and_an_empty_ensemble_is_rejected():
+    config = refusal_training.TrainingSettings(seed=3, members=3)
+    assert refusal_training.member_seeds(config) == [3, 4, 5]
+    with pytest.raises(ValueError, match="at least one member"):
+        refusal_training.member_seeds(refusal_training.TrainingSettings(members=0))
+    with pytest.raises(SystemExit):
+        refusal_training.main(["train", "--members", "0"])
