@@ -9,6 +9,7 @@ fraction would still be answered (the coverage), and how many of those answers w
 right? `choose_threshold` picks from that curve the lowest threshold whose answered readings
 reach a target accuracy, on digits the model did not train on, so the threshold is measured
 rather than set by hand; `ThresholdChoice.record()` is what is saved beside the model.
+`python -m digitrec.calibration --model PATH --write` does that for a saved model.
 
 A reading is answered when its confidence is at least the threshold, as
 `digitrec.predict.Prediction.unsure` decides.
@@ -16,7 +17,12 @@ A reading is answered when its confidence is at least the threshold, as
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -175,3 +181,83 @@ def choose_threshold(
         accuracy=float(curve.accuracy[i]),
         examples=curve.examples,
     )
+
+
+def calibrate_model(
+    path: str | os.PathLike[str],
+    *,
+    digits: int = 4_000,
+    target_accuracy: float = 0.99,
+    seed: int = 0,
+    write: bool = False,
+) -> dict[str, Any]:
+    """Choose a saved model's "unsure" threshold as notebook 06 does, and optionally record it.
+
+    `digits` MNIST test digits (never trained on) are redrawn the way the training
+    augmentation redraws them (`digitrec.augment.DEFAULT`), so they look like drawings, and
+    read as the front ends read them (`READ_TURNS`); `choose_threshold` picks the threshold.
+    With `write`, the choice is stored as `calibration` in the model's JSON record, where
+    `Predictor` finds it. Raises `CalibrationError` when the target is out of reach, and
+    `digitrec.predict`'s load errors for a missing or unreadable model.
+    """
+    from digitrec import augment, data, settings
+    from digitrec.predict import READ_TURNS, Predictor
+
+    model = Predictor.load(path, turns=READ_TURNS)
+    (_, _), (x_test, y_test) = data.load_mnist()
+    x_cal, y_cal = data.take_subset(data.scale_images(x_test)[..., 0], y_test, digits, seed=seed)
+    drawn, _ = augment.augmenter(augment.DEFAULT, seed=seed)(
+        x_cal[..., None], y_cal, augment.centre_line_distances(x_cal)
+    )
+    choice = choose_threshold(model.predict_arrays(drawn.numpy()), y_cal, target_accuracy)
+    record = {
+        **choice.record(),
+        "digits": f"MNIST test digits redrawn by digitrec.augment.DEFAULT (seed {seed}), "
+        "read turned as the front ends read",
+    }
+    if write:
+        sidecar = settings.sidecar_path(Path(path))
+        saved = json.loads(sidecar.read_text()) if sidecar.is_file() else {}
+        saved["calibration"] = record
+        temporary = sidecar.with_name(f".{sidecar.name}.{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(saved, indent=2) + "\n")
+        os.replace(temporary, sidecar)
+    return record
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m digitrec.calibration [--model PATH] [--write]`: choose and show (or record)
+    a model's "unsure" threshold; one line and exit status 1 on any error."""
+    from digitrec import settings
+    from digitrec.data import DatasetError
+    from digitrec.predict import ModelLoadError, ModelNotFoundError
+
+    parser = argparse.ArgumentParser(
+        prog="python -m digitrec.calibration", description=main.__doc__.splitlines()[0]
+    )
+    parser.add_argument("--model", type=Path, help="default: the model the front ends read")
+    parser.add_argument("--digits", type=int, default=4_000, help="test digits to choose on")
+    parser.add_argument("--target", type=float, default=0.99, help="accuracy of the answers")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--write", action="store_true", help="store it in the model's record")
+    args = parser.parse_args(argv)
+    path = args.model or settings.default_model_path()
+    try:
+        if args.digits < 10:
+            raise CalibrationError(f"--digits must be at least 10, got {args.digits}")
+        record = calibrate_model(
+            path, digits=args.digits, target_accuracy=args.target, seed=args.seed, write=args.write
+        )
+    except (CalibrationError, ModelNotFoundError, ModelLoadError, DatasetError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"{path}: unsure below {record['unsure_below']:.3f} -> {record['accuracy']:.2%} of the "
+        f"answers right, {record['coverage']:.2%} answered ({record['examples']:,} drawn digits)"
+        + ("; recorded" if args.write else "")
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -154,3 +154,31 @@ def test_a_bad_target_gets_a_clear_error(target):
     p, y = readings([0.9], [True])
     with pytest.raises(CalibrationError, match="target_accuracy"):
         choose_threshold(p, y, target)
+
+
+def test_the_command_line_records_a_models_threshold(trained_model_path, tmp_path, capsys):
+    import shutil
+
+    from digitrec import settings
+    from digitrec.calibration import main
+    from digitrec.predict import UNSURE_BELOW, Predictor
+
+    model = shutil.copy(trained_model_path, tmp_path / "cnn.keras")
+    shutil.copy(settings.sidecar_path(trained_model_path), settings.sidecar_path(model))
+    before = json.loads(settings.sidecar_path(model).read_text())
+    assert Predictor.load(model).unsure_below == UNSURE_BELOW  # none recorded yet
+    assert main(["--model", str(model), "--digits", "300", "--target", "0.9"]) == 0
+    assert json.loads(settings.sidecar_path(model).read_text()) == before  # shown, not written
+    assert main(["--model", str(model), "--digits", "300", "--target", "0.9", "--write"]) == 0
+    out = capsys.readouterr().out
+    record = json.loads(settings.sidecar_path(model).read_text())
+    chosen = record.pop("calibration")
+    assert record == before and chosen["examples"] == 300 and chosen["accuracy"] >= 0.9
+    assert f"unsure below {chosen['unsure_below']:.3f}" in out and "recorded" in out
+    assert Predictor.load(model).unsure_below == chosen["unsure_below"]
+
+    assert main(["--model", str(model), "--digits", "5", "--write"]) == 1
+    assert "--digits must be at least 10" in capsys.readouterr().err
+    assert json.loads(settings.sidecar_path(model).read_text())["calibration"] == chosen
+    assert main(["--model", str(tmp_path / "missing.keras")]) == 1
+    assert capsys.readouterr().err.startswith("error: ")
