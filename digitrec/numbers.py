@@ -9,16 +9,26 @@ writing does to them:
   are joined when their column spans overlap mostly (`MERGE`);
 - a piece wide enough to hold touching digits gets candidate cuts: paths from top to bottom
   that cross as little ink as possible (`Cut`), found by dynamic programming as in seam
-  carving, so a cut can follow the slant between two leaning digits.
+  carving, so a cut can follow the slant between two leaning digits;
+- where one digit leans into the next so that no such path parts them, it also gets
+  candidate partings (`Parting`): the ink taken out where their strokes meet.
 
-`read_number` then decides what the pieces are by reading them: every candidate digit (a
-whole piece; the parts of a piece cut once or twice; neighbouring pieces close enough to be
-one digit, such as a 4 whose bar stops short of its stem) goes through `to_mnist` and is read
-in one batch, and the left-to-right reading whose digits are read most confidently wins.
-Cutting costs a penalty (`CUT_PENALTY`), so a piece stays whole unless its parts read much
-better. A candidate that the refusal model (`digitrec.refusal`) calls not a digit counts
-against the reading it belongs to; if it is still chosen, it is reported as not a digit (`?`
-in `text`), not guessed.
+`read_number` then decides what the pieces are by reading them. Every candidate digit (a
+whole piece; its ink between any two of its cuts; either side of a parting; neighbouring
+pieces close enough to be one digit, such as a 4 whose bar stops short of its stem) goes
+through `to_mnist` and is read in one batch, and the likeliest left-to-right reading wins (a
+shortest-path search over the candidates). What makes a reading likely is what a person goes
+by:
+
+- each candidate is read confidently as a digit, and the refusal model (`digitrec.refusal`)
+  takes it for one. A candidate the refusal model calls no digit is reported as such (`?` in
+  `text`), not guessed, and counts as a mark at a prior (`NOT_A_DIGIT`): a star stays one
+  mark rather than being cut into parts that each look a little like a digit;
+- a digit is about as tall as the rest of the writing (`SHORT`) and not much wider than it is
+  high (`WIDE`): a bit of stroke is no digit, and a blob as wide as two digits is likely two;
+- every cut costs a penalty (`CUT_PENALTY`), more for each stroke it crosses beyond the first
+  (`STROKE_PENALTY`): touching digits meet at one narrow place, while a cut through a 0, an 8
+  or a star crosses a loop.
 """
 
 from __future__ import annotations
@@ -50,26 +60,56 @@ MERGE = 0.5
 # Neighbours closer than this fraction of the writing's height may be one digit.
 NEAR = 0.25
 # A piece wider than this times its height may be touching digits: it gets candidate cuts ...
-SPLITTABLE = 0.85
-# ... this many at most, at least this fraction of its height apart and from its sides.
-MAX_CUTS = 4
-CUT_SPACING = 0.2
+SPLITTABLE = 0.6
+# ... `CUTS_PER_HEIGHT` for each height of its width, `MAX_CUTS` at most, each leaving a share
+# of the ink on its left at least `DISTINCT` from every other's (cuts that split the ink
+# alike are one).
+CUTS_PER_HEIGHT = 4
+MAX_CUTS = 8
+DISTINCT = 0.04
 # Cuts are tried every `CUT_STEP` of the piece's height, each free to move `CUT_BAND` of it
-# to either side on its way down.
+# to either side on its way down, one column per row at a cost of `SIDEWAYS` pixels of ink;
+# such a step through ink is `SLANT` pixels long, so a cut across a slanting stroke costs
+# what a cut across an upright one does.
 CUT_STEP = 0.04
-CUT_BAND = 0.3
-CUT_SLOPE = 1  # columns a cut may move sideways from one row to the next
+CUT_BAND = 0.2
+SIDEWAYS = 0.1
+SLANT = float(np.sqrt(2.0))
+SEAM_ROWS = 90
 # A cut leaves at least this share of the piece's ink on either side.
 EDGE_SHARE = 0.05
-# A piece wider than this times its height may be three touching digits (two cuts).
-THREE_WIDE = 1.6
+# A piece wider than this times its height may be touching digits parted at a junction of
+# strokes (`Parting`; a 1 leaning into a 9 makes a narrow piece), `MAX_PARTINGS` ways at most;
+# each side at least `PARTED` of its height tall, their centres `PARTED_APART` of it apart.
+NARROW = 0.4
+MAX_PARTINGS = 6
+PARTED = 0.5
+PARTED_APART = 0.15
+# A piece wider than this times the writing's height may be three touching digits.
+THREE_WIDE = 1.2
 # At most this many neighbouring pieces are read as one digit ...
 MAX_RUN = 3
 # ... and a digit is at most this many times as wide as the writing is high.
 MAX_WIDTH = 1.3
-# Each cut a reading uses multiplies its score by this: a piece is one digit unless reading
-# it as several is clearly better (a 0 cut in two reads as two confident 1s).
-CUT_PENALTY = 0.3
+# Each cut (or parting) a reading uses multiplies its score by this: a piece is one digit
+# unless reading it as several is better ...
+CUT_PENALTY = 0.7
+# ... and by this again for each stroke a cut crosses beyond the first: touching digits meet
+# at one place, while a cut through a loop (a 0 cut in two, or a star) crosses two or more.
+STROKE_PENALTY = float(np.exp(-1.0))
+# A mark the refusal model calls no digit may be read as one ("?") at this prior, instead of
+# being cut into parts that each look a little like a digit.
+NOT_A_DIGIT = 0.1
+# A digit is at least `SHORT` of the writing's height; every tenth of it shorter costs
+# `SHORT_COST` (log): a bit of a digit that does not touch it is no digit. A part cut from a
+# piece that is under `LOWEST` of it is not even read.
+SHORT = 0.55
+SHORT_COST = 1.5
+LOWEST = 0.4
+# A digit or a mark wider than this times the writing's height is likelier several digits:
+# every tenth of the height wider costs `WIDE_COST` (log).
+WIDE = 1.2
+WIDE_COST = 0.5
 
 
 @dataclass(frozen=True)
@@ -77,7 +117,8 @@ class Cut:
     """A path from the top of a piece to its bottom: the column it takes on every row."""
 
     columns: np.ndarray  # (piece height,) int, in the drawing's columns
-    ink: float  # how much ink it crosses, in pixels: a cut between digits crosses little
+    ink: float  # how much ink it crosses, in pixels of its length: between digits, little
+    strokes: int = 1  # how many strokes it crosses: a cut through a loop (a 0) crosses two
 
     @property
     def column(self) -> float:
@@ -86,12 +127,25 @@ class Cut:
 
 
 @dataclass(frozen=True)
+class Parting:
+    """Touching digits parted where their strokes meet: the ink left of the junction.
+
+    Where one digit leans into the next, no path from top to bottom parts them; taking out
+    the ink where they meet does, and every other pixel goes with the nearer side.
+    """
+
+    left: np.ndarray  # (piece height, piece width) bool: the left digit's ink, in the box
+    centre: tuple[int, int]  # where the strokes meet, (row, column) in the drawing
+
+
+@dataclass(frozen=True)
 class Piece:
-    """Ink that is one digit or several touching ones, with the cuts it may be split at."""
+    """Ink that is one digit or several touching ones, with the places it may be split at."""
 
     box: Box
     mask: np.ndarray  # (bottom - top, right - left) bool: this piece's own ink in its box
     cuts: tuple[Cut, ...] = ()  # candidate cuts between touching digits, left to right
+    partings: tuple[Parting, ...] = ()  # candidate partings at junctions of strokes
 
 
 @dataclass(frozen=True)
@@ -173,13 +227,16 @@ def segment(drawing: Any) -> Segmentation:
             f"the drawing has {len(kept)} separate marks of about the same size: too many to "
             f"read as a number (at most {MAX_PIECES})"
         )
-    stroke = _stroke_width(mask)
+    skeleton = skeletonize(mask)
+    stroke = _stroke_width(mask, skeleton)
     pieces = []
     for members in _overlapping(spans[kept, 1], spans[kept, 3]):
         chosen = kept[members]
         box = _box(np.r_[spans[chosen, :2].min(axis=0), spans[chosen, 2:].max(axis=0)])
         own = np.isin(labels[box[0] : box[2], box[1] : box[3]], chosen + 1)
-        pieces.append(Piece(box, own, _cuts(own, box)))
+        centre_line = skeleton[box[0] : box[2], box[1] : box[3]] & own
+        cuts, partings = _cuts(own, box, stroke), _partings(own, centre_line, box, stroke)
+        pieces.append(Piece(box, own, cuts, partings))
     pieces.sort(key=lambda piece: (piece.box[1] + piece.box[3]) / 2)
     return Segmentation(ink, tuple(pieces), specks, height, stroke)
 
@@ -202,35 +259,12 @@ def read_number(
     if isinstance(refusal, _Shipped):
         refusal = getattr(predictor, "refusal", None) or default_model()
     seg = segment(drawing)
-    # Every way to read each run of neighbouring pieces: a list of parts (masks in the
-    # drawing's coordinates, as (box, mask)), each part one digit.
-    runs = _runs(seg)
-    options = {run: _options(seg, run) for run in runs}
-    parts = [part for run in runs for option in options[run] for part in option]
-    images = [_image(seg.ink, box, mask) for box, mask in parts]
-    readings = predictor.predict_batch(images)
-    scores = (
-        refusal.score(np.stack([r.image for r in readings]))
-        if refusal is not None
-        else np.zeros(len(readings), np.float32)
-    )
-    # How good each candidate digit is, as a log-probability: read confidently, and a digit.
-    likely = np.array([r.confidence for r in readings]) * (1.0 - scores)
-    value = np.log(np.clip(likely, 1e-9, 1.0))
-    # The best option of each run, then the best runs from left to right.
-    best: dict[tuple[int, int], tuple[float, list[int]]] = {}
-    index = 0
-    for run in runs:
-        for option in options[run]:
-            chosen = list(range(index, index + len(option)))
-            total = float(value[chosen].sum()) + (len(option) - 1) * np.log(CUT_PENALTY)
-            if run not in best or total > best[run][0]:
-                best[run] = (total, chosen)
-            index += len(option)
-    chosen = _best_partition(len(seg.pieces), best)
+    lattice = _lattice(seg)
+    readings, scores, value = _judge(seg, lattice, predictor, refusal)
+    chosen = _best_path(lattice, value)
     return NumberReading(
         digits=tuple(readings[k] for k in chosen),
-        boxes=tuple(parts[k][0] for k in chosen),
+        boxes=tuple(lattice.parts[k][0] for k in chosen),
         not_a_digit=tuple(
             bool(refusal is not None and scores[k] > refusal.threshold) for k in chosen
         ),
@@ -240,6 +274,134 @@ def read_number(
 
 
 Part = tuple[Box, np.ndarray]
+
+
+@dataclass(frozen=True)
+class _Lattice:
+    """Every candidate digit, as a step between two places in the drawing.
+
+    The places (nodes) run left to right: each piece's left edge, its cuts, one node per
+    parting; the last node is the right edge of the last piece. A candidate digit is a step
+    from one node to a later one: the ink of a piece between two of its cuts (or its edges),
+    either side of a parting, or several whole pieces read as one. A reading of the drawing is
+    a path of steps from the first node to the last; passing a cut or a parting costs
+    `passing` (`_cut_cost`).
+    """
+
+    parts: list[Part]
+    steps: list[tuple[int, int, int]]  # (from node, to node, part)
+    passing: np.ndarray  # (nodes,) float: what passing each node costs (log), 0 but at cuts
+
+
+def _judge(
+    seg: Segmentation, lattice: _Lattice, predictor: Predictor, refusal: NotDigitModel | None
+) -> tuple[list[Prediction], np.ndarray, np.ndarray]:
+    """Read every candidate digit in one batch: (readings, not-a-digit scores, values).
+
+    A candidate's value is a log-probability of what it will be reported as: a digit read
+    this confidently that the refusal model takes for a digit, or, where that model refuses
+    it, a mark that is no digit (`NOT_A_DIGIT`, which needs no cutting to be read: a star
+    stays whole); less for one much shorter than the writing or much wider than a digit.
+    """
+    readings = predictor.predict_batch([_image(seg.ink, box, mask) for box, mask in lattice.parts])
+    scores = (
+        refusal.score(np.stack([r.image for r in readings]))
+        if refusal is not None
+        else np.zeros(len(readings), np.float32)
+    )
+    confidence = np.array([r.confidence for r in readings])
+    boxes = np.array([box for box, _ in lattice.parts], float).reshape(-1, 4)
+    typical = _writing_height(seg)
+    heights, widths = (boxes[:, 2] - boxes[:, 0]) / typical, (boxes[:, 3] - boxes[:, 1]) / typical
+    short = SHORT_COST * np.maximum(0.0, SHORT - heights) / 0.1
+    wide = WIDE_COST * np.maximum(0.0, widths - WIDE) / 0.1
+    as_digit = np.log(np.clip(confidence * (1.0 - scores), 1e-9, 1.0))
+    if refusal is None:
+        return readings, scores, as_digit - short - wide
+    as_mark = np.log(np.clip(scores, 1e-9, 1.0)) + np.log(NOT_A_DIGIT)
+    refused = scores > refusal.threshold
+    return readings, scores, np.where(refused, as_mark, as_digit) - short - wide
+
+
+def _lattice(seg: Segmentation) -> _Lattice:
+    """The candidate digits of a segmented drawing, as steps between its places."""
+    # Each piece's nodes: its left edge, its cuts, then one node per parting.
+    first = np.cumsum([0] + [1 + len(p.cuts) + len(p.partings) for p in seg.pieces])
+    passing = np.zeros(first[-1] + 1)
+    typical = _writing_height(seg)
+    parts: list[Part] = []
+    steps: list[tuple[int, int, int]] = []
+
+    def step(start: int, stop: int, part: Part) -> None:
+        steps.append((int(start), int(stop), len(parts)))
+        parts.append(part)
+
+    for k, piece in enumerate(seg.pieces):
+        cuts = first[k] + 1 + np.arange(len(piece.cuts))
+        passing[cuts] = [_cut_cost(cut) for cut in piece.cuts]
+        right_of = _right_of(piece)
+        last = len(piece.cuts) + 1
+        places = [first[k], *cuts, first[k + 1]]  # each place's node: edge, cuts, edge
+        # A part between two cuts is a middle digit of three: only in a piece that wide.
+        three = piece.box[3] - piece.box[1] > THREE_WIDE * typical
+        for i, j in itertools.combinations(range(last + 1), 2):
+            if not (three or i == 0 or j == last):
+                continue
+            part = _piece_part(piece, right_of, i, j, SPECK * seg.height)
+            if part is not None and ((i, j) == (0, last) or _digit_sized(part[0], typical)):
+                step(places[i], places[j], part)
+        for n, parting in enumerate(piece.partings):
+            node = first[k] + last + n
+            passing[node] = np.log(CUT_PENALTY)
+            step(first[k], node, _trimmed(piece, parting.left))
+            step(node, first[k + 1], _trimmed(piece, piece.mask & ~parting.left))
+    for i, j in _runs(seg):
+        if j > i + 1:
+            step(first[i], first[j], _union([(p.box, p.mask) for p in seg.pieces[i:j]]))
+    return _Lattice(parts, steps, passing)
+
+
+def _digit_sized(box: Box, typical: float) -> bool:
+    """Whether a part cut from a piece could be a digit at all: no wider than `MAX_WIDTH`
+    times the writing's height, and at least `LOWEST` of it tall."""
+    top, left, bottom, right = box
+    return right - left <= MAX_WIDTH * typical and bottom - top >= LOWEST * typical
+
+
+def _cut_cost(cut: Cut) -> float:
+    """What reading a piece as cut here costs (log): `CUT_PENALTY`, and `STROKE_PENALTY` for
+    each stroke the cut crosses beyond the first."""
+    return float(np.log(CUT_PENALTY) + np.log(STROKE_PENALTY) * max(0, cut.strokes - 1))
+
+
+def _right_of(piece: Piece) -> list[np.ndarray]:
+    """For each of a piece's cuts, the pixels of its box right of the cut, row by row."""
+    columns = np.arange(piece.mask.shape[1])
+    return [columns[None, :] >= (cut.columns - piece.box[1])[:, None] for cut in piece.cuts]
+
+
+def _piece_part(
+    piece: Piece, right_of: list[np.ndarray], i: int, j: int, smallest: float
+) -> Part | None:
+    """A piece's ink between two places (0: its left edge, 1.. its cuts, then its right edge),
+    without slivers, in its own box; None when nothing is left."""
+    if i == 0 and j == len(right_of) + 1:
+        return piece.box, piece.mask
+    part = piece.mask.copy()
+    if i > 0:
+        part &= right_of[i - 1]
+    if j <= len(right_of):
+        part &= ~right_of[j - 1]
+    part = _drop_slivers(part, smallest)
+    return _trimmed(piece, part) if part.any() else None
+
+
+def _trimmed(piece: Piece, part: np.ndarray) -> Part:
+    """Some of a piece's ink (a mask in its box), in the box that just holds it."""
+    rows, cols = np.flatnonzero(part.any(axis=1)), np.flatnonzero(part.any(axis=0))
+    top, left, _, _ = piece.box
+    box = (top + rows[0], left + cols[0], top + rows[-1] + 1, left + cols[-1] + 1)
+    return _box(box), part[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
 def _runs(seg: Segmentation) -> list[tuple[int, int]]:
@@ -256,41 +418,29 @@ def _runs(seg: Segmentation) -> list[tuple[int, int]]:
     return runs
 
 
-def _options(seg: Segmentation, run: tuple[int, int]) -> list[list[Part]]:
-    """The ways to read a run: whole, and for a single piece also cut at one or two cuts."""
-    members = seg.pieces[run[0] : run[1]]
-    whole = _union([(p.box, p.mask) for p in members])
-    if len(members) > 1:
-        return [[whole]]
-    (piece,) = members
-    smallest = SPECK * seg.height
-    options = [[whole]]
-    for cut in piece.cuts:
-        options.append(_split(piece, [cut], smallest))
-    top, left, bottom, right = piece.box
-    if right - left > THREE_WIDE * (bottom - top):
-        for first, second in itertools.combinations(piece.cuts, 2):
-            if (second.columns - first.columns).min() >= CUT_SPACING * (bottom - top):
-                options.append(_split(piece, [first, second], smallest))
-    return [option for option in options if len(option) > 0]
+def _best_path(lattice: _Lattice, value: np.ndarray) -> list[int]:
+    """The parts of the best-valued path from the first place to the last (a DP)."""
+    nodes = len(lattice.passing)
+    total = np.full(nodes, -np.inf)
+    total[0] = 0.0
+    came_from: dict[int, tuple[int, int]] = {}
+    for start, stop, part in sorted(lattice.steps):
+        reached = total[start] + lattice.passing[start] + value[part]
+        if reached > total[stop]:
+            total[stop], came_from[stop] = reached, (start, part)
+    chosen: list[int] = []
+    node = nodes - 1
+    while node > 0:
+        node, part = came_from[node]
+        chosen.insert(0, part)
+    return chosen
 
 
-def _split(piece: Piece, cuts: list[Cut], smallest: float) -> list[Part]:
-    """A piece's ink on each side of the cuts, each part trimmed to its own box."""
-    top, left, _, _ = piece.box
-    columns = np.arange(piece.mask.shape[1])
-    side = np.zeros(piece.mask.shape, int)
-    for cut in cuts:
-        side += columns[None, :] >= (cut.columns - left)[:, None]
-    parts = []
-    for k in range(len(cuts) + 1):
-        part = _drop_slivers(piece.mask & (side == k), smallest)
-        rows, cols = np.flatnonzero(part.any(axis=1)), np.flatnonzero(part.any(axis=0))
-        if rows.size == 0:
-            return []  # a cut that leaves nothing on one side is no split
-        box = (top + rows[0], left + cols[0], top + rows[-1] + 1, left + cols[-1] + 1)
-        parts.append((_box(box), part[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]))
-    return parts
+def _writing_height(seg: Segmentation) -> float:
+    """How tall a digit of this writing is: the median height of the pieces that are not
+    much shorter than the tallest (bits of a digit that do not touch it are)."""
+    heights = np.array([piece.box[2] - piece.box[0] for piece in seg.pieces], float)
+    return float(np.median(heights[heights >= 0.5 * heights.max()]))
 
 
 def _union(parts: list[Part]) -> Part:
@@ -310,23 +460,6 @@ def _image(ink: np.ndarray, box: Box, mask: np.ndarray) -> np.ndarray:
     return np.pad(np.where(mask, ink[top:bottom, left:right], 0.0), 2)
 
 
-def _best_partition(count: int, best: dict[tuple[int, int], tuple[float, list[int]]]) -> list[int]:
-    """The readings (indices) of the runs that cover pieces 0..count-1 with the best total."""
-    total = np.full(count + 1, -np.inf)
-    total[0] = 0.0
-    came_from: dict[int, tuple[int, int]] = {}
-    for (i, j), (value, _) in sorted(best.items(), key=lambda item: item[0][1]):
-        if total[i] + value > total[j]:
-            total[j], came_from[j] = total[i] + value, (i, j)
-    chosen: list[int] = []
-    end = count
-    while end > 0:
-        run = came_from[end]
-        chosen = best[run][1] + chosen
-        end = run[0]
-    return chosen
-
-
 def _overlapping(lefts: np.ndarray, rights: np.ndarray) -> list[np.ndarray]:
     """Groups of pieces joined when their column spans overlap mostly (`MERGE`)."""
     widths = rights - lefts
@@ -336,54 +469,134 @@ def _overlapping(lefts: np.ndarray, rights: np.ndarray) -> list[np.ndarray]:
     return [np.flatnonzero(group == g) for g in np.unique(group)]
 
 
-def _cuts(mask: np.ndarray, box: Box) -> tuple[Cut, ...]:
+def _cuts(mask: np.ndarray, box: Box, stroke: float) -> tuple[Cut, ...]:
     """The cuts from top to bottom that cross the least ink, if the piece is wide enough.
 
     For columns across the piece, seam carving's dynamic programme finds the cheapest path
     from top to bottom within a band around that column (`CUT_BAND` of the height each way),
     moving at most one column per row, so a cut can follow the slant between two digits. The
-    cheapest of those paths that leave a fair share of ink on each side, apart from each
-    other, are the cuts.
+    cheapest of those paths that leave a fair share of ink on each side are the cuts, each
+    splitting the ink differently from the others (`DISTINCT`): many paths run down the same
+    gap.
     """
     height, width = mask.shape
     if width <= SPLITTABLE * height:
         return ()
+    # Seams are found on the ink shrunk to about `SEAM_ROWS` rows (a block's share of ink is
+    # its cost), then drawn back at full size.
+    scale = max(1, height // SEAM_ROWS)
+    blocks = np.pad(mask, ((0, -height % scale), (0, -width % scale))).astype(np.float32)
+    blocks = blocks.reshape(-(-height // scale), scale, -(-width // scale), scale).mean(axis=(1, 3))
+    paths, crossed = _seams(blocks)
+    paths = np.repeat(paths * scale + scale // 2, scale, axis=1)[:, :height].clip(0, width - 1)
+    crossed *= scale
+    inked = mask[np.arange(height), paths]  # (paths, height)
+    entries = np.array([_strokes_crossed(path, stroke) for path in inked])
+    before = np.pad(np.cumsum(mask, axis=1), ((0, 0), (1, 0)))  # ink left of each column
+    share = before[np.arange(height), paths].sum(axis=1) / max(1, mask.sum())
+    usable = np.isfinite(crossed) & (share >= EDGE_SHARE) & (share <= 1 - EDGE_SHARE)
+    cuts: list[Cut] = []
+    shares: list[float] = []
+    most = min(MAX_CUTS, int(np.ceil(CUTS_PER_HEIGHT * width / height)))
+    for k in np.argsort(crossed, kind="stable"):
+        if len(cuts) == most:
+            break
+        if usable[k] and all(abs(share[k] - other) >= DISTINCT for other in shares):
+            cuts.append(Cut(paths[k] + box[1], float(crossed[k]), int(entries[k])))
+            shares.append(float(share[k]))
+    return tuple(sorted(cuts, key=lambda cut: cut.column))
+
+
+def _strokes_crossed(inked: np.ndarray, stroke: float) -> int:
+    """How many strokes a cut crosses: the runs of ink along it, row by row, that are at
+    least half a stroke long (clipping the tip of a stroke is no crossing)."""
+    edges = np.diff(np.r_[0, inked.astype(np.int8), 0])
+    lengths = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
+    return int(np.count_nonzero(lengths >= 0.5 * stroke))
+
+
+def _seams(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The cheapest top-to-bottom path near each of a row of start columns, and its cost.
+
+    `ink`: (height, width) float, how much ink each pixel holds. Returns (paths, crossed):
+    paths (starts, height) int, the column on each row; crossed (starts,), the ink each
+    crosses (inf where none fits).
+    """
+    height, width = ink.shape
     band = max(1, round(CUT_BAND * height))
     starts = np.arange(0, width, max(1, round(CUT_STEP * height)))
     # Each band's ink, (starts, height, 2 * band + 1); columns outside the piece are walls.
-    walled = np.pad(mask.astype(float), ((0, 0), (band, band)), constant_values=np.inf)
-    offsets = np.arange(-band, band + 1)
-    cost = walled[:, starts[:, None] + offsets + band].transpose(1, 0, 2)
+    walled = np.pad(ink.astype(np.float32), ((0, 0), (band, band)), constant_values=np.inf)
+    cost = walled[:, starts[:, None] + np.arange(2 * band + 1)].transpose(1, 0, 2)
     total = cost[:, 0].copy()
-    step = np.zeros(cost.shape, np.int8)
-    reach = CUT_SLOPE
-    sideways = 0.1 * np.abs(np.arange(-reach, reach + 1))[:, None, None]
+    step = np.zeros(cost.shape, np.int8)  # -1, 0, 1: the column on the row above, relative
+    shifted = np.full((len(starts), total.shape[1] + 2), np.inf, np.float32)
     for row in range(1, height):
-        padded = np.pad(total, ((0, 0), (reach, reach)), constant_values=np.inf)
-        width_band = total.shape[1]
-        choices = np.stack([padded[:, k : k + width_band] for k in range(2 * reach + 1)])
-        choices = choices + sideways
-        step[:, row] = choices.argmin(axis=0) - reach
-        total = choices.min(axis=0) + cost[:, row]
+        shifted[:, 1:-1] = total
+        # A step to the side is longer (by sqrt 2): through ink it crosses that much more,
+        # so a cut across a slanting stroke costs what a cut across an upright one does.
+        slanting = np.minimum(shifted[:, :-2], shifted[:, 2:]) + SIDEWAYS + SLANT * cost[:, row]
+        straight = total + cost[:, row]
+        step[:, row] = np.where(
+            straight <= slanting, 0, np.where(shifted[:, :-2] <= shifted[:, 2:], -1, 1)
+        )
+        total = np.minimum(straight, slanting)
     ends = total.argmin(axis=1)
     crossed = total[np.arange(len(starts)), ends]
     paths = np.empty((len(starts), height), int)
     paths[:, -1] = ends
     for row in range(height - 1, 0, -1):
         paths[:, row - 1] = paths[:, row] + step[np.arange(len(starts)), row, paths[:, row]]
-    paths += starts[:, None] - band  # band offsets -> the piece's columns
-    before = np.pad(np.cumsum(mask, axis=1), ((0, 0), (1, 0)))  # ink left of each column
-    share = before[np.arange(height), paths].sum(axis=1) / max(1, mask.sum())
-    usable = np.isfinite(crossed) & (share >= EDGE_SHARE) & (share <= 1 - EDGE_SHARE)
-    spacing = CUT_SPACING * height
-    cuts: list[Cut] = []
-    for k in np.argsort(crossed):
-        if len(cuts) == MAX_CUTS or not usable[k]:
+    return paths + starts[:, None] - band, crossed
+
+
+def _partings(
+    mask: np.ndarray, skeleton: np.ndarray, box: Box, stroke: float
+) -> tuple[Parting, ...]:
+    """Where touching digits may be parted at a junction of strokes, if the piece is wide
+    enough for two digits one of which is a 1.
+
+    The junctions are where three or more branches of the ink's centre line (`skeleton`, in
+    the piece's box) meet. Taking out the ink within a stroke's width of one must leave
+    pieces side by side, each at least `PARTED` of the piece's height tall; each way to group
+    them into a left and a right side is a parting, the ink taken out going with the nearer
+    side.
+    """
+    height, width = mask.shape
+    if width <= NARROW * height:
+        return ()
+    branches = ndimage.convolve(skeleton.astype(np.uint8), np.ones((3, 3), np.uint8))
+    junctions = skeleton & (branches >= 4)  # itself and three neighbours
+    labels, count = ndimage.label(ndimage.binary_dilation(junctions, iterations=2))
+    if count == 0:
+        return ()
+    centres = ndimage.center_of_mass(junctions, labels, range(1, count + 1))
+    rows, columns = np.indices(mask.shape)
+    found: list[Parting] = []
+    for row, column in centres:
+        hole = (rows - row) ** 2 + (columns - column) ** 2 <= stroke**2
+        rest, _ = ndimage.label(mask & ~hole, structure=np.ones((3, 3), bool))
+        spans = ndimage.find_objects(rest)
+        big = [
+            k + 1 for k, span in enumerate(spans) if span[0].stop - span[0].start >= PARTED * height
+        ]
+        if not 2 <= len(big) <= 4:
             continue
-        columns = paths[k] + box[1]
-        if all(abs(columns.mean() - cut.column) >= spacing for cut in cuts):
-            cuts.append(Cut(columns, float(crossed[k])))
-    return tuple(sorted(cuts, key=lambda cut: cut.column))
+        centre_of = {k: float(columns[rest == k].mean()) for k in big}
+        big.sort(key=centre_of.get)
+        for split in range(1, len(big)):
+            left, right = np.isin(rest, big[:split]), np.isin(rest, big[split:])
+            if centre_of[big[split]] - centre_of[big[split - 1]] < PARTED_APART * height:
+                continue
+            nearer_left = ndimage.distance_transform_edt(~left) <= ndimage.distance_transform_edt(
+                ~right
+            )
+            left = mask & (left | (nearer_left & ~right))
+            if all(np.count_nonzero(left ^ other.left) > DISTINCT * mask.sum() for other in found):
+                found.append(Parting(left, (box[0] + round(row), box[1] + round(column))))
+        if len(found) >= MAX_PARTINGS:
+            break
+    return tuple(found[:MAX_PARTINGS])
 
 
 def _drop_slivers(mask: np.ndarray, smallest: float) -> np.ndarray:
@@ -398,10 +611,10 @@ def _drop_slivers(mask: np.ndarray, smallest: float) -> np.ndarray:
     return np.isin(labels, big) if big.size else mask
 
 
-def _stroke_width(mask: np.ndarray) -> float:
+def _stroke_width(mask: np.ndarray, skeleton: np.ndarray) -> float:
     """The pen's width: twice the median distance to the ink's edge along its centre line."""
     depth = ndimage.distance_transform_edt(mask)
-    return max(1.0, 2.0 * float(np.median(depth[skeletonize(mask)])))
+    return max(1.0, 2.0 * float(np.median(depth[skeleton])))
 
 
 def _box(values: Any) -> Box:

@@ -88,6 +88,37 @@ def test_touching_digits_are_one_piece_with_a_cut_between_them():
     assert any(abs(cut.column - (100 + width)) < 0.2 * HEIGHT for cut in piece.cuts)
 
 
+@pytest.mark.parametrize("digit", [0, 8])
+def test_a_cut_through_a_loop_crosses_two_strokes(digit):
+    seg = numbers.segment(drawing(digit_strokes(digit, 200)))
+    (piece,) = seg.pieces
+    assert piece.cuts  # wide enough to be two digits ...
+    assert all(cut.strokes >= 2 for cut in piece.cuts)  # ... but every cut crosses a loop
+
+
+# A 1, and a 7 whose bar reaches back over the 1's top: no path from top to bottom parts them.
+ONE = [[(0.5, 0.0), (0.5, 1.0)]]
+SEVEN_REACHING_BACK = [[(-0.3, 0.0), (1.0, 0.0), (0.45, 1.0)]]
+
+
+def one_and_seven() -> tuple[list, list]:
+    return at(ONE, 150, 0.4 * HEIGHT), at(SEVEN_REACHING_BACK, 224, 0.65 * HEIGHT)
+
+
+def test_digits_that_lean_into_each_other_are_parted_where_they_meet():
+    one, seven = one_and_seven()
+    (piece,) = numbers.segment(drawing(one, seven)).pieces
+    top, left, bottom, right = piece.box
+    own = drawing(one)[top:bottom, left:right, 0] > 25
+    assert not any(
+        np.array_equal(own, piece.mask & (np.arange(right - left) < (cut.columns - left)[:, None]))
+        for cut in piece.cuts
+    )
+    overlap = [(parting.left & own).sum() / own.sum() for parting in piece.partings]
+    stray = [(parting.left & ~own).sum() / own.sum() for parting in piece.partings]
+    assert any(o > 0.95 and s < 0.1 for o, s in zip(overlap, stray, strict=True))
+
+
 def test_a_narrow_digit_is_not_given_cuts():
     seg = numbers.segment(drawing(digit_strokes(1, 200)))
     assert len(seg.pieces) == 1 and seg.pieces[0].cuts == ()
@@ -146,6 +177,23 @@ def test_touching_neighbours_are_split_and_read(predictor):
         assert reading.text == "".join(str(p.digit) for p in apart)
 
 
+def test_digits_that_lean_into_each_other_are_read(predictor):
+    one, seven = one_and_seven()
+    reading = numbers.read_number(drawing(one, seven), predictor)
+    apart = predictor.predict_batch([drawing(one), drawing(seven)])
+    assert reading.text == "".join(str(p.digit) for p in apart) == "17"
+
+
+@pytest.mark.parametrize("overlap", [6, 10])
+def test_four_touching_digits_are_read(predictor, overlap):
+    width = 0.65 * HEIGHT
+    parts = [digit_strokes(d, 30 + k * (width - overlap)) for k, d in enumerate([2, 3, 4, 5])]
+    picture = drawing(*parts)
+    assert len(numbers.segment(picture).pieces) == 1
+    apart = predictor.predict_batch([drawing(p) for p in parts])
+    assert numbers.read_number(picture, predictor).text == "".join(str(p.digit) for p in apart)
+
+
 def test_a_dot_between_digits_is_ignored_in_the_reading(predictor):
     dot = [[(330.0, TOP + HEIGHT - 5)]]
     reading = numbers.read_number(
@@ -162,6 +210,17 @@ def test_a_star_among_digits_is_reported_not_guessed(predictor):
     assert len(reading) == 3
     assert reading.not_a_digit == (False, True, False)
     assert reading.text[1] == "?" and not reading.complete
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("kind", ["star", "triangle", "cross", "spiral"])
+def test_a_mark_among_digits_stays_whole(predictor, kind, seed):
+    """A mark is read as one thing that is not a digit, not cut into parts read as digits."""
+    mark = at(shape_strokes(kind, np.random.default_rng(seed)), 260, HEIGHT)
+    reading = numbers.read_number(
+        drawing(digit_strokes(2, 60), mark, digit_strokes(6, 480)), predictor
+    )
+    assert reading.text == "2?6"
 
 
 def test_the_default_predictor_is_the_recommended_model(trained_model_path, monkeypatch):
