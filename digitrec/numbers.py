@@ -23,7 +23,9 @@ by:
 - each candidate is read confidently as a digit, and the refusal model (`digitrec.refusal`)
   takes it for one. A candidate the refusal model calls no digit is reported as such (`?` in
   `text`), not guessed, and counts as a mark at a prior (`NOT_A_DIGIT`): a star stays one
-  mark rather than being cut into parts that each look a little like a digit;
+  mark rather than being cut into parts that each look a little like a digit. In a number
+  the writer meant digits, so a piece the digit model is sure of (`SURE`) is refused only
+  when the refusal model is sure too (`SURELY_NOT`);
 - a digit is about as tall as the rest of the writing (`SHORT`) and not much wider than it is
   high (`WIDE`): a bit of stroke is no digit, and a blob as wide as two digits is likely two;
 - every cut costs a penalty (`CUT_PENALTY`), more for each stroke it crosses beyond the first
@@ -100,6 +102,13 @@ STROKE_PENALTY = float(np.exp(-1.0))
 # A mark the refusal model calls no digit may be read as one ("?") at this prior, instead of
 # being cut into parts that each look a little like a digit.
 NOT_A_DIGIT = 0.1
+# In a number the writer meant digits, so a piece needs more to be called no digit than a
+# drawing alone does: the refusal model's score above its threshold, and either the digit
+# model less sure of it than `SURE` or that score above `SURELY_NOT`. (Chosen on numbers of
+# MNIST training digits: a stray refusal costs the whole number, a star between digits must
+# still read "?".)
+SURE = 0.99
+SURELY_NOT = 0.8
 # A digit is at least `SHORT` of the writing's height; every tenth of it shorter costs
 # `SHORT_COST` (log): a bit of a digit that does not touch it is no digit. A part cut from a
 # piece that is under `LOWEST` of it is not even read.
@@ -260,14 +269,12 @@ def read_number(
         refusal = getattr(predictor, "refusal", None) or default_model()
     seg = segment(drawing)
     lattice = _lattice(seg)
-    readings, scores, value = _judge(seg, lattice, predictor, refusal)
+    readings, scores, refused, value = _judge(seg, lattice, predictor, refusal)
     chosen = _best_path(lattice, value)
     return NumberReading(
         digits=tuple(readings[k] for k in chosen),
         boxes=tuple(lattice.parts[k][0] for k in chosen),
-        not_a_digit=tuple(
-            bool(refusal is not None and scores[k] > refusal.threshold) for k in chosen
-        ),
+        not_a_digit=tuple(bool(refused[k]) for k in chosen),
         not_digit_scores=tuple(float(scores[k]) for k in chosen),
         specks=seg.specks,
     )
@@ -295,13 +302,15 @@ class _Lattice:
 
 def _judge(
     seg: Segmentation, lattice: _Lattice, predictor: Predictor, refusal: NotDigitModel | None
-) -> tuple[list[Prediction], np.ndarray, np.ndarray]:
-    """Read every candidate digit in one batch: (readings, not-a-digit scores, values).
+) -> tuple[list[Prediction], np.ndarray, np.ndarray, np.ndarray]:
+    """Read every candidate digit in one batch: (readings, not-a-digit scores, refused, values).
 
     A candidate's value is a log-probability of what it will be reported as: a digit read
-    this confidently that the refusal model takes for a digit, or, where that model refuses
-    it, a mark that is no digit (`NOT_A_DIGIT`, which needs no cutting to be read: a star
-    stays whole); less for one much shorter than the writing or much wider than a digit.
+    this confidently that the refusal model takes for a digit, or, where it is refused (the
+    refusal model doubts it and the digit model is not `SURE` of it, or the refusal model is
+    sure: `SURELY_NOT`), a mark that is no digit (`NOT_A_DIGIT`, which needs no cutting to be
+    read: a star stays whole); less for one much shorter than the writing or much wider than
+    a digit.
     """
     readings = predictor.predict_batch([_image(seg.ink, box, mask) for box, mask in lattice.parts])
     scores = (
@@ -317,10 +326,10 @@ def _judge(
     wide = WIDE_COST * np.maximum(0.0, widths - WIDE) / 0.1
     as_digit = np.log(np.clip(confidence * (1.0 - scores), 1e-9, 1.0))
     if refusal is None:
-        return readings, scores, as_digit - short - wide
+        return readings, scores, np.zeros(len(readings), bool), as_digit - short - wide
     as_mark = np.log(np.clip(scores, 1e-9, 1.0)) + np.log(NOT_A_DIGIT)
-    refused = scores > refusal.threshold
-    return readings, scores, np.where(refused, as_mark, as_digit) - short - wide
+    refused = (scores > refusal.threshold) & ((confidence < SURE) | (scores > SURELY_NOT))
+    return readings, scores, refused, np.where(refused, as_mark, as_digit) - short - wide
 
 
 def _lattice(seg: Segmentation) -> _Lattice:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy import ndimage
+from test_predict import constant_judge
 
 from digitrec import numbers
 from digitrec.negatives import shape_strokes
@@ -210,6 +211,20 @@ def test_a_star_among_digits_is_reported_not_guessed(predictor):
     assert len(reading) == 3
     assert reading.not_a_digit == (False, True, False)
     assert reading.text[1] == "?" and not reading.complete
+
+
+@pytest.mark.parametrize("score", [0.6, 0.9])
+def test_a_digit_read_surely_is_refused_in_a_number_only_by_a_sure_refusal(predictor, score):
+    """The writer of a number meant digits: the refusal model's doubt (a score over its
+    threshold) refuses a piece the digit model is sure of only when that doubt is strong."""
+    judge = constant_judge(score)
+    assert score > judge.threshold
+    reading = numbers.read_number(
+        drawing(digit_strokes(2, 60), digit_strokes(7, 400)), predictor, refusal=judge
+    )
+    sure = [p.confidence >= numbers.SURE for p in reading.digits]
+    assert len(reading) == 2 and any(sure)
+    assert list(reading.not_a_digit) == [score > numbers.SURELY_NOT or not s for s in sure]
 
 
 @pytest.mark.parametrize("seed", range(4))
