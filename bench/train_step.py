@@ -7,7 +7,11 @@ batches; the variants take turns, round after round, so the machine's noise hits
 medians are shown, as wall-clock time and as CPU time per core (what an idle machine would
 take: the figure to trust when other work shares the machine).
 
-Run: `python bench/train_step.py [--batch 256] [--rounds 5] [--steps 10]`.
+`--layers` shows where a float32 step of the improved CNN goes instead: each layer's forward
+and backward pass timed alone at the batch's shapes, the augmentation of one batch (redraw,
+stroke width, bends and the warp), and the whole step for comparison.
+
+Run: `python bench/train_step.py [--batch 256] [--rounds 5] [--steps 10] [--layers]`.
 """
 
 from __future__ import annotations
@@ -53,13 +57,88 @@ def with_batch_norm() -> keras.Model:
     return compile_model(model)
 
 
+def layer_step(layer: layers.Layer, shape: tuple[int, ...], batch: int, first: bool):
+    """A traced forward and backward pass of a copy of `layer` alone, as it runs in the net."""
+    alone = layer.__class__.from_config(layer.get_config())
+    net = keras.Sequential([keras.Input(shape), alone])
+    x = tf.random.uniform((batch, *shape))
+
+    @tf.function
+    def step():
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(net(x, training=True))
+        # in the net every layer but the first passes the gradient on to the one before it
+        sources = net.trainable_variables + ([] if first else [x])
+        return tape.gradient(loss, sources) if sources else loss
+
+    return step
+
+
+def timed(run, rounds: int, steps: int) -> tuple[float, float]:
+    """Median (wall, CPU per core) seconds of one call of `run`, over `rounds` of `steps`."""
+    run()
+    samples = []
+    for _ in range(rounds):
+        wall, cpu = time.perf_counter(), time.process_time()
+        for _ in range(steps):
+            run()
+        wall, cpu = time.perf_counter() - wall, (time.process_time() - cpu) / CORES
+        samples.append((wall / steps, cpu / steps))
+    return tuple(statistics.median(s[i] for s in samples) for i in (0, 1))
+
+
+def where_the_time_goes(args: argparse.Namespace) -> None:
+    """Per-layer, augmentation and whole-step times of the improved CNN in float32."""
+    from digitrec import augment
+    from digitrec.data import load_mnist
+
+    model = build_model("improved")
+    rows: list[tuple[str, tuple[float, float]]] = []
+    for index, layer in enumerate(model.layers):
+        shape = tuple(layer.input.shape[1:])
+        out = tuple(layer.output.shape[1:])
+        name = f"{layer.name} {'x'.join(map(str, shape))} -> {'x'.join(map(str, out))}"
+        rows.append(
+            (name, timed(layer_step(layer, shape, args.batch, index == 0), args.rounds, args.steps))
+        )
+    parts = sum(cpu for _, (_, cpu) in rows)
+
+    (x_train, _), _ = load_mnist()
+    images = x_train[: args.batch, :, :, None].astype(np.float32) / 255.0
+    distances = tf.constant(augment.centre_line_distances(images))
+    images, labels = tf.constant(images), tf.zeros(args.batch, tf.int64)
+    transform = tf.function(augment.augmenter(augment.DEFAULT, seed=0))
+    augmenting = timed(lambda: transform(images, labels, distances), args.rounds, args.steps)
+    y = tf.constant(np.random.default_rng(0).integers(0, 10, args.batch))
+    whole = timed(lambda: model.train_on_batch(images, y), args.rounds, args.steps)
+
+    print(f"improved CNN, float32, batch {args.batch}: forward + backward of each layer alone")
+    print(f"{'layer, input -> output':<44} {'wall ms':>8} {'CPU/core':>9} {'share':>6}")
+    for name, (wall, cpu) in rows:
+        print(f"{name:<44} {wall * 1000:>8.1f} {cpu * 1000:>9.1f} {cpu / parts:>6.0%}")
+    print(f"{'sum of the layers':<44} {'':>8} {parts * 1000:>9.1f}")
+    for name, (wall, cpu) in (
+        ("whole training step (train_on_batch)", whole),
+        ("augmenting one batch (tf.data map)", augmenting),
+    ):
+        print(f"{name:<44} {wall * 1000:>8.1f} {cpu * 1000:>9.1f}")
+    print(f"load {os.getloadavg()[0]:.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=10, help="steps timed per round")
+    parser.add_argument(
+        "--layers", action="store_true", help="where a float32 step of the improved CNN goes"
+    )
     args = parser.parse_args()
     print(f"{cpu_description()}; load {os.getloadavg()[0]:.1f}")
+    if args.layers:
+        where_the_time_goes(args)
+        return
 
     rng = np.random.default_rng(0)
     x = tf.constant(rng.random((args.batch, 28, 28, 1), dtype=np.float32))
