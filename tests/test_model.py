@@ -81,8 +81,18 @@ def test_wide_cnn_is_the_improved_design_wider():
     assert wide.count_params() > 2 * improved.count_params()
 
 
+def test_lean_cnn_runs_its_second_middle_convolution_after_the_pooling():
+    lean, improved = build_model("lean"), build_model("improved")
+    assert lean.count_params() == improved.count_params()  # the same weights, placed otherwise
+    assert improved.get_layer("conv2b").output.shape[1:3] == (14, 14)
+    assert lean.get_layer("conv2b").output.shape[1:3] == (7, 7)
+    names = [layer.name for layer in lean.layers]
+    assert names.index("pool2") < names.index("conv2b") < names.index("conv3")
+    assert lean.output_shape == (None, 10)
+
+
 def test_architectures_are_chosen_by_name():
-    assert {"seed", "improved", "wide", "dense"} <= set(ARCHITECTURES)
+    assert {"seed", "improved", "wide", "lean", "dense"} <= set(ARCHITECTURES)
     assert build_model("seed").count_params() == SEED_CNN_PARAMS
     assert build_model("dense").output_shape == (None, 10)
     with pytest.raises(ValueError, match="unknown architecture 'resnet'.*seed"):
