@@ -267,7 +267,10 @@ def test_wrong_suffix_is_refused_before_training(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"arch": "resnet"}, "unknown arch 'resnet'; choose one of: dense, improved, lean, seed, wide"),
+        (
+            {"arch": "resnet"},
+            "unknown arch 'resnet'; choose one of: dense, improved, lean, seed, wide",
+        ),
         ({"schedule": "zigzag"}, "unknown schedule 'zigzag'"),
         ({"precision": "half"}, "unknown precision 'half'"),
         ({"batch_size": 0}, "batch_size must be at least 1"),
