@@ -8,7 +8,8 @@ conventions (white on black, ink in the alpha channel) through `to_mnist`:
 - letters and symbols in the ordinary training fonts, and in handwriting-style fonts it never
   saw (if installed: `apt-get install fonts-dkg-handwriting fonts-breip fonts-femkeklaver
   fonts-rufscript fonts-dancingscript fonts-kristi`);
-- two MNIST test digits squeezed into one box (half of them touching).
+- two MNIST test digits squeezed into one box (half of them touching);
+- dots and dashes: a tap of the pen, or a dash up to two pen widths long, pens 6-32 px.
 
 The cost is measured on MNIST test digits as they are and redrawn as `bench/drawn_digits.py`
 draws them (its four variants). Each column is one way to refuse:
@@ -17,7 +18,8 @@ draws them (its four variants). Each column is one way to refuse:
 - `max softmax`, `energy`: the digit model's confidence, or the log-sum-exp of its logits,
   with a threshold that refuses `refusal_training.DIGIT_REFUSAL` of held-out drawn digits (MNIST
   training digits that no model here was trained on);
-- `refusal CNN`: the separate refusal model (`digitrec.refusal`) at its recorded threshold.
+- `refusal CNN`: the separate refusal model (`digitrec.refusal`) at its recorded threshold,
+  with a mark no longer than `refusal.DOT` pen widths refused as a dot: as the front ends refuse.
 
 Run: `python bench/not_digits.py [--model PATH] [--refusal PATH] [--n 300] [--digits 2000]`.
 """
@@ -35,10 +37,11 @@ import numpy as np
 from read_numbers import model_path  # bench/read_numbers.py, beside this file
 
 from digitrec import negatives, refusal, refusal_training, synthetic
-from digitrec.constants import PEN_WIDTH
+from digitrec.constants import CANVAS_SIZE, PEN_WIDTH
 from digitrec.data import DatasetError, load_mnist
 from digitrec.predict import UNSURE_BELOW, ModelLoadError, ModelNotFoundError, Predictor
-from digitrec.preprocess import INK_IN_ALPHA, WHITE_ON_BLACK, to_mnist
+from digitrec.preprocess import INK_IN_ALPHA, WHITE_ON_BLACK, preprocess_stages
+from digitrec.strokes import rasterise
 from digitrec.train import cpu_description
 
 CONVENTIONS = (WHITE_ON_BLACK, INK_IN_ALPHA)
@@ -79,7 +82,24 @@ def non_digits(
             inks.append(synthetic.redraw_digit(digit, height, 0, 0, canvas=height))
         pairs.append(negatives.digit_pair(*inks, rng, touching=0.5))
     kinds["two digits in one box"] = ("seen", pairs)
+    kinds["dots and dashes"] = ("unseen", [dot_or_dash(rng) for _ in range(n)])
     return kinds
+
+
+def dot_or_dash(rng: np.random.Generator) -> np.ndarray:
+    """A tap of the pen, or a dash up to two pen widths long, anywhere on the canvas: ink."""
+    pen = rng.uniform(6, 32)
+    length, angle = rng.uniform(0.0, 2.0) * pen, rng.uniform(0.0, np.pi)
+    x, y = rng.uniform(40, CANVAS_SIZE - 40, 2)
+    end = (x + length * np.cos(angle), y + length * np.sin(angle))
+    return rasterise([[(x, y), end]], pen=pen).astype(np.float32) / 255.0
+
+
+def prepared(drawings: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Drawings as the front ends read them: MNIST-form images, and which are dots."""
+    stages = [preprocess_stages(drawing) for drawing in drawings]
+    images = np.stack([stage.centred for stage in stages])
+    return images, np.array([refusal.is_dot(stage.crop) for stage in stages], bool)
 
 
 def logits_model(model: keras.Model) -> keras.Model | None:
@@ -116,14 +136,14 @@ class Judges:
         """log-sum-exp of the logits: high for inputs like the training data."""
         return np.logaddexp.reduce(self.logits(images), axis=1)
 
-    def refused(self, images: np.ndarray) -> dict[str, np.ndarray]:
+    def refused(self, images: np.ndarray, dots: np.ndarray) -> dict[str, np.ndarray]:
         confidence = self.confidence(images)
         energy = self.energy(images) < self.energy_floor if self.logits else None
         return {
             "unsure": confidence < UNSURE_BELOW,
             "max softmax": confidence < self.softmax_floor,
             "energy": energy,
-            "refusal CNN": self.refuser.refuse(images),
+            "refusal CNN": self.refuser.refuse(images) | dots,
         }
 
 
@@ -175,8 +195,7 @@ def main() -> None:
     drawing_seconds = time.perf_counter() - started
     for name, (seen, inks) in kinds.items():
         for convention in CONVENTIONS:
-            images = np.stack([to_mnist(synthetic.render(ink, convention)) for ink in inks])
-            rates = judges.refused(images)
+            rates = judges.refused(*prepared([synthetic.render(ink, convention) for ink in inks]))
             by_group[seen].append(rates)
             rows.append(row(f"{name}, {convention}", rates, seen))
     for group, rates in by_group.items():
@@ -185,15 +204,16 @@ def main() -> None:
     rows.append(row("ALL NON-DIGITS", pooled(by_group["seen"] + by_group["unseen"])))
 
     print(f"\n{'digits refused (the cost)':<44} " + " ".join(f"{m:>11}" for m in METHODS))
-    cases = [("MNIST test digits as they are", x_test / np.float32(255.0), y_test)]
+    as_they_are = np.array([refusal.is_dot(digit) for digit in x_test], bool)
+    cases = [("MNIST test digits as they are", x_test / np.float32(255.0), as_they_are, y_test)]
     digits = x_test[: args.digits]
     for index, variant in enumerate(drawn_digits.VARIANTS):
         inks = drawn_digits.draw_variant(digits, variant, seed=args.seed + index)
-        images = np.stack([to_mnist(synthetic.render(ink, WHITE_ON_BLACK)) for ink in inks])
-        cases.append((f"drawn: {variant}", images, y_test[: args.digits]))
+        drawings = [synthetic.render(ink, WHITE_ON_BLACK) for ink in inks]
+        cases.append((f"drawn: {variant}", *prepared(drawings), y_test[: args.digits]))
     drawn_all = []
-    for name, images, labels in cases:
-        rates = judges.refused(images)
+    for name, images, dots, labels in cases:
+        rates = judges.refused(images, dots)
         right = predictor.predict_arrays(images).argmax(axis=1) == labels
         cnn = rates["refusal CNN"]
         extra = (

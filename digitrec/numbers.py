@@ -47,7 +47,7 @@ from skimage.morphology import skeletonize
 from digitrec.constants import INK_THRESHOLD
 from digitrec.predict import Prediction, Predictor
 from digitrec.preprocess import EmptyDrawingError, extract_ink
-from digitrec.refusal import NotDigitModel, default_model
+from digitrec.refusal import DOT, NotDigitModel, default_model
 
 # (top, left, bottom, right) in the drawing's pixels, bottom and right exclusive, so
 # `ink[top:bottom, left:right]` is the box.
@@ -324,6 +324,9 @@ def _judge(
     heights, widths = (boxes[:, 2] - boxes[:, 0]) / typical, (boxes[:, 3] - boxes[:, 1]) / typical
     short = SHORT_COST * np.maximum(0.0, SHORT - heights) / 0.1
     wide = WIDE_COST * np.maximum(0.0, widths - WIDE) / 0.1
+    if refusal is not None:
+        # A part no taller than `DOT` pen widths is a dot or a dash, or a slice of one: no digit.
+        scores = np.where(boxes[:, 2] - boxes[:, 0] <= DOT * seg.stroke, np.float32(1.0), scores)
     as_digit = np.log(np.clip(confidence * (1.0 - scores), 1e-9, 1.0))
     if refusal is None:
         return readings, scores, np.zeros(len(readings), bool), as_digit - short - wide

@@ -1,7 +1,9 @@
 """Read digits with a trained model: load it once, then read drawings quickly, from any thread.
 
 `Predictor` is the one path from a drawing to an answer: the web app and the drawing pad both
-call `Predictor.predict`, which prepares the drawing with `to_mnist` and runs the model.
+call `Predictor.predict`, which prepares the drawing with `to_mnist` (by way of
+`preprocess_stages`, whose crop at the drawing's scale tells a dot from a digit) and runs the
+model.
 `keras.Model.predict` builds a data pipeline on every call, which is slow for one image;
 `Predictor` traces the model's forward pass once into a TensorFlow graph with a fixed input
 signature and calls that, which is both fast and safe from several threads.
@@ -27,8 +29,8 @@ import tensorflow as tf
 
 from digitrec import settings
 from digitrec.constants import NUM_CLASSES
-from digitrec.preprocess import to_mnist
-from digitrec.refusal import NotDigitModel, RefusalModelError
+from digitrec.preprocess import preprocess_stages
+from digitrec.refusal import NotDigitModel, RefusalModelError, is_dot
 from digitrec.warp import warp
 
 # Below this confidence the front ends say the model is unsure instead of just answering,
@@ -163,11 +165,13 @@ class Predictor:
 
     def predict_batch(self, images: Iterable[Any]) -> list[Prediction]:
         """Read several drawings in one forward pass."""
-        inputs = np.stack([to_mnist(image) for image in images])
+        stages = [preprocess_stages(image) for image in images]
+        inputs = np.stack([stage.centred for stage in stages])
         probabilities = self.predict_arrays(inputs)
-        refused = (
-            self.refusal.refuse(inputs) if self.refusal is not None else np.zeros(len(inputs), bool)
-        )
+        refused = np.zeros(len(inputs), bool)
+        if self.refusal is not None:  # the network's verdict, or a dot's (`refusal.DOT`)
+            dots = np.array([is_dot(stage.crop) for stage in stages], bool)
+            refused = self.refusal.refuse(inputs) | dots
         return [
             _prediction(p, x, self.unsure_below, bool(no))
             for p, x, no in zip(probabilities, inputs, refused, strict=True)

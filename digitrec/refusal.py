@@ -36,12 +36,20 @@ from typing import Any
 import keras
 import numpy as np
 import tensorflow as tf
+from scipy import ndimage
+from skimage.morphology import skeletonize
 
 from digitrec import settings
-from digitrec.constants import MNIST_SIZE
+from digitrec.constants import INK_THRESHOLD, MNIST_SIZE
 
 DEFAULT_PATH = settings.PACKAGE_DIR / "pretrained" / "not_digit.keras"
 TRAIN_COMMAND = "python -m digitrec.refusal_training train"
+# A mark no longer than `DOT` times its pen's width has no shape to read: a tap, a dot or a
+# blob. `to_mnist` would enlarge it to a filled disc that the digit model reads as a 0, and no
+# network was shown one, so such a mark is refused by this measure alone. (Digits redrawn with
+# pens up to 32 px wide, the thickest of `bench/drawn_digits.py`, measured 1.8 and more; a
+# tap, or a drag under a third of the pen, 1.0-1.35.)
+DOT = 1.5
 
 
 class RefusalModelError(RuntimeError):
@@ -118,6 +126,21 @@ def is_not_a_digit(
 ) -> np.ndarray:
     """True for each 28x28 image that `model` (default: the shipped one) refuses."""
     return (model or default_model()).refuse(images)
+
+
+def is_dot(ink: np.ndarray) -> bool:
+    """Whether a drawing's ink (H, W), at the drawing's own scale (e.g. `Stages.crop`), is a
+    dot and not a shape: no longer than `DOT` times the pen's width (twice the median depth
+    of the ink along its centre line). An empty drawing is no dot."""
+    mask = np.asarray(ink) > INK_THRESHOLD
+    if not mask.any():
+        return False
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    longer = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
+    depth = ndimage.distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]
+    centre = skeletonize(mask)
+    pen = 2.0 * float(np.median(depth[centre])) if centre.any() else 2.0 * float(depth.max())
+    return bool(longer <= DOT * pen)
 
 
 def _as_batch(images: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:

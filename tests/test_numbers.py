@@ -213,6 +213,26 @@ def test_a_star_among_digits_is_reported_not_guessed(predictor):
     assert reading.text[1] == "?" and not reading.complete
 
 
+@pytest.mark.parametrize(
+    "mark", [[(140, 140), (141, 141)], [(130, 140), (150, 140)], [(100, 150), (180, 150)]]
+)
+def test_a_dot_or_a_dash_alone_is_not_a_number(predictor, mark):
+    """Cut in slices, a dot or a dash would read as digits ("10", "11?1"): a part no taller
+    than `refusal.DOT` pen widths is refused, whatever the refusal network says."""
+    reading = numbers.read_number(drawing([mark]), predictor, refusal=constant_judge(0.01))
+    assert reading.text == "?"
+
+
+def test_a_dash_between_digits_is_not_a_digit(predictor):
+    dash = [[(250, 140), (320, 140)]]
+    reading = numbers.read_number(
+        drawing(digit_strokes(4, 60), dash, digit_strokes(2, 400)),
+        predictor,
+        refusal=constant_judge(0.01),
+    )
+    assert reading.text == "4?2"
+
+
 @pytest.mark.parametrize("score", [0.6, 0.9])
 def test_a_digit_read_surely_is_refused_in_a_number_only_by_a_sure_refusal(predictor, score):
     """The writer of a number meant digits: the refusal model's doubt (a score over its

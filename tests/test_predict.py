@@ -22,6 +22,7 @@ from digitrec.predict import (
 )
 from digitrec.preprocess import EmptyDrawingError, to_mnist
 from digitrec.refusal import NotDigitModel
+from digitrec.strokes import canvas_rgba, rasterise
 
 
 @pytest.fixture(scope="module")
@@ -206,6 +207,17 @@ def constant_judge(score: float) -> NotDigitModel:
     logit = float(np.log(score / (1 - score)))
     model.layers[-1].set_weights([np.zeros_like(kernel), np.array([logit], np.float32)])
     return NotDigitModel(model, threshold=0.5)
+
+
+@pytest.mark.parametrize("pen", [6, 18, 32])
+def test_a_tap_is_no_digit_whatever_the_network_says(predictor, pen):
+    """`to_mnist` enlarges a tap to a filled disc, read as a 0: the refusal says no digit."""
+    reader = Predictor(predictor.model, refusal=constant_judge(0.01))
+    tap = canvas_rgba(rasterise([[(140, 140), (141, 141)]], pen=pen))
+    one = canvas_rgba(rasterise([[(140, 60), (140, 220)]], pen=pen))
+    tapped, drawn = reader.predict_batch([tap, one])
+    assert tapped.not_a_digit and not drawn.not_a_digit
+    assert not Predictor(predictor.model).predict(tap).not_a_digit  # no refusal, no verdict
 
 
 @pytest.mark.parametrize("score, refused", [(0.9, True), (0.1, False)])

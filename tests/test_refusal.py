@@ -40,6 +40,28 @@ def test_shapes_drawn_on_the_canvas_are_mostly_refused(shipped, kind):
     assert shipped.refuse(images).mean() >= 0.8
 
 
+def tap(x: float, y: float, pen: float, drag: float = 0.0) -> np.ndarray:
+    """A tap of the pen on the canvas, or a drag of `drag` pen widths: ink."""
+    return rasterise([[(x, y), (x + drag * pen, y + drag * pen / 2)]], pen=pen)
+
+
+@pytest.mark.parametrize("pen", [4, 6, 18, 32])
+@pytest.mark.parametrize("drag", [0.0, 0.25])
+def test_a_tap_is_a_dot(pen, drag):
+    assert refusal.is_dot(tap(140, 140, pen, drag))
+    assert refusal.is_dot(tap(20, 260, pen, drag))
+
+
+def test_digits_and_lines_are_shapes_not_dots():
+    """Even drawn small with the thickest pen, a digit is longer than `DOT` pen widths."""
+    small_thick = [rasterise(example_strokes(d, height=70), pen=32) for d in range(10)]
+    lines = [rasterise([[(140, 60), (140, 220)]]), rasterise([[(60, 140), (220, 140)]])]
+    dash = tap(140, 140, 18, drag=1.0)  # a dash is a shape: the network judges it
+    for ink in [*small_thick, *lines, dash]:
+        assert not refusal.is_dot(ink)
+    assert not refusal.is_dot(np.zeros((28, 28)))  # no ink: nothing to call a dot
+
+
 def test_mnist_test_digits_are_almost_never_refused(shipped, mnist):
     _, (x_test, _) = mnist
     assert shipped.refuse(x_test[:2000] / 255.0).mean() <= 0.02
