@@ -11,7 +11,8 @@ writing does to them:
   that cross as little ink as possible (`Cut`), found by dynamic programming as in seam
   carving, so a cut can follow the slant between two leaning digits;
 - where one digit leans into the next so that no such path parts them, it also gets
-  candidate partings (`Parting`): the ink taken out where their strokes meet.
+  candidate partings (`Parting`): the ink taken out where their strokes meet, or along the
+  stretch of stroke two round digits share (two 0s written into each other).
 
 `read_number` then decides what the pieces are by reading them. Every candidate digit (a
 whole piece; its ink between any two of its cuts; either side of a parting; neighbouring
@@ -87,6 +88,9 @@ NARROW = 0.4
 MAX_PARTINGS = 6
 PARTED = 0.5
 PARTED_APART = 0.15
+# Two junctions one above the other and at most this fraction of the piece's height apart may
+# be where two round digits touch along a stretch of stroke (two 0s side by side).
+SHARED = 0.7
 # A piece wider than this times the writing's height may be three touching digits.
 THREE_WIDE = 1.2
 # At most this many neighbouring pieces are read as one digit ...
@@ -145,6 +149,7 @@ class Parting:
 
     left: np.ndarray  # (piece height, piece width) bool: the left digit's ink, in the box
     centre: tuple[int, int]  # where the strokes meet, (row, column) in the drawing
+    strokes: int = 1  # 2 where two digits share a stretch of stroke (two 0s side by side)
 
 
 @dataclass(frozen=True)
@@ -292,7 +297,7 @@ class _Lattice:
     from one node to a later one: the ink of a piece between two of its cuts (or its edges),
     either side of a parting, or several whole pieces read as one. A reading of the drawing is
     a path of steps from the first node to the last; passing a cut or a parting costs
-    `passing` (`_cut_cost`).
+    `passing` (`_split_cost`).
     """
 
     parts: list[Part]
@@ -337,7 +342,7 @@ def _judge(
 
 def _lattice(seg: Segmentation) -> _Lattice:
     """The candidate digits of a segmented drawing, as steps between its places."""
-    # Each piece's nodes: its left edge, its cuts, then one node per parting.
+    # Each piece's nodes: its left edge, then its cuts and partings (`_places`).
     first = np.cumsum([0] + [1 + len(p.cuts) + len(p.partings) for p in seg.pieces])
     passing = np.zeros(first[-1] + 1)
     typical = _writing_height(seg)
@@ -349,24 +354,38 @@ def _lattice(seg: Segmentation) -> _Lattice:
         parts.append(part)
 
     for k, piece in enumerate(seg.pieces):
-        cuts = first[k] + 1 + np.arange(len(piece.cuts))
-        passing[cuts] = [_cut_cost(cut) for cut in piece.cuts]
-        right_of = _right_of(piece)
-        last = len(piece.cuts) + 1
-        places = [first[k], *cuts, first[k + 1]]  # each place's node: edge, cuts, edge
+        places = _places(piece)
+        last = len(places) - 1
+        nodes = [first[k] + n for n in range(last)] + [first[k + 1]]
+        passing[nodes[1:-1]] = [cost for _, cost, _ in places[1:-1]]
         # A part between two cuts is a middle digit of three: only in a piece that wide.
         three = piece.box[3] - piece.box[1] > THREE_WIDE * typical
         for i, j in itertools.combinations(range(last + 1), 2):
+            (left, _, parted), (right, _, parts_right) = places[i], places[j]
+            if (i, j) == (0, last):
+                step(nodes[i], nodes[j], (piece.box, piece.mask))
+                continue
             if not (three or i == 0 or j == last):
                 continue
-            part = _piece_part(piece, right_of, i, j, SPECK * seg.height)
-            if part is not None and ((i, j) == (0, last) or _digit_sized(part[0], typical)):
-                step(places[i], places[j], part)
-        for n, parting in enumerate(piece.partings):
-            node = first[k] + last + n
-            passing[node] = np.log(CUT_PENALTY)
-            step(first[k], node, _trimmed(piece, parting.left))
-            step(node, first[k + 1], _trimmed(piece, piece.mask & ~parting.left))
+            part = right & ~left
+            if parted or parts_right:
+                # Either side of a parting is read as it is. Between a parting and a cut or
+                # another parting may be a middle digit too (the 0 of 2000, written in one
+                # go), where the parting takes out a stretch two loops share (not a
+                # junction: a zigzag would read 111) and the one's left side holds the
+                # other's.
+                if i == 0 or j == last:
+                    step(nodes[i], nodes[j], _trimmed(piece, part))
+                    continue
+                if 1 in (parted, parts_right):
+                    continue
+                if np.count_nonzero(left & ~right) > DISTINCT * np.count_nonzero(piece.mask):
+                    continue
+            part = _drop_slivers(part, SPECK * seg.height)
+            if part.any():
+                trimmed = _trimmed(piece, part)
+                if _digit_sized(trimmed[0], typical):
+                    step(nodes[i], nodes[j], trimmed)
     for i, j in _runs(seg):
         if j > i + 1:
             step(first[i], first[j], _union([(p.box, p.mask) for p in seg.pieces[i:j]]))
@@ -380,10 +399,10 @@ def _digit_sized(box: Box, typical: float) -> bool:
     return right - left <= MAX_WIDTH * typical and bottom - top >= LOWEST * typical
 
 
-def _cut_cost(cut: Cut) -> float:
-    """What reading a piece as cut here costs (log): `CUT_PENALTY`, and `STROKE_PENALTY` for
-    each stroke the cut crosses beyond the first."""
-    return float(np.log(CUT_PENALTY) + np.log(STROKE_PENALTY) * max(0, cut.strokes - 1))
+def _split_cost(strokes: int) -> float:
+    """What reading a piece as split at a cut or a parting costs (log): `CUT_PENALTY`, and
+    `STROKE_PENALTY` for each stroke it crosses beyond the first."""
+    return float(np.log(CUT_PENALTY) + np.log(STROKE_PENALTY) * max(0, strokes - 1))
 
 
 def _right_of(piece: Piece) -> list[np.ndarray]:
@@ -392,20 +411,18 @@ def _right_of(piece: Piece) -> list[np.ndarray]:
     return [columns[None, :] >= (cut.columns - piece.box[1])[:, None] for cut in piece.cuts]
 
 
-def _piece_part(
-    piece: Piece, right_of: list[np.ndarray], i: int, j: int, smallest: float
-) -> Part | None:
-    """A piece's ink between two places (0: its left edge, 1.. its cuts, then its right edge),
-    without slivers, in its own box; None when nothing is left."""
-    if i == 0 and j == len(right_of) + 1:
-        return piece.box, piece.mask
-    part = piece.mask.copy()
-    if i > 0:
-        part &= right_of[i - 1]
-    if j <= len(right_of):
-        part &= ~right_of[j - 1]
-    part = _drop_slivers(part, smallest)
-    return _trimmed(piece, part) if part.any() else None
+def _places(piece: Piece) -> list[tuple[np.ndarray, float, int]]:
+    """Where a piece may be split, each as the ink it leaves on its left (a mask in the
+    piece's box): its left edge (none), its cuts and partings by how much ink that is, its
+    right edge (all); with what passing it costs (log) and, for a parting, the strokes it
+    takes out (0 for the others)."""
+    inner = [
+        (piece.mask & ~right, _split_cost(cut.strokes), 0)
+        for cut, right in zip(piece.cuts, _right_of(piece), strict=True)
+    ]
+    inner += [(p.left, _split_cost(p.strokes), p.strokes) for p in piece.partings]
+    inner.sort(key=lambda place: np.count_nonzero(place[0]))
+    return [(np.zeros_like(piece.mask), 0.0, 0), *inner, (piece.mask, 0.0, 0)]
 
 
 def _trimmed(piece: Piece, part: np.ndarray) -> Part:
@@ -569,10 +586,12 @@ def _partings(
     enough for two digits one of which is a 1.
 
     The junctions are where three or more branches of the ink's centre line (`skeleton`, in
-    the piece's box) meet. Taking out the ink within a stroke's width of one must leave
-    pieces side by side, each at least `PARTED` of the piece's height tall; each way to group
-    them into a left and a right side is a parting, the ink taken out going with the nearer
-    side.
+    the piece's box) meet. Taking out the ink within a stroke's width of one (or of the
+    stretch between two, one above the other: `_meeting_places`) must leave pieces side by
+    side, each at least `PARTED` of the piece's height tall; each way to group them into a
+    left and a right side is a parting, the ink taken out going with the nearer side. A
+    stretch is taken out only where one side is a loop (a 0, 6, 8 or 9), and counts as two
+    strokes crossed: a star or a heart has such stretches too.
     """
     height, width = mask.shape
     if width <= NARROW * height:
@@ -582,11 +601,12 @@ def _partings(
     labels, count = ndimage.label(ndimage.binary_dilation(junctions, iterations=2))
     if count == 0:
         return ()
-    centres = ndimage.center_of_mass(junctions, labels, range(1, count + 1))
+    centres = np.array(ndimage.center_of_mass(junctions, labels, range(1, count + 1)))
     rows, columns = np.indices(mask.shape)
     found: list[Parting] = []
-    for row, column in centres:
-        hole = (rows - row) ** 2 + (columns - column) ** 2 <= stroke**2
+    for start, stop in _meeting_places(centres, height):
+        shared = not (start == stop).all()
+        hole = _near_segment(rows, columns, start, stop) <= stroke
         rest, _ = ndimage.label(mask & ~hole, structure=np.ones((3, 3), bool))
         spans = ndimage.find_objects(rest)
         big = [
@@ -604,11 +624,48 @@ def _partings(
                 ~right
             )
             left = mask & (left | (nearer_left & ~right))
+            if shared and not (_has_loop(left, stroke) or _has_loop(mask & ~left, stroke)):
+                continue  # a shared stretch is parted only where it closes a loop
             if all(np.count_nonzero(left ^ other.left) > DISTINCT * mask.sum() for other in found):
-                found.append(Parting(left, (box[0] + round(row), box[1] + round(column))))
+                row, column = (start + stop) / 2
+                centre = (box[0] + round(row), box[1] + round(column))
+                found.append(Parting(left, centre, 2 if shared else 1))
         if len(found) >= MAX_PARTINGS:
             break
     return tuple(found[:MAX_PARTINGS])
+
+
+def _meeting_places(centres: np.ndarray, height: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Where strokes of touching digits may meet, as (start, stop) points: each junction
+    alone (a stroke ending on another), then each two junctions one above the other, at most
+    `SHARED` of the height apart (two round digits side by side share a stretch of stroke,
+    from where they meet to where they part)."""
+    places = [(centre, centre) for centre in centres]
+    for upper, lower in itertools.combinations(centres, 2):
+        rise, run = abs(upper[0] - lower[0]), abs(upper[1] - lower[1])
+        if run <= rise <= SHARED * height:
+            places.append((upper, lower))
+    return places
+
+
+def _has_loop(ink: np.ndarray, stroke: float) -> bool:
+    """Whether ink encloses paper at least a pen's width square: a loop, as in a 0, 6, 8 or 9,
+    not a pinhole where a thick pen turned sharply."""
+    enclosed = np.count_nonzero(ndimage.binary_fill_holes(ink)) - np.count_nonzero(ink)
+    return bool(enclosed >= stroke**2)
+
+
+def _near_segment(
+    rows: np.ndarray, columns: np.ndarray, start: np.ndarray, stop: np.ndarray
+) -> np.ndarray:
+    """Each pixel's distance from the line segment between two (row, column) points."""
+    along = stop - start
+    length = float(along @ along)
+    offset_rows, offset_columns = rows - start[0], columns - start[1]
+    if length == 0.0:
+        return np.hypot(offset_rows, offset_columns)
+    t = np.clip((offset_rows * along[0] + offset_columns * along[1]) / length, 0.0, 1.0)
+    return np.hypot(offset_rows - t * along[0], offset_columns - t * along[1])
 
 
 def _drop_slivers(mask: np.ndarray, smallest: float) -> np.ndarray:

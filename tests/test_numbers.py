@@ -120,6 +120,18 @@ def test_digits_that_lean_into_each_other_are_parted_where_they_meet():
     assert any(o > 0.95 and s < 0.1 for o, s in zip(overlap, stray, strict=True))
 
 
+def test_two_round_digits_that_touch_are_parted_along_the_stroke_they_share():
+    """Touching 0s share a stretch of stroke: no cut parts them without crossing two strokes,
+    and no one junction does; taking out the stretch between its two junctions does."""
+    (piece,) = numbers.segment(number("00", gap=-6)[0]).pieces
+    top, left, bottom, right = piece.box
+    own = number("0")[0][top:bottom, left:right, 0] > 25
+    shared = [parting for parting in piece.partings if parting.strokes == 2]
+    overlap = [(parting.left & own).sum() / own.sum() for parting in shared]
+    stray = [(parting.left & ~own).sum() / own.sum() for parting in shared]
+    assert any(o > 0.9 and s < 0.1 for o, s in zip(overlap, stray, strict=True))
+
+
 def test_a_narrow_digit_is_not_given_cuts():
     seg = numbers.segment(drawing(digit_strokes(1, 200)))
     assert len(seg.pieces) == 1 and seg.pieces[0].cuts == ()
@@ -193,6 +205,16 @@ def test_four_touching_digits_are_read(predictor, overlap):
     assert len(numbers.segment(picture).pieces) == 1
     apart = predictor.predict_batch([drawing(p) for p in parts])
     assert numbers.read_number(picture, predictor).text == "".join(str(p.digit) for p in apart)
+
+
+@pytest.mark.parametrize("digits", ["100", "1000", "2000"])
+@pytest.mark.parametrize("gap", [0, -6])
+def test_round_digits_that_touch_are_read(predictor, digits, gap):
+    """A 0 written into the next one: the commonest touching digits in a number."""
+    picture, alone = number(digits, gap=gap)
+    assert len(numbers.segment(picture).pieces) <= 2
+    apart = "".join(str(p.digit) for p in predictor.predict_batch(alone))
+    assert numbers.read_number(picture, predictor).text == apart == digits
 
 
 def test_a_dot_between_digits_is_ignored_in_the_reading(predictor):
