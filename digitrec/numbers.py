@@ -49,6 +49,7 @@ from digitrec.constants import INK_THRESHOLD
 from digitrec.predict import Prediction, Predictor
 from digitrec.preprocess import EmptyDrawingError, extract_ink
 from digitrec.refusal import DOT, NotDigitModel, default_model
+from digitrec.strokes import pen_width
 
 # (top, left, bottom, right) in the drawing's pixels, bottom and right exclusive, so
 # `ink[top:bottom, left:right]` is the box.
@@ -242,7 +243,7 @@ def segment(drawing: Any) -> Segmentation:
             f"read as a number (at most {MAX_PIECES})"
         )
     skeleton = skeletonize(mask)
-    stroke = _stroke_width(mask, skeleton)
+    stroke = pen_width(mask, skeleton)
     pieces = []
     for members in _overlapping(spans[kept, 1], spans[kept, 3]):
         chosen = kept[members]
@@ -678,12 +679,6 @@ def _drop_slivers(mask: np.ndarray, smallest: float) -> np.ndarray:
     )
     big = np.flatnonzero(sizes >= smallest) + 1
     return np.isin(labels, big) if big.size else mask
-
-
-def _stroke_width(mask: np.ndarray, skeleton: np.ndarray) -> float:
-    """The pen's width: twice the median distance to the ink's edge along its centre line."""
-    depth = ndimage.distance_transform_edt(mask)
-    return max(1.0, 2.0 * float(np.median(depth[skeleton])))
 
 
 def _box(values: Any) -> Box:

@@ -36,11 +36,10 @@ from typing import Any
 import keras
 import numpy as np
 import tensorflow as tf
-from scipy import ndimage
-from skimage.morphology import skeletonize
 
 from digitrec import settings
 from digitrec.constants import INK_THRESHOLD, MNIST_SIZE
+from digitrec.strokes import pen_width
 
 DEFAULT_PATH = settings.PACKAGE_DIR / "pretrained" / "not_digit.keras"
 TRAIN_COMMAND = "python -m digitrec.refusal_training train"
@@ -130,17 +129,14 @@ def is_not_a_digit(
 
 def is_dot(ink: np.ndarray) -> bool:
     """Whether a drawing's ink (H, W), at the drawing's own scale (e.g. `Stages.crop`), is a
-    dot and not a shape: no longer than `DOT` times the pen's width (twice the median depth
-    of the ink along its centre line). An empty drawing is no dot."""
+    dot and not a shape: no longer than `DOT` times the pen's width (`strokes.pen_width`).
+    An empty drawing is no dot."""
     mask = np.asarray(ink) > INK_THRESHOLD
     if not mask.any():
         return False
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     longer = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
-    depth = ndimage.distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]
-    centre = skeletonize(mask)
-    pen = 2.0 * float(np.median(depth[centre])) if centre.any() else 2.0 * float(depth.max())
-    return bool(longer <= DOT * pen)
+    return bool(longer <= DOT * pen_width(mask))
 
 
 def _as_batch(images: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:

@@ -8,8 +8,8 @@ augmentation, the synthetic drawings and the tests draw with the same pen:
   does: a white round pen on black, rasterised with Pillow at `SUPERSAMPLE` times the
   resolution and then reduced, so edges are anti-aliased like a browser's stroke;
 - `inside_strokes`, `centre_line` and `centre_line_distance` go the other way, from an image
-  of a digit to the line a pen would follow, and `pen_coverage` draws along that line again
-  with an even pen of any width;
+  of a digit to the line a pen would follow, `pen_width` measures the pen that drew it, and
+  `pen_coverage` draws along that line again with an even pen of any width;
 - `example_strokes` gives plain strokes for each digit, for drawings with no hand.
 """
 
@@ -137,6 +137,22 @@ def centre_line_distance(field: np.ndarray, pixel: float = 1.0) -> np.ndarray | 
     if not inside.any():
         return None
     return ndimage.distance_transform_edt(~centre_line(inside))
+
+
+def pen_width(mask: np.ndarray, centre: np.ndarray | None = None) -> float:
+    """The width of the pen that drew `mask` (ink, bool), in its pixels: twice the median
+    distance from the ink's centre line (`centre`, default: traced here) to the paper.
+
+    Beyond the image's edge is taken for paper, so a mark cropped tightly (as `to_mnist`'s
+    `Stages.crop` is) measures as it did on its canvas. At least 1 pixel; 0 for no ink.
+    """
+    mask = np.asarray(mask, bool)
+    if not mask.any():
+        return 0.0
+    depth = ndimage.distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]
+    centre = centre_line(mask) if centre is None else centre & mask
+    across = np.median(depth[centre]) if centre.any() else depth.max()
+    return max(1.0, 2.0 * float(across))
 
 
 def pen_coverage(distance: np.ndarray, pen: float) -> np.ndarray:

@@ -15,6 +15,7 @@ from digitrec.strokes import (
     example_strokes,
     inside_strokes,
     pen_coverage,
+    pen_width,
     rasterise,
 )
 
@@ -145,3 +146,17 @@ def test_mnist_digits_with_filled_loops_are_traced_with_their_loops(mnist):
             kept += loops(line, area=20) >= wanted
     assert filled >= 5  # thick 2s, 4s, 6s and 8s among the first 1,000
     assert kept >= filled - 1, f"only {kept} of {filled} filled loops traced"
+
+
+@pytest.mark.parametrize("pen", [6, 18, 32])
+def test_pen_width_measures_the_pen_that_drew_a_digit(pen):
+    ink = rasterise(example_strokes(3, height=200), pen=pen) > 127
+    assert pen_width(ink) == pytest.approx(pen, abs=2.5)
+
+
+def test_pen_width_of_a_tightly_cropped_mark_is_the_pen_it_was_drawn_with():
+    ink = rasterise([[(100, 140), (110, 140)]], pen=30) > 127  # a short dash
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    assert pen_width(crop) == pytest.approx(pen_width(ink)) == pytest.approx(30, abs=2.5)
+    assert pen_width(np.zeros((28, 28), bool)) == 0.0
