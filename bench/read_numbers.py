@@ -9,20 +9,27 @@ per-digit accuracy (digits aligned in order), how often the digit count is right
 piece was refused as not a digit, and, for comparison, the exact accuracy if each digit were
 read alone from its own ink (what a perfect segmentation would give with this model).
 
-Run: `python bench/read_numbers.py [--model PATH] [--n 300] [--turns -8 8 | --turns]`.
+`--plain` also reads pairs of plain digits (`strokes.example_strokes`) in which one is round
+(0, 6, 8 or 9) and the two touch or run into each other, as a 0 is often written into the next
+one in 100 or 2000: every digit with every round one, either way round, at three overlaps and
+two pens; and each shape of `digitrec.negatives` (four of each) between a plain 2 and 6, which
+should read "2?6".
+
+Run: `python bench/read_numbers.py [--model PATH] [--n 300] [--turns -8 8 | --turns] [--plain]`.
 """
 
 from __future__ import annotations
 
 import argparse
 import difflib
+import itertools
 import json
 import time
 from pathlib import Path
 
 import numpy as np
 
-from digitrec import settings, synthetic
+from digitrec import negatives, settings, synthetic
 from digitrec.constants import INK_THRESHOLD, PEN_WIDTH
 from digitrec.data import DatasetError, load_mnist
 from digitrec.negatives import touching_offset
@@ -30,6 +37,7 @@ from digitrec.numbers import read_number
 from digitrec.predict import READ_TURNS, ModelLoadError, ModelNotFoundError, Predictor
 from digitrec.preprocess import INK_IN_ALPHA, WHITE_ON_BLACK
 from digitrec.refusal import NotDigitModel, RefusalModelError
+from digitrec.strokes import example_strokes, rasterise
 from digitrec.train import cpu_description
 
 # name -> (digits per number, chance that a digit touches the one before)
@@ -41,6 +49,7 @@ CASES = {
 }
 CONVENTIONS = (WHITE_ON_BLACK, INK_IN_ALPHA)
 MARGIN = 20
+PLAIN_PENS = (10.0, 20.0)  # pens of the plain pairs, in px
 
 
 def digit_ink(field: np.ndarray, height: float, rng: np.random.Generator) -> np.ndarray:
@@ -86,6 +95,50 @@ def draw_number(
     return np.max(alone, axis=0), alone
 
 
+def plain_pair(digits: str, pen: float, overlap: float) -> np.ndarray:
+    """Plain digits 100 px tall side by side, each `overlap` of the height into the one before."""
+    height, width, strokes = 100.0, 65.0, []
+    for k, digit in enumerate(digits):
+        left = MARGIN + k * (width - overlap * height)
+        strokes += example_strokes(int(digit), height=height, top=MARGIN, left=left)
+    return rasterise(strokes, size=300, pen=pen)[: int(height) + 2 * MARGIN]
+
+
+def plain_pairs(predictor: Predictor, refusal: NotDigitModel | None) -> None:
+    """Exact readings of every plain digit touching a round one (`--plain`), by overlap."""
+    cases = [
+        (pair, pen)
+        for a in "0123456789"
+        for b in "0689"
+        for pair in sorted({a + b, b + a})
+        for pen in PLAIN_PENS
+    ]
+    print(f"\n{'plain pairs with a round digit':<42} {'exact':>7} {'pairs':>6}")
+    for overlap in (0.0, 0.03, 0.08):
+        right = [
+            read_number(plain_pair(pair, pen, overlap), predictor, refusal=refusal).text == pair
+            for pair, pen in cases
+        ]
+        label = f"each {overlap:.0%} of the height into the next"
+        print(f"{label:<42} {np.mean(right):>7.2%} {len(cases):>6}", flush=True)
+    # A shape between a plain 2 and 6 (as tests/test_numbers.py draws a star) should read 2?6.
+    kinds = [*negatives.SHAPES, *negatives.UNSEEN_SHAPES]
+    right = []
+    for kind, seed in itertools.product(kinds, range(4)):
+        rng = np.random.default_rng(seed)
+        unit = negatives.shape_strokes(kind, rng)
+        width, height = 150 * rng.uniform(0.8, 1.2), 150
+        strokes = [
+            *example_strokes(2, height=height, top=120, left=60, size=640),
+            *[[(260 + x * width, 120 + y * height) for x, y in s] for s in unit],
+            *example_strokes(6, height=height, top=120, left=480, size=640),
+        ]
+        text = read_number(rasterise(strokes, size=640), predictor, refusal=refusal).text
+        right.append(text == "2?6")
+    label = "a shape between a 2 and a 6 read as 2?6"
+    print(f"{label:<42} {np.mean(right):>7.2%} {len(right):>6}", flush=True)
+
+
 def digits_right(truth: str, text: str) -> int:
     """How many of the true digits were read, in order (an alignment of the two strings)."""
     matcher = difflib.SequenceMatcher(None, truth, text, autojunk=False)
@@ -117,6 +170,7 @@ def main() -> None:
     parser.add_argument("--turns", type=float, nargs="*", default=list(READ_TURNS), help=turns)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="also write the results here")
+    parser.add_argument("--plain", action="store_true", help="also plain pairs that touch")
     args = parser.parse_args()
     path = model_path(args.model, "read_numbers")
     try:
@@ -173,6 +227,8 @@ def main() -> None:
                 f"{row['count']:>7.2%} {row['refused']:>8.2%} {row['alone']:>7.2%} {ms:>6.0f}",
                 flush=True,
             )
+    if args.plain:
+        plain_pairs(predictor, refusal)
     if args.json:
         Path(args.json).write_text(
             json.dumps(
