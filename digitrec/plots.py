@@ -893,8 +893,9 @@ def plot_segmentation(segmentation: Any, reading: Any | None = None) -> Figure:
     """How a drawing of a number is read, step by step.
 
     `segmentation` is `digitrec.numbers.segment`'s result: 1. the ink; 2. its pieces (boxes),
-    the candidate cuts through pieces wide enough to be touching digits (orange paths) and
-    the specks set aside (dashed). `reading`, `read_number`'s result for the same drawing,
+    the candidate cuts through pieces wide enough to be touching digits (orange paths), the
+    places where digits that lean into each other could be parted (purple crosses) and the
+    specks set aside (dashed). `reading`, `read_number`'s result for the same drawing,
     adds 3. the digits chosen, each with its reading, and under it each digit's 28x28 image
     as `to_mnist` prepared it for the model, with its reading ("not a digit" when refused).
     """
@@ -914,10 +915,11 @@ def plot_segmentation(segmentation: Any, reading: Any | None = None) -> Figure:
     step_axes[0].set_title(f"1. the drawing as ink, {height}x{width} px", fontsize=10)
 
     cuts = sum(len(piece.cuts) for piece in pieces)
+    partings = [parting.centre for piece in pieces for parting in piece.partings]
     step_axes[1].set_title(
         f"2. {_count(len(pieces), 'piece')} of ink (boxes) and {_count(len(specks), 'speck')} "
         f"set aside (dashed);\n{_count(cuts, 'place')} where a piece could be cut, should it "
-        "hold touching digits (orange)",
+        f"hold touching digits (orange), {len(partings)} where it could be parted (purple)",
         fontsize=10,
     )
     for k, piece in enumerate(pieces):
@@ -925,6 +927,9 @@ def plot_segmentation(segmentation: Any, reading: Any | None = None) -> Figure:
         top, _, bottom, _ = piece.box
         for cut in piece.cuts:
             step_axes[1].plot(cut.columns, np.arange(top, bottom), color="tab:orange", lw=1.2)
+    if partings:
+        rows, columns = np.array(partings).T
+        step_axes[1].scatter(columns, rows, s=90, marker="x", color="tab:purple", linewidths=2.5)
     for box in specks:
         _mark_box(step_axes[1], box, "tab:gray", lw=1.5, ls="--")
 

@@ -523,6 +523,16 @@ def test_plot_segmentation_shows_pieces_cuts_specks_and_each_digits_reading():
     assert len(alone.axes[1].lines) == cuts
     _render(alone)
 
+    zeros = [example_strokes(0, height=150, top=100, left=40 + k * 91, size=640) for k in (0, 1)]
+    touching = numbers.segment(rasterise([*zeros[0], *zeros[1]], size=640)[:360])
+    partings = [parting.centre for piece in touching.pieces for parting in piece.partings]
+    assert partings  # two 0s written into each other can be parted where they meet
+    parted = plots.plot_segmentation(touching)
+    assert f"{len(partings)} where it could be parted (purple)" in parted.axes[1].get_title()
+    (crosses,) = parted.axes[1].collections
+    np.testing.assert_allclose(crosses.get_offsets(), np.array(partings)[:, ::-1])
+    _render(parted)
+
     images = np.random.default_rng(0).random((2, 28, 28)).astype(np.float32)
     reading = numbers.NumberReading(
         digits=(
