@@ -255,7 +255,13 @@ def worker(port, seed, count, corpus, deadline, tally, lock) -> None:
         headers = {"Content-Type": ctype} if ctype is not None else {}
         for attempt in range(2):
             try:
-                connection.request(method, path, body, headers)
+                try:
+                    connection.request(method, path, body, headers)
+                except BrokenPipeError:
+                    # The server may answer a body over its limit (413) and close before the
+                    # body is all sent; its answer is still there to read.
+                    if kind != "oversize":
+                        raise
                 response = connection.getresponse()
                 payload = response.read()
                 break
