@@ -235,15 +235,16 @@ def segment(drawing: Any) -> Segmentation:
     heights, widths = spans[:, 2] - spans[:, 0], spans[:, 3] - spans[:, 1]
     height = float(heights.max())
     speck = np.maximum(heights, widths) < SPECK * height
-    specks = tuple(_box(span) for span in spans[speck])
-    kept = np.flatnonzero(~speck)
-    if len(kept) > MAX_PIECES:
+    if np.count_nonzero(~speck) > MAX_PIECES:
         raise TooManyPiecesError(
-            f"the drawing has {len(kept)} separate marks of about the same size: too many to "
-            f"read as a number (at most {MAX_PIECES})"
+            f"the drawing has {np.count_nonzero(~speck)} separate marks of about the same size: "
+            f"too many to read as a number (at most {MAX_PIECES})"
         )
     skeleton = skeletonize(mask)
     stroke = pen_width(mask, skeleton)
+    speck &= ~_fragments(spans, speck, stroke)
+    specks = tuple(_box(span) for span in spans[speck])
+    kept = np.flatnonzero(~speck)
     pieces = []
     for members in _overlapping(spans[kept, 1], spans[kept, 3]):
         chosen = kept[members]
@@ -488,6 +489,21 @@ def _image(ink: np.ndarray, box: Box, mask: np.ndarray) -> np.ndarray:
     """A part's own ink with a blank margin, so `to_mnist` reads it like any drawing."""
     top, left, bottom, right = box
     return np.pad(np.where(mask, ink[top:bottom, left:right], 0.0), 2)
+
+
+def _fragments(spans: np.ndarray, speck: np.ndarray, stroke: float) -> np.ndarray:
+    """Which specks are broken-off bits of one digit's stroke, not stray marks: a stroke
+    (longer than `DOT` pen widths, so no tap) mostly within the columns of one piece (`MERGE`)
+    and touching no other's. Such a bit is read with that digit, as a person reads a broken 2."""
+    small, big = spans[speck], spans[~speck]
+    overlap = np.minimum.outer(small[:, 3], big[:, 3]) - np.maximum.outer(small[:, 1], big[:, 1])
+    widths = small[:, 3] - small[:, 1]
+    within = (overlap >= MERGE * widths[:, None]).sum(axis=1) == 1
+    alone = (overlap > 0).sum(axis=1) == 1
+    longer = np.maximum(small[:, 2] - small[:, 0], widths)
+    fragment = np.zeros(len(spans), bool)
+    fragment[speck] = within & alone & (longer > DOT * stroke)
+    return fragment
 
 
 def _overlapping(lefts: np.ndarray, rights: np.ndarray) -> list[np.ndarray]:

@@ -80,6 +80,25 @@ def test_a_dot_is_set_aside():
     assert left < 330 < right and top < TOP + HEIGHT - 5 < bottom
 
 
+def test_a_short_bar_that_floats_is_part_of_its_digit_and_a_tap_is_not():
+    """A bit of stroke too small to be a digit, within one digit's columns, is that digit's
+    (a 5 whose short bar floats); a tap of the pen there is a stray dot, set aside."""
+    five = [[(0.55, 0.0), (0.85, 0.0)], FIVE_IN_TWO[1]]
+    seg = numbers.segment(drawing(at(five, 100), digit_strokes(7, 400)))
+    bar = at(five, 100)[0]
+    assert len(seg.pieces) == 2 and not seg.specks
+    top, left, _, right = seg.pieces[0].box
+    assert top < TOP < seg.pieces[1].box[0] + 20
+    assert left < bar[0][0] < bar[1][0] < right
+    # the bar is apart from the rest of the 5, and alone it would be a speck
+    labels, count = ndimage.label(drawing(at(five, 100))[..., 0] > 25, structure=np.ones((3, 3)))
+    assert count == 2
+    tap = [[(140.0, TOP - 30)]]
+    seg = numbers.segment(drawing(digit_strokes(2, 100), tap, digit_strokes(7, 400)))
+    assert len(seg.pieces) == 2 and len(seg.specks) == 1
+    assert seg.pieces[0].box[0] >= TOP - 12
+
+
 def test_touching_digits_are_one_piece_with_a_cut_between_them():
     width = 0.65 * HEIGHT
     picture = drawing(digit_strokes(2, 100), digit_strokes(3, 100 + width - 6))
