@@ -51,9 +51,11 @@ CALIBRATION_DRAWING = (
 class TrainingSettings:
     """How the refusal model is trained (all recorded beside it)."""
 
-    digits: int = 20_000  # MNIST training digits, redrawn with pens
-    plain_digits: int = 8_000  # MNIST training digits as they are
-    negatives: int = 30_000  # generated non-digits
+    # Every MNIST training digit not held out is a digit here, once: the more writers the
+    # judge has seen, the fewer real digits by new writers it refuses.
+    digits: int = 40_000  # MNIST training digits, redrawn with pens
+    plain_digits: int = 10_000  # MNIST training digits as they are
+    negatives: int = 40_000  # generated non-digits
     epochs: int = 6
     batch_size: int = 128
     learning_rate: float = 2e-3
