@@ -235,10 +235,11 @@ def segment(drawing: Any) -> Segmentation:
     heights, widths = spans[:, 2] - spans[:, 0], spans[:, 3] - spans[:, 1]
     height = float(heights.max())
     speck = np.maximum(heights, widths) < SPECK * height
-    if np.count_nonzero(~speck) > MAX_PIECES:
+    marks = np.count_nonzero(~speck)
+    if marks > MAX_PIECES:
         raise TooManyPiecesError(
-            f"the drawing has {np.count_nonzero(~speck)} separate marks of about the same size: "
-            f"too many to read as a number (at most {MAX_PIECES})"
+            f"the drawing has {marks} separate marks of about the same size: too many to read "
+            f"as a number (at most {MAX_PIECES})"
         )
     skeleton = skeletonize(mask)
     stroke = pen_width(mask, skeleton)

@@ -93,7 +93,7 @@ def test_a_short_bar_that_floats_is_part_of_its_digit_and_a_tap_is_not():
     assert top < TOP < seg.pieces[1].box[0] + 20
     assert left < bar[0][0] < bar[1][0] < right
     # the bar is apart from the rest of the 5, and alone it would be a speck
-    labels, count = ndimage.label(drawing(at(five, 100))[..., 0] > 25, structure=np.ones((3, 3)))
+    _, count = ndimage.label(drawing(at(five, 100))[..., 0] > 25, structure=np.ones((3, 3)))
     assert count == 2
     tap = [[(140.0, TOP - 30)]]
     seg = numbers.segment(drawing(digit_strokes(2, 100), tap, digit_strokes(7, 400)))
