@@ -24,6 +24,9 @@ import statistics
 import time
 from collections.abc import Callable
 
+import digitrec  # noqa: F401  (first: it sets TensorFlow's options before it starts)
+
+# isort: split
 import keras
 import numpy as np
 import tensorflow as tf

@@ -19,6 +19,9 @@ import os
 import statistics
 import time
 
+import digitrec  # noqa: F401  (first: it sets TensorFlow's options before it starts)
+
+# isort: split
 import keras
 
 from digitrec.data import load_mnist, scale_images

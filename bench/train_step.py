@@ -7,20 +7,31 @@ batches; the variants take turns, round after round, so the machine's noise hits
 medians are shown, as wall-clock time and as CPU time per core (what an idle machine would
 take: the figure to trust when other work shares the machine).
 
+`--onednn` compares TensorFlow's oneDNN CPU kernels off and on (digitrec turns them on; on
+its own TensorFlow uses them only on CPUs with AVX-512 VNNI, bfloat16 or AMX units): a float32
+step of the seed, lean and improved CNNs, timed in child processes that take turns, since the
+setting is read once when TensorFlow starts.
+
 `--layers` shows where a float32 step of the improved CNN goes instead: each layer's forward
 and backward pass timed alone at the batch's shapes, the augmentation of one batch (redraw,
 stroke width, bends and the warp), and the whole step for comparison.
 
-Run: `python bench/train_step.py [--batch 256] [--rounds 5] [--steps 10] [--layers]`.
+Run: `python bench/train_step.py [--batch 256] [--rounds 5] [--steps 10] [--layers | --onednn]`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
+import sys
 import time
 
+import digitrec  # noqa: F401  (first: it sets TensorFlow's options before it starts)
+
+# isort: split
 import keras
 import numpy as np
 import tensorflow as tf
@@ -126,6 +137,50 @@ def where_the_time_goes(args: argparse.Namespace) -> None:
     print(f"load {os.getloadavg()[0]:.1f}")
 
 
+# The architectures `--onednn` times.
+ONEDNN_ARCHS = ("seed", "lean", "improved")
+
+
+def arch_step_times(args: argparse.Namespace) -> dict[str, tuple[float, float]]:
+    """Median (wall, CPU per core) seconds of a float32 training step of each of ONEDNN_ARCHS."""
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.random((args.batch, 28, 28, 1), dtype=np.float32))
+    y = tf.constant(rng.integers(0, 10, args.batch))
+    models = {arch: build_model(arch) for arch in ONEDNN_ARCHS}
+    return {
+        arch: timed(lambda m=model: m.train_on_batch(x, y), args.rounds, args.steps)
+        for arch, model in models.items()
+    }
+
+
+def onednn_off_and_on(args: argparse.Namespace) -> None:
+    """Float32 step times with TensorFlow's oneDNN kernels off and on, side by side."""
+    samples: dict[str, dict[str, list[tuple[float, float]]]] = {"0": {}, "1": {}}
+    child = [sys.executable, __file__, "--arch-times", "--batch", str(args.batch)]
+    child += ["--rounds", str(args.rounds), "--steps", str(args.steps)]
+    for _ in range(3):  # the two settings take turns, so the machine's noise hits both
+        for setting, runs in samples.items():
+            env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": setting}
+            out = subprocess.run(child, env=env, capture_output=True, text=True, check=True)
+            for arch, times in json.loads(out.stdout.strip().splitlines()[-1]).items():
+                runs.setdefault(arch, []).append(tuple(times))
+    print(f"float32 training step, batch {args.batch}; median of 3 processes each")
+    print(
+        f"{'model':<10} {'oneDNN off: wall / CPU ms':>26} {'oneDNN on: wall / CPU ms':>26} "
+        f"{'CPU ratio':>10}"
+    )
+    for arch in ONEDNN_ARCHS:
+        off, on = (
+            tuple(statistics.median(t[i] for t in samples[s][arch]) * 1000 for i in (0, 1))
+            for s in ("0", "1")
+        )
+        print(
+            f"{arch:<10} {off[0]:>13.1f} / {off[1]:>8.1f} {on[0]:>13.1f} / {on[1]:>8.1f} "
+            f"{off[1] / on[1]:>9.2f}x"
+        )
+    print(f"load {os.getloadavg()[0]:.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=256)
@@ -134,8 +189,18 @@ def main() -> None:
     parser.add_argument(
         "--layers", action="store_true", help="where a float32 step of the improved CNN goes"
     )
+    parser.add_argument(
+        "--onednn", action="store_true", help="float32 steps with TensorFlow's oneDNN off and on"
+    )
+    parser.add_argument("--arch-times", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.arch_times:  # a child of --onednn: one JSON line
+        print(json.dumps(arch_step_times(args)))
+        return
     print(f"{cpu_description()}; load {os.getloadavg()[0]:.1f}")
+    if args.onednn:
+        onednn_off_and_on(args)
+        return
     if args.layers:
         where_the_time_goes(args)
         return

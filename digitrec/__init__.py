@@ -15,6 +15,13 @@ import sys
 # Keras 3 can run on several backends; this course is written and tested on TensorFlow.
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow uses its oneDNN CPU kernels by default only on CPUs with AVX-512 VNNI,
+# bfloat16 or AMX units; on the AVX2 CPUs of most laptops it falls back to slower generic
+# kernels. With oneDNN on, a float32 training step there takes about two thirds of the time
+# (docs/results.md). It is read once, when TensorFlow starts: a notebook that imports Keras
+# before digitrec gets it from `make lab` or the conda environment. TF_ENABLE_ONEDNN_OPTS=0
+# turns it off.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 __version__ = "0.1.0"
 

@@ -639,7 +639,21 @@ def cpu_description() -> str:
         pass
     flags = _cpu_flags()
     shown = " ".join(f"{flag}={'yes' if flag in flags else 'no'}" for flag in CPU_FLAGS)
-    return f"{model}, {os.cpu_count()} cores, {shown}"
+    onednn = {True: "on", False: "off", None: "unknown"}[onednn_enabled()]
+    return f"{model}, {os.cpu_count()} cores, {shown}, TensorFlow oneDNN {onednn}"
+
+
+def onednn_enabled() -> bool | None:
+    """Whether TensorFlow runs its oneDNN CPU kernels in this process (None: cannot tell).
+
+    TensorFlow decides when it starts, from TF_ENABLE_ONEDNN_OPTS or, unset, from the CPU;
+    importing digitrec first turns them on (see `digitrec/__init__.py`).
+    """
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+    except ImportError:
+        return None
+    return bool(_pywrap_util_port.IsMklEnabled())
 
 
 # The CPU flags that `cpu_description` reports: vector width and bfloat16 units.

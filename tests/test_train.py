@@ -508,3 +508,24 @@ def test_cpu_description_names_the_flags_that_matter():
     assert f"{os.cpu_count()} cores" in description
     for flag in ("avx2", "avx512_bf16", "amx_bf16"):
         assert f"{flag}=yes" in description or f"{flag}=no" in description
+    onednn = {True: "on", False: "off", None: "unknown"}[train_module.onednn_enabled()]
+    assert description.endswith(f"TensorFlow oneDNN {onednn}")
+
+
+def _onednn_in_a_fresh_process(setting: str | None) -> str:
+    """What `onednn_enabled()` says in a new Python that imports digitrec before TensorFlow."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    if setting is not None:
+        env["TF_ENABLE_ONEDNN_OPTS"] = setting
+    code = "import digitrec.train as t; print(t.onednn_enabled())"
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_importing_digitrec_turns_tensorflows_onednn_kernels_on_unless_told_not_to():
+    # TensorFlow alone leaves them off on CPUs without AVX-512 VNNI/bfloat16/AMX.
+    assert _onednn_in_a_fresh_process(None) == "True"
+    assert _onednn_in_a_fresh_process("0") == "False"
