@@ -192,10 +192,11 @@ class Predictor:
 
 def unsure_threshold(metadata: dict) -> float:
     """The "unsure" threshold recorded with a model (`digitrec.calibration` chooses it from a
-    coverage curve), or `UNSURE_BELOW` for a model recorded without one."""
+    coverage curve), or `UNSURE_BELOW` for a model recorded without one. A recorded 0 is
+    kept: the model met the target accuracy answering every reading, so it is never unsure."""
     calibration = metadata.get("calibration")
     value = calibration.get("unsure_below") if isinstance(calibration, dict) else None
-    if isinstance(value, int | float) and not isinstance(value, bool) and 0.0 < value < 1.0:
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0.0 <= value < 1.0:
         return float(value)
     return UNSURE_BELOW
 

@@ -179,6 +179,8 @@ def test_no_images_give_no_probabilities(predictor):
     "record, expected",
     [
         ({"calibration": {"unsure_below": 0.86}}, 0.86),
+        ({"calibration": {"unsure_below": 0.0}}, 0.0),  # the target met answering everything
+        ({"calibration": {"unsure_below": -0.1}}, UNSURE_BELOW),
         ({}, UNSURE_BELOW),
         ({"calibration": {"unsure_below": 1.5}}, UNSURE_BELOW),
         ({"calibration": {"unsure_below": "0.9"}}, UNSURE_BELOW),
