@@ -9,9 +9,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 MODEL ?= models/cnn.keras
 # TensorFlow's oneDNN CPU kernels, which it turns on by itself only on CPUs with AVX-512
-# VNNI, bfloat16 or AMX units: on an AVX2 laptop they make training markedly faster. Set
-# here so notebooks that import Keras before digitrec get them too; 0 turns them off.
-export TF_ENABLE_ONEDNN_OPTS ?= 1
+# VNNI, bfloat16 or AMX units: on an AVX2 laptop they make training markedly faster (and
+# reading one drawing a little slower, so the app keeps TensorFlow's choice). 0 turns them off.
+lab train train-seed: export TF_ENABLE_ONEDNN_OPTS ?= 1
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 

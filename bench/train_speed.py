@@ -19,7 +19,9 @@ import os
 import statistics
 import time
 
-import digitrec  # noqa: F401  (first: it sets TensorFlow's options before it starts)
+# Time training as the training commands run it: with TensorFlow's oneDNN kernels, which
+# must be chosen before TensorFlow starts (see digitrec/__init__.py).
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 # isort: split
 import keras

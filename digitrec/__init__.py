@@ -15,13 +15,22 @@ import sys
 # Keras 3 can run on several backends; this course is written and tested on TensorFlow.
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# TensorFlow uses its oneDNN CPU kernels by default only on CPUs with AVX-512 VNNI,
-# bfloat16 or AMX units; on the AVX2 CPUs of most laptops it falls back to slower generic
-# kernels. With oneDNN on, a float32 training step there takes about two thirds of the time
-# (docs/results.md). It is read once, when TensorFlow starts: a notebook that imports Keras
-# before digitrec gets it from `make lab` or the conda environment. TF_ENABLE_ONEDNN_OPTS=0
-# turns it off.
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+# TensorFlow uses its oneDNN CPU kernels by default only on CPUs with AVX-512 VNNI, bfloat16
+# or AMX units. On the AVX2 CPUs of most laptops they make a training step markedly faster but
+# reading one drawing a little slower (docs/results.md), so the training commands turn them on
+# and everything else keeps TensorFlow's choice; TF_ENABLE_ONEDNN_OPTS, if set, wins. It is read
+# once, when TensorFlow starts: `make lab` sets it for the notebooks, which train.
+TRAINING_COMMANDS = ("digitrec.train", "digitrec.refusal_training")
+
+
+def is_training_command(argv: list[str]) -> bool:
+    """True for `python -m digitrec.train ...` or `-m digitrec.refusal_training` (`argv` as in
+    sys.orig_argv)."""
+    return any(a == "-m" and b in TRAINING_COMMANDS for a, b in zip(argv, argv[1:], strict=False))
+
+
+if is_training_command(getattr(sys, "orig_argv", [])):
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 __version__ = "0.1.0"
 

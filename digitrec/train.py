@@ -647,7 +647,7 @@ def onednn_enabled() -> bool | None:
     """Whether TensorFlow runs its oneDNN CPU kernels in this process (None: cannot tell).
 
     TensorFlow decides when it starts, from TF_ENABLE_ONEDNN_OPTS or, unset, from the CPU;
-    importing digitrec first turns them on (see `digitrec/__init__.py`).
+    the training commands set it (see `digitrec/__init__.py`).
     """
     try:
         from tensorflow.python.util import _pywrap_util_port
@@ -856,7 +856,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(
         f"saved {result.path} ({r['arch']}, {r['params']:,} parameters, recipe {r['name']}): "
-        f"test accuracy {r['test_accuracy']:.2%}, trained in {r['seconds']:.0f} s"
+        f"test accuracy {r['test_accuracy']:.2%}, trained in {r['seconds']:.0f} s on {r['cpu']}"
     )
     return 0
 

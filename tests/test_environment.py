@@ -77,10 +77,3 @@ def test_environment_installs_digitrec_itself():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip_items = next(item["pip"] for item in env["dependencies"] if isinstance(item, dict))
     assert "-e ." in pip_items
-
-
-def test_conda_environment_turns_tensorflows_onednn_kernels_on_as_make_does():
-    env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    assert env["variables"]["TF_ENABLE_ONEDNN_OPTS"] == "1"
-    makefile = (ROOT / "Makefile").read_text()
-    assert "export TF_ENABLE_ONEDNN_OPTS ?= 1" in makefile

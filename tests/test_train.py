@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import digitrec
 from digitrec import augment, settings
 from digitrec import train as train_module
 from digitrec.data import scale_images
@@ -54,11 +55,13 @@ def models_dir(tmp_path, monkeypatch):
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
+    # TensorFlow's oneDNN setting left to the command, as when a learner runs it
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
     return subprocess.run(
         [sys.executable, "-m", "digitrec.train", *args],
         capture_output=True,
         text=True,
-        env=dict(os.environ),
+        env=env,
         timeout=300,
     )
 
@@ -83,7 +86,9 @@ def test_cli_trains_saves_model_and_record(tmp_path):
     assert record["params"] == 93_322 and record["train_examples"] == 2000
     assert 0.5 < record["test_accuracy"] <= 1.0 and record["test_loss"] > 0
     assert record["seconds"] > 0 and len(record["data_sha256"]) == 64
-    assert record["cpu_seconds"] > 0 and record["cpu"] == train_module.cpu_description()
+    here = train_module.cpu_description().rpartition(", TensorFlow oneDNN")[0]
+    assert record["cpu_seconds"] > 0 and record["cpu"] == f"{here}, TensorFlow oneDNN on"
+    assert result.stdout.rstrip().endswith(f"on {record['cpu']}")  # the time, and where
     assert {"tensorflow", "keras", "numpy", "python"} <= set(record["versions"])
     assert keras.models.load_model(out, safe_mode=True).count_params() == 93_322
     assert sorted(p.name for p in out.parent.iterdir()) == ["cnn.json", "cnn.keras"]
@@ -512,20 +517,30 @@ def test_cpu_description_names_the_flags_that_matter():
     assert description.endswith(f"TensorFlow oneDNN {onednn}")
 
 
-def _onednn_in_a_fresh_process(setting: str | None) -> str:
-    """What `onednn_enabled()` says in a new Python that imports digitrec before TensorFlow."""
+def _onednn_in_a_fresh_process(*argv: str, setting: str | None = None) -> str:
+    """`onednn_enabled()` in a new Python started as `python *argv` (the last line it prints)."""
     env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
     if setting is not None:
         env["TF_ENABLE_ONEDNN_OPTS"] = setting
-    code = "import digitrec.train as t; print(t.onednn_enabled())"
     done = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, *argv], env=env, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout.strip().splitlines()[-1]
 
 
-def test_importing_digitrec_turns_tensorflows_onednn_kernels_on_unless_told_not_to():
-    # TensorFlow alone leaves them off on CPUs without AVX-512 VNNI/bfloat16/AMX.
-    assert _onednn_in_a_fresh_process(None) == "True"
-    assert _onednn_in_a_fresh_process("0") == "False"
+def test_only_the_training_commands_turn_tensorflows_onednn_kernels_on():
+    tensorflow_alone = "from tensorflow.python.util import _pywrap_util_port as p; "
+    tensorflow_alone += "print(bool(p.IsMklEnabled()))"
+    asked = "import digitrec.train as t; print(t.onednn_enabled())"
+    # importing digitrec (the app, the notebooks) keeps TensorFlow's own choice for this CPU
+    assert _onednn_in_a_fresh_process("-c", asked) == _onednn_in_a_fresh_process(
+        "-c", tensorflow_alone
+    )
+    assert _onednn_in_a_fresh_process("-c", asked, setting="1") == "True"
+    assert _onednn_in_a_fresh_process("-c", asked, setting="0") == "False"
+    assert digitrec.is_training_command(["python", "-m", "digitrec.train", "--recipe", "lean"])
+    assert digitrec.is_training_command(["python3", "-m", "digitrec.refusal_training", "train"])
+    assert not digitrec.is_training_command(["python", "-m", "app"])
+    assert not digitrec.is_training_command(["python", "bench/train_speed.py"])
+    assert not digitrec.is_training_command(["python", "-m"])
