@@ -7,10 +7,10 @@ batches; the variants take turns, round after round, so the machine's noise hits
 medians are shown, as wall-clock time and as CPU time per core (what an idle machine would
 take: the figure to trust when other work shares the machine).
 
-`--onednn` compares TensorFlow's oneDNN CPU kernels off and on (digitrec turns them on; on
-its own TensorFlow uses them only on CPUs with AVX-512 VNNI, bfloat16 or AMX units): a float32
-step of the seed, lean and improved CNNs, timed in child processes that take turns, since the
-setting is read once when TensorFlow starts.
+`--onednn` compares TensorFlow's oneDNN CPU kernels off and on (digitrec's training commands
+turn them on; on its own TensorFlow uses them only on CPUs with AVX-512 VNNI, bfloat16 or AMX
+units): a float32 step of the seed, lean and improved CNNs, timed in child processes that take
+turns, since the setting is read once when TensorFlow starts.
 
 `--layers` shows where a float32 step of the improved CNN goes instead: each layer's forward
 and backward pass timed alone at the batch's shapes, the augmentation of one batch (redraw,
