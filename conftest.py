@@ -5,12 +5,15 @@ test run never replaces a model a learner trained in `models/`.
 """
 
 import os
+import shutil
 import tempfile
+from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("DIGITREC_FAST", "1")
-if "DIGITREC_MODELS" not in os.environ:
+OWN_MODELS_DIR = "DIGITREC_MODELS" not in os.environ
+if OWN_MODELS_DIR:
     os.environ["DIGITREC_MODELS"] = tempfile.mkdtemp(prefix="digitrec-test-models-")
 os.environ.pop("DIGITREC_MODEL", None)  # the recommended model, too, lives in that folder
 
@@ -30,3 +33,51 @@ def pytest_collection_modifyitems(config, items):
             or item.path.suffix == ".ipynb"
         ):
             item.add_marker(pytest.mark.slow)
+    _watch_the_course(items)
+
+
+# nbval runs the course last, in order, in one models folder, as a learner would. A learner
+# may have run `make train` first, so before notebook 01 that folder gets a recommended model
+# (a copy of the shipped one: the notebooks still read with a real model) and a quick stand-in
+# (a tiny real model). After the last notebook both must be unchanged, byte for byte, and
+# notebook 03 must have saved the course's own CNN, which 04 and 05 read. Only when the whole
+# course is collected, and only in the suite's own temporary folder, never in a learner's.
+COURSE_PREFIXES = ("01_", "02_", "03_", "04_", "05_", "06_", "07_")
+_course: dict[str, object] = {}
+
+
+def _watch_the_course(items: list[pytest.Item]) -> None:
+    notebooks = [item for item in items if item.path.suffix == ".ipynb"]
+    names = {item.path.name[:3] for item in notebooks}
+    if OWN_MODELS_DIR and names >= set(COURSE_PREFIXES):
+        _course.update(first=notebooks[0], last=notebooks[-1])
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item is not _course.get("first"):
+        return
+    from digitrec import settings
+
+    recommended, quick = settings.recommended_model_path(), settings.quick_model_path()
+    for source in (
+        settings.shipped_model_path(),
+        settings.shipped_model_path().with_suffix(".json"),
+    ):
+        shutil.copyfile(source, recommended.with_suffix(source.suffix))
+    import keras
+
+    keras.Sequential(
+        [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)]
+    ).save(quick)
+    settings.course_model_path().unlink(missing_ok=True)
+    _course["before"] = {path: path.read_bytes() for path in (recommended, quick)}
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    if item is not _course.get("last") or "before" not in _course:
+        return
+    from digitrec import settings
+
+    replaced = [str(p) for p, data in _course["before"].items() if Path(p).read_bytes() != data]
+    assert not replaced, f"the course replaced a model it does not own: {replaced}"
+    assert settings.course_model_path().is_file(), "notebook 03 saves the course's CNN"

@@ -1,7 +1,9 @@
 """Committed notebooks: valid nbformat, named NN_snake_case.ipynb, and stored without outputs.
 
 Outputs in git make diffs unreadable, leak local paths and timings, and let a notebook look
-finished when it no longer runs; nbval (`pytest --nbval-lax`) runs them from scratch instead.
+finished when it no longer runs; nbval (`pytest --nbval-lax`) runs them from scratch instead,
+in order, beside a recommended model and a quick stand-in that they must leave alone
+(`conftest.py` at the top of the project).
 """
 
 from __future__ import annotations
@@ -118,41 +120,3 @@ SHARED_UTILITIES = (
     "save_model",
     "ensure_model",
 ) + tuple(name for name in dir(__import__("digitrec.plots").plots) if name.startswith("plot_"))
-
-
-def _run(path: Path) -> None:
-    """Run one notebook top to bottom in a fresh kernel, as a learner would."""
-    from nbclient import NotebookClient
-
-    notebook = nbformat.read(path, as_version=4)
-    NotebookClient(
-        notebook,
-        timeout=900,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
-    ).execute()
-
-
-@pytest.mark.slow
-def test_the_course_runs_in_order_beside_other_models(tmp_path, monkeypatch):
-    """01 -> 05 in fast mode when the recommended model (what `make train` writes) and a quick
-    stand-in already exist: the course trains and reads its own CNN, and leaves both alone."""
-    import keras
-
-    from digitrec import settings
-    from digitrec.model import build_model
-
-    monkeypatch.setenv("DIGITREC_MODELS", str(tmp_path))
-    monkeypatch.setenv("DIGITREC_FAST", "1")
-    recommended, quick = settings.recommended_model_path(), settings.quick_model_path()
-    build_model("improved").save(recommended)
-    keras.Sequential(
-        [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)]
-    ).save(quick)
-    before = {path: path.read_bytes() for path in (recommended, quick)}
-
-    for name in COURSE:
-        _run(NOTEBOOKS_DIR / name)
-
-    assert settings.course_model_path().is_file(), "notebook 03 saves the course's CNN"
-    assert all(path.read_bytes() == data for path, data in before.items()), "a model was replaced"

@@ -113,7 +113,10 @@ def test_draw_predict_and_clear(server, browser, artifacts_dir):
         page.screenshot(path=f"{shot}_cleared.png", full_page=True)
 
 
+# Number mode is the same widget code in both front ends, which the test above already
+# compares; in JupyterLab alone it keeps the suite shorter.
 @pytest.mark.browser
+@pytest.mark.parametrize("server", ["lab"], indirect=True)
 def test_write_2026_in_number_mode(server, browser, artifacts_dir):
     shot = artifacts_dir / f"widget_number_{server.app}"
     with new_page(browser, shot, width=1600) as page:
