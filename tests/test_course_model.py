@@ -1,8 +1,10 @@
-"""Notebook 03's seed CNN and `digitrec.model.build_seed_cnn()` are the same network.
+"""Notebook 03's seed CNN is `digitrec.model.build_seed_cnn()`, and notebook 06's improved CNN
+is `digitrec.model.build_improved_cnn()`.
 
-The notebook writes the model out with Keras so a learner reads it; the package builds it for
-the training command and the tests. This runs the notebook's cell tagged `seed-cnn` and
-compares the two layer by layer, so neither can change without the other.
+The notebooks write the models out with Keras so a learner reads them; the package builds them
+for the training command, the app and the tests. This runs each notebook's tagged cell
+(`seed-cnn`, `improved-cnn`) and compares the two networks layer by layer, so neither can
+change without the other.
 """
 
 from __future__ import annotations
@@ -15,12 +17,24 @@ import keras
 import nbformat
 import pytest
 
-from digitrec.model import build_seed_cnn
+from digitrec.model import build_improved_cnn, build_seed_cnn
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "03_build_and_train_cnn.ipynb"
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOK = NOTEBOOKS / "03_build_and_train_cnn.ipynb"
 TAG = "seed-cnn"
+IMPROVED_NOTEBOOK = NOTEBOOKS / "06_make_it_robust_and_yours.ipynb"
+IMPROVED_TAG = "improved-cnn"
 # What makes two layers the same network: their kind, name, size and what they compute.
-COMPARED = ("filters", "units", "kernel_size", "strides", "padding", "pool_size", "activation")
+COMPARED = (
+    "filters",
+    "units",
+    "kernel_size",
+    "strides",
+    "padding",
+    "pool_size",
+    "activation",
+    "rate",
+)
 
 
 def tagged_source(path: Path = NOTEBOOK, tag: str = TAG) -> str:
@@ -35,15 +49,15 @@ def tagged_source(path: Path = NOTEBOOK, tag: str = TAG) -> str:
     return cells[0].source
 
 
-def model_from_source(source: str) -> keras.Model:
+def model_from_source(source: str, builder: str = "build_model") -> keras.Model:
     """Run a model-building cell as the notebook would (after `import keras`,
-    `from keras import layers`) and return the `model` it defines, or `build_model()`."""
+    `from keras import layers`) and return the `model` it defines, or `builder()`."""
     namespace: dict[str, Any] = {"keras": keras, "layers": keras.layers}
-    exec(compile(source, f"<{TAG} cell>", "exec"), namespace)
+    exec(compile(source, "<tagged cell>", "exec"), namespace)
     if isinstance(namespace.get("model"), keras.Model):
         return namespace["model"]
-    assert callable(namespace.get("build_model")), "the cell defines neither model nor build_model"
-    return namespace["build_model"]()
+    assert callable(namespace.get(builder)), f"the cell defines neither model nor {builder}"
+    return namespace[builder]()
 
 
 def architecture(model: keras.Model) -> list[tuple[str, str, dict[str, Any], int]]:
@@ -116,3 +130,34 @@ def test_a_notebook_without_the_tag_is_reported(tmp_path):
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), path)
     with pytest.raises(AssertionError, match="exactly one code cell tagged"):
         tagged_source(path)
+
+
+def improved_from_notebook(source: str | None = None) -> keras.Model:
+    source = tagged_source(IMPROVED_NOTEBOOK, IMPROVED_TAG) if source is None else source
+    return model_from_source(source, builder="build_improved_cnn")
+
+
+def test_notebook_06_builds_the_package_improved_cnn():
+    ours = improved_from_notebook()
+    reference = build_improved_cnn()
+    assert_same_network(ours, reference)
+    assert ours.name == reference.name == "improved_cnn"
+    assert ours.layers[-1].dtype_policy.name == "float32"
+
+
+@pytest.mark.parametrize(
+    ("change", "replacement"),
+    [
+        ("Conv2D(40,", "Conv2D(32,"),  # fewer filters
+        ("Dropout(0.3,", "Dropout(0.5,"),  # same parameters, another dropout rate
+        ("strides=2,", "strides=1,"),  # same parameters, full resolution
+        ('layers.MaxPooling2D(2, name="pool2"),', ""),  # a layer removed
+    ],
+)
+def test_a_different_improved_cnn_fails_the_comparison(change, replacement):
+    source = tagged_source(IMPROVED_NOTEBOOK, IMPROVED_TAG)
+    assert change in source, f"the cell no longer contains {change!r}: update this test"
+    with pytest.raises(AssertionError):
+        assert_same_network(
+            improved_from_notebook(source.replace(change, replacement, 1)), build_improved_cnn()
+        )
