@@ -122,3 +122,53 @@ def test_split_by_writer_needs_two_writers_and_a_sensible_share():
         personalise.split_by_writer(np.array(["a", "a"]))
     with pytest.raises(ValueError, match="test_writers must be"):
         personalise.split_by_writer(np.array(["a", "b"]), test_writers=1.5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mnist_mix", [2, 0])
+def test_notebook_07_writes_out_what_fine_tune_does(small_cnn, mnist, mnist_mix):
+    """Notebook 07's cell tagged `fine-tune` (copy, mix in MNIST, compile and fit, written out
+    for the learner) trains the same weights as `personalise.fine_tune`."""
+    from types import SimpleNamespace
+
+    from test_course_model import NOTEBOOKS, tagged_source
+
+    from digitrec import data
+
+    (x_train, y_train), (x_test, y_test) = mnist
+    images, labels = scale_images(turned(x_test[:40]))[..., 0], y_test[:40]
+    tune = np.arange(40) % 3 != 0
+    pool_x, pool_y = x_train[4000:6000], y_train[4000:6000]
+    settings = {"SEED": 3, "EPOCHS": 2, "LEARNING_RATE": 1e-3, "BATCH_SIZE": 16}
+    namespace = {
+        "keras": keras,
+        "np": np,
+        "data": data,
+        "personalise": personalise,
+        "model": small_cnn,
+        "class_set": SimpleNamespace(images=images, labels=labels),
+        "tune": tune,
+        "x_train": pool_x,
+        "y_train": pool_y,
+        "MNIST_MIX": mnist_mix,
+        **settings,
+    }
+    source = tagged_source(NOTEBOOKS / "07_how_well_does_it_read_us.ipynb", "fine-tune")
+    exec(compile(source.replace("verbose=2", "verbose=0"), "<fine-tune cell>", "exec"), namespace)
+
+    expected = personalise.fine_tune(
+        small_cnn,
+        images[tune],
+        labels[tune],
+        epochs=settings["EPOCHS"],
+        learning_rate=settings["LEARNING_RATE"],
+        batch_size=settings["BATCH_SIZE"],
+        mnist_mix=mnist_mix,
+        mnist=(pool_x, pool_y),
+        seed=settings["SEED"],
+    )
+    ours = namespace["tuned"].get_weights()
+    assert len(namespace["y_tune"]) == tune.sum() * (1 + mnist_mix)
+    for mine, theirs in zip(ours, expected.get_weights(), strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+    assert not all(np.allclose(a, b) for a, b in zip(ours, small_cnn.get_weights(), strict=True))
