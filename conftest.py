@@ -33,23 +33,29 @@ def pytest_collection_modifyitems(config, items):
             or item.path.suffix == ".ipynb"
         ):
             item.add_marker(pytest.mark.slow)
-    _watch_the_course(items)
 
 
 # nbval runs the course last, in order, in one models folder, as a learner would. A learner
 # may have run `make train` first, so before notebook 01 that folder gets a recommended model
 # (a copy of the shipped one: the notebooks still read with a real model) and a quick stand-in
 # (a tiny real model). After the last notebook both must be unchanged, byte for byte, and
-# notebook 03 must have saved the course's own CNN, which 04 and 05 read. Only when the whole
-# course is collected, and only in the suite's own temporary folder, never in a learner's.
+# notebook 03 must have saved the course's own CNN, which 04 and 05 read. Only when every cell
+# of the whole course runs, in order (no -k, -m, --lf or --nf picking or reordering cells),
+# and only in the suite's own temporary folder, never in a learner's.
 COURSE_PREFIXES = ("01_", "02_", "03_", "04_", "05_", "06_", "07_")
 _course: dict[str, object] = {}
 
 
-def _watch_the_course(items: list[pytest.Item]) -> None:
-    notebooks = [item for item in items if item.path.suffix == ".ipynb"]
-    names = {item.path.name[:3] for item in notebooks}
-    if OWN_MODELS_DIR and names >= set(COURSE_PREFIXES):
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    if any(item.path.suffix == ".ipynb" for item in items):
+        _course["partial"] = True
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    notebooks = [item for item in session.items if item.path.suffix == ".ipynb"]
+    prefixes = [item.path.name[:3] for item in notebooks]
+    whole = set(prefixes) >= set(COURSE_PREFIXES) and not _course.get("partial")
+    if OWN_MODELS_DIR and whole and prefixes == sorted(prefixes):
         _course.update(first=notebooks[0], last=notebooks[-1])
 
 
@@ -70,7 +76,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)]
     ).save(quick)
     settings.course_model_path().unlink(missing_ok=True)
-    _course["before"] = {path: path.read_bytes() for path in (recommended, quick)}
+    mine = (recommended, recommended.with_suffix(".json"), quick)
+    _course["before"] = {path: path.read_bytes() for path in mine}
 
 
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:

@@ -125,7 +125,7 @@ def test_split_by_writer_needs_two_writers_and_a_sensible_share():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("mnist_mix", [2, 0])
+@pytest.mark.parametrize("mnist_mix", [2, 0.5, 0])
 def test_notebook_07_writes_out_what_fine_tune_does(small_cnn, mnist, mnist_mix):
     """Notebook 07's cell tagged `fine-tune` (copy, mix in MNIST, compile and fit, written out
     for the learner) trains the same weights as `personalise.fine_tune`."""
