@@ -8,7 +8,7 @@ of the recommended model in each precision and trains it by its recipe (many min
 Times are wall-clock and, in brackets, the process's CPU time divided by the number of
 cores: on a machine shared with other work the second is what an idle machine would take.
 
-Run: `python bench/train_speed.py [--target 0.99] [--rounds 1] [--recommended]`.
+Run: `python bench/train_speed.py [--target 0.99] [--rounds 1] [--recipes fast] [--recommended]`.
 """
 
 from __future__ import annotations
@@ -77,7 +77,11 @@ def seconds(times: tuple[float, float] | None) -> str:
 
 
 def seed_cnn(args: argparse.Namespace, x_test, y_test) -> None:
-    results: dict[str, list[TimeToTarget]] = {"classic": [], "fast": []}
+    results: dict[str, list[TimeToTarget]] = {name: [] for name in args.recipes}
+    for name in args.recipes:
+        if RECIPES[name].precision == "auto":
+            choice = choose_precision(RECIPES[name].arch, RECIPES[name].batch_size)
+            print(f"{name}: precision auto trains in {choice.policy} ({choice.reason})")
     for round_ in range(args.rounds):
         for name in results:  # interleaved, so machine noise hits both alike
             watch = TimeToTarget(x_test, y_test, args.target)
@@ -130,6 +134,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--target", type=float, default=0.99)
     parser.add_argument("--rounds", type=int, default=1, help="runs of each seed-CNN recipe")
+    parser.add_argument(
+        "--recipes",
+        nargs="+",
+        choices=("classic", "fast"),
+        default=["classic", "fast"],
+        help="the seed-CNN recipes to time",
+    )
     parser.add_argument("--recommended", action="store_true", help="also the recommended recipe")
     args = parser.parse_args()
     print(f"{cpu_description()}; load {os.getloadavg()[0]:.1f}")
