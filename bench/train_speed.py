@@ -76,12 +76,18 @@ def seconds(times: tuple[float, float] | None) -> str:
     return "never" if times is None else f"{times[0]:.1f} s ({times[1]:.1f} s)"
 
 
+def report_precision(name: str) -> None:
+    """Say what `--precision auto` chose for recipe `name`, and why (the probe is cached)."""
+    recipe = RECIPES[name]
+    if recipe.precision == "auto":
+        choice = choose_precision(recipe.arch, recipe.batch_size)
+        print(f"{name}: precision auto trains in {choice.policy} ({choice.reason})", flush=True)
+
+
 def seed_cnn(args: argparse.Namespace, x_test, y_test) -> None:
     results: dict[str, list[TimeToTarget]] = {name: [] for name in args.recipes}
     for name in args.recipes:
-        if RECIPES[name].precision == "auto":
-            choice = choose_precision(RECIPES[name].arch, RECIPES[name].batch_size)
-            print(f"{name}: precision auto trains in {choice.policy} ({choice.reason})")
+        report_precision(name)
     for round_ in range(args.rounds):
         for name in results:  # interleaved, so machine noise hits both alike
             watch = TimeToTarget(x_test, y_test, args.target)
@@ -119,7 +125,7 @@ def recommended() -> None:
         + ", ".join(f"{policy} {s * 1000:.1f} ms" for policy, s in step.items())
         + f" (median of 20, all threads; load {os.getloadavg()[0]:.1f})"
     )
-    print(f"precision auto: {choose_precision(recipe.arch, recipe.batch_size)}", flush=True)
+    report_precision(RECOMMENDED)
     started, cpu_started = time.perf_counter(), time.process_time()
     result = train(recipe, verbose=2)
     wall, cpu = time.perf_counter() - started, (time.process_time() - cpu_started) / CORES
