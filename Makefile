@@ -53,22 +53,13 @@ test: $(ENV_STAMP)
 test-fast: $(ENV_STAMP)
 	$(PY) -m pytest tests -m "not slow and not browser" -q
 
-# The recommended model, as shipped in digitrec/pretrained/: the `improved` recipe, two
-# `polish` runs from it (seeds 0 and 1), the three averaged, then its "unsure" threshold
-# chosen (digitrec.calibration). Stages already in models/ are reused.
+# The recommended model, as shipped in digitrec/pretrained/: the `improved` recipe, then its
+# "unsure" threshold chosen (digitrec.calibration).
 train: $(ENV_STAMP)
 	@if [ -f "$(MODEL)" ]; then \
-		echo "$(MODEL) exists; to retrain, remove it and models/cnn_{stage1,polish0,polish1}.keras"; \
+		echo "$(MODEL) exists; remove it to retrain (or give another MODEL=path.keras)"; \
 	else \
-		if [ ! -f models/cnn_stage1.keras ]; then \
-			$(PY) -m digitrec.train --recipe improved --out models/cnn_stage1.keras || exit 1; \
-		fi; \
-		for seed in 0 1; do \
-			[ -f models/cnn_polish$$seed.keras ] || $(PY) -m digitrec.train --recipe polish \
-				--init models/cnn_stage1.keras --seed $$seed --out models/cnn_polish$$seed.keras || exit 1; \
-		done; \
-		$(PY) -m digitrec.train --average models/cnn_stage1.keras models/cnn_polish0.keras \
-			models/cnn_polish1.keras --out $(MODEL) && \
+		$(PY) -m digitrec.train --recipe improved --out $(MODEL) && \
 		$(PY) -m digitrec.calibration --model $(MODEL) --write; \
 	fi
 

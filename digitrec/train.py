@@ -145,9 +145,10 @@ RECIPES: dict[str, Recipe] = {
             schedule="cosine",
             warmup_epochs=0.5,
             augment=True,
+            pen_max=8.0,
             precision="auto",
-            description="the improved CNN; half its digits redrawn with an even pen of random "
-            "width, the rest thickened or thinned; elastic bends, rotation, a little zoom and "
+            description="the improved CNN; half its digits redrawn with an even pen 1-8 px "
+            "wide, the rest thickened or thinned; elastic bends, rotation, a little zoom and "
             "shift",
         ),
         Recipe(
@@ -161,8 +162,9 @@ RECIPES: dict[str, Recipe] = {
             pen_max=8.0,
             precision="auto",
             description="a second stage for a trained improved CNN (give it with --init): two "
-            "epochs at a tenth of the peak rate, redrawing digits with pens up to 8 px, as a "
-            "small digit drawn with a thick pen looks once framed",
+            "epochs at a tenth of the peak rate with pens up to 8 px, as a small digit drawn "
+            "with a thick pen looks once framed; it widens the pens of a model trained with "
+            "narrower ones",
         ),
         Recipe(
             "lean",

@@ -165,15 +165,17 @@ def test_models_of_one_architecture_average_into_one(tmp_path, tiny):
         train_module.average_models([first, tmp_path / "bad.keras"])
 
 
-def test_polish_redraws_with_wider_pens_at_a_lower_rate():
+def test_improved_and_polish_redraw_with_pens_wider_than_the_default():
     polish, improved = RECIPES["polish"], RECIPES["improved"]
-    assert polish.arch == improved.arch and polish.augment
+    assert polish.arch == improved.arch and polish.augment and improved.augment
     assert polish.learning_rate <= improved.learning_rate / 5
     assert polish.epochs < improved.epochs / 10
-    assert train_module.augmentation_of(improved) == augment.DEFAULT
-    widened = train_module.augmentation_of(polish)
-    assert widened.pen == (augment.DEFAULT.pen[0], polish.pen_max) and polish.pen_max > 6
-    assert dataclasses.replace(widened, pen=augment.DEFAULT.pen) == augment.DEFAULT
+    narrow = dataclasses.replace(improved, pen_max=augment.DEFAULT.pen[1])
+    assert train_module.augmentation_of(narrow) == augment.DEFAULT
+    for recipe in (improved, polish):
+        widened = train_module.augmentation_of(recipe)
+        assert widened.pen == (augment.DEFAULT.pen[0], recipe.pen_max) and recipe.pen_max > 6
+        assert dataclasses.replace(widened, pen=augment.DEFAULT.pen) == augment.DEFAULT
     with pytest.raises(ValueError, match="pen_max must be between 1 and 12"):
         dataclasses.replace(improved, pen_max=0.5)
 
@@ -405,9 +407,8 @@ def test_train_by_name_with_augmentation_and_overrides():
     recipe = dataclasses.replace(RECIPES["improved"], epochs=1, limit=512, precision="float32")
     result = train(recipe, verbose=0)
     assert recipe_of(result.record) == recipe and result.record["train_examples"] == 512
-    assert result.record["augmentation"] == json.loads(
-        json.dumps(dataclasses.asdict(augment.DEFAULT))
-    )
+    widened = dataclasses.replace(augment.DEFAULT, pen=(augment.DEFAULT.pen[0], recipe.pen_max))
+    assert result.record["augmentation"] == json.loads(json.dumps(dataclasses.asdict(widened)))
     assert len(result.history["loss"]) == 1 and result.path is None
     with pytest.raises(ValueError, match="unknown recipe 'magic'; choose one of: best, classic"):
         train("magic")
