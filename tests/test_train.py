@@ -122,6 +122,61 @@ def test_a_run_can_start_from_a_trained_model(tmp_path, tiny):
     assert abs(fresh.model.get_weights()[0] - tiny.model.get_weights()[0]).max() > 1e-3
 
 
+class _Stop(Exception):
+    pass
+
+
+def _stop_before_epoch(n: int) -> keras.callbacks.Callback:
+    def stop(epoch, logs):
+        if epoch == n:
+            raise _Stop
+
+    return keras.callbacks.LambdaCallback(on_epoch_begin=stop)
+
+
+def test_an_interrupted_run_resumes_from_its_last_epoch(tmp_path):
+    recipe = dataclasses.replace(TINY, epochs=3)
+    folder = tmp_path / "resume"
+    with pytest.raises(_Stop):
+        train(recipe, verbose=0, resume_dir=folder, callbacks=[_stop_before_epoch(2)])
+    kept = json.loads((folder / "clock.json").read_text())
+    assert kept["epochs_done"] == 2 and kept["seconds"] > 0
+    epochs_seen: list[int] = []
+    watch = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: epochs_seen.append(epoch)
+    )
+    result = train(
+        recipe, out=tmp_path / "m.keras", verbose=0, resume_dir=folder, callbacks=[watch]
+    )
+    assert epochs_seen == [2]  # only the epoch the first part did not reach
+    assert len(result.history["loss"]) == 1
+    assert result.record["seconds"] > kept["seconds"]  # the whole run's time
+    assert result.record["test_accuracy"] > 0.5
+    assert not folder.exists()  # nothing left to resume
+
+
+def test_a_folder_with_other_files_is_never_used_to_resume(tmp_path, capsys):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (folder / "cnn.keras").write_bytes(b"a learner's model")
+    with pytest.raises(ValueError, match=r"holds other files \(cnn.keras\)"):
+        train(TINY, verbose=0, resume_dir=folder)
+    assert (folder / "cnn.keras").read_bytes() == b"a learner's model"
+
+
+def test_a_checkpoint_of_another_recipe_is_not_resumed(tmp_path, capsys):
+    folder = tmp_path / "resume"
+    with pytest.raises(_Stop):
+        train(TINY, verbose=0, resume_dir=folder, callbacks=[_stop_before_epoch(0)])
+    other = dataclasses.replace(TINY, learning_rate=2e-3)
+    with pytest.raises(ValueError, match="another recipe"):
+        train(other, verbose=0, resume_dir=folder)
+    out = tmp_path / "m.keras"
+    args = ["--arch", "dense", "--epochs", "1", "--limit", "300", "--learning-rate", "2e-3"]
+    assert main([*args, "--out", str(out), "--resume-dir", str(folder)]) == 1
+    assert "another recipe" in capsys.readouterr().err and not out.exists()
+
+
 def test_a_bad_starting_model_fails_before_any_data(tmp_path, monkeypatch):
     def no_data(*args, **kwargs):
         raise AssertionError("data loaded")
