@@ -939,6 +939,11 @@ def main(argv: list[str] | None = None) -> int:
             )
     except KeyboardInterrupt:
         print(f"\ninterrupted: nothing was written; {out} is unchanged", file=sys.stderr)
+        if args.resume_dir is not None and args.resume_dir.is_dir():
+            print(
+                f"the same command continues from the last epoch kept in {args.resume_dir}",
+                file=sys.stderr,
+            )
         return 130
     except (ValueError, data.DatasetError, OSError) as exc:  # ModelExistsError is an OSError
         print(f"error: {exc}", file=sys.stderr)

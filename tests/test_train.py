@@ -155,6 +155,26 @@ def test_an_interrupted_run_resumes_from_its_last_epoch(tmp_path):
     assert not folder.exists()  # nothing left to resume
 
 
+def test_an_interrupted_command_says_how_to_resume(tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "resume"
+    stop = keras.callbacks.LambdaCallback(on_epoch_begin=_interrupt_at_epoch_1)  # as Ctrl-C
+    real_train = train_module.train
+    monkeypatch.setattr(
+        train_module, "train", lambda *a, **k: real_train(*a, callbacks=[stop], verbose=0, **k)
+    )
+    out = tmp_path / "m.keras"
+    args = ["--arch", "dense", "--epochs", "2", "--limit", "300", "--out", str(out)]
+    assert main([*args, "--resume-dir", str(folder)]) == 130
+    err = capsys.readouterr().err
+    assert f"{out} is unchanged" in err and f"continues from the last epoch kept in {folder}" in err
+    assert (folder / "latest.weights.h5").is_file() and not out.exists()
+
+
+def _interrupt_at_epoch_1(epoch, logs=None):
+    if epoch == 1:
+        raise KeyboardInterrupt
+
+
 def test_a_folder_with_other_files_is_never_used_to_resume(tmp_path, capsys):
     folder = tmp_path / "models"
     folder.mkdir()
