@@ -45,6 +45,9 @@ class Augmentation:
     shift: float = 0.03  # fraction of the image (0.03 = about 0.8 px)
     elastic: float = 2.0  # largest bend of the strokes, in pixels (a sloppy hand)
     redraw: float = 0.5  # fraction of digits redrawn with an even pen (needs centre lines)
+    # Fraction of digits (taken from those not redrawn) that keep MNIST's own pen and framing:
+    # only turned, zoomed, shifted and bent, so the model also sees MNIST as it is.
+    plain: float = 0.0
     pen: tuple[float, float] = (1.0, 6.0)  # that pen's width, in MNIST pixels
     # Frame every digit afresh as `to_mnist` does (20 px box, centre of mass at MNIST's
     # centre) after redrawing or thickening it: a thick pen widens the ink, and the app sees
@@ -178,14 +181,20 @@ def augmenter(config: Augmentation = DEFAULT, seed: int | None = None):
 
     def augment(images, labels, distances=None):
         shape = tf.shape(images)[:1]
-        redrawn = tf.zeros(shape, tf.bool)
-        if distances is not None and config.redraw:
-            redrawn = uniform(shape, 0.0, 1.0) < config.redraw
+        redrawn = plain = tf.zeros(shape, tf.bool)
+        redrawing = distances is not None and config.redraw > 0
+        if redrawing or config.plain:
+            # One draw per digit: below `redraw` it is redrawn, in the next `plain` it is kept.
+            choice = uniform(shape, 0.0, 1.0)
+            share = config.redraw if redrawing else 0.0
+            redrawn = choice < share
+            plain = (choice >= share) & (choice < share + config.plain)
+        if redrawing:
             pen = redraw_with_pen(distances, uniform(shape, *config.pen))
             images = tf.where(tf.reshape(redrawn, (-1, 1, 1, 1)), pen, images)
         if config.stroke:
             amount = uniform(shape, -config.thinning, config.stroke)
-            images = change_stroke_width(images, tf.where(redrawn, 0.0, amount))
+            images = change_stroke_width(images, tf.where(redrawn | plain, 0.0, amount))
         if config.reframe or config.rotation or config.zoom or config.shift or config.elastic:
             field = None
             if config.elastic:
@@ -197,6 +206,8 @@ def augmenter(config: Augmentation = DEFAULT, seed: int | None = None):
             shift = uniform(tf.concat([shape, [2]], 0), -config.shift, config.shift) * size
             if config.reframe:  # the random changes apply to the digit as to_mnist frames it
                 scale, mass = mnist_framing(images)
+                scale = tf.where(plain, 1.0, scale)  # a plain digit keeps MNIST's framing
+                mass = tf.where(plain[:, None], MNIST_CENTRE, mass)
                 middle = (size - 1) / 2
                 shift = (shift + MNIST_CENTRE - middle) / scale[:, None] + middle - mass
                 field = None if field is None else field / tf.reshape(scale, (-1, 1, 1, 1))

@@ -83,6 +83,11 @@ class Recipe:
         augmentation.DEFAULT.pen[1],
         "with --augment: the widest pen digits are redrawn with, in MNIST pixels",
     )
+    plain: float = _setting(
+        augmentation.DEFAULT.plain,
+        "with --augment: the fraction of digits kept with MNIST's own pen and framing (only "
+        "turned, bent and moved), taken from those not redrawn",
+    )
     init: str | None = _setting(
         None, "start from this model file's weights (same architecture) instead of fresh ones"
     )
@@ -110,6 +115,9 @@ class Recipe:
                 f"pen_max must be between {augmentation.DEFAULT.pen[0]:g} and 12, "
                 f"got {self.pen_max}"
             )
+        most = 1.0 - augmentation.DEFAULT.redraw
+        if not 0.0 <= self.plain <= most:
+            raise ValueError(f"plain must be between 0 and {most:g}, got {self.plain}")
         if not 0.0 < self.learning_rate < 1.0:
             raise ValueError(f"learning_rate must be between 0 and 1, got {self.learning_rate}")
         if self.warmup_epochs < 0:
@@ -504,9 +512,12 @@ def _fit(
 
 
 def augmentation_of(recipe: Recipe) -> augmentation.Augmentation:
-    """The augmentation a recipe trains with: the default, with the recipe's widest pen."""
+    """The augmentation a recipe trains with: the default, with the recipe's widest pen and
+    share of plain digits."""
     return dataclasses.replace(
-        augmentation.DEFAULT, pen=(augmentation.DEFAULT.pen[0], recipe.pen_max)
+        augmentation.DEFAULT,
+        pen=(augmentation.DEFAULT.pen[0], recipe.pen_max),
+        plain=recipe.plain,
     )
 
 

@@ -95,6 +95,30 @@ def test_augmenter_redraws_the_chosen_share_of_digits(digits, distances):
     assert 0.25 * n < is_pen.sum() < 0.75 * n
 
 
+def test_plain_digits_keep_mnist_pen_and_framing(digits, distances):
+    x, y = digits
+    n = len(x)
+    original = x / x.max(axis=(1, 2, 3), keepdims=True)
+    # No random turn or bend, but reframing on: only a plain digit comes out as it went in.
+    still = {**GEOMETRY_OFF, "reframe": True}
+    shares = Augmentation(redraw=0.5, plain=0.5, pen=(3.0, 3.0), **still)
+    images, labels = augmenter(shares, seed=0)(tf.constant(x), tf.constant(y), distances)
+    images = images.numpy()
+    assert np.array_equal(labels.numpy(), y)
+    kept = np.isclose(images, original, atol=1e-4).all(axis=(1, 2, 3))
+    pen = redraw_with_pen(distances, tf.fill((n,), 3.0)).numpy()
+    assert 0.25 * n < kept.sum() < 0.75 * n
+    # the others are redrawn (and reframed): none is the original, none is left thickened
+    assert not np.isclose(images[~kept], original[~kept], atol=1e-4).all(axis=(1, 2, 3)).any()
+    assert (ink(images[~kept]) > 0).all() and ink(pen[~kept]).min() > 0
+    every = Augmentation(redraw=0.0, plain=1.0, **still)
+    same, _ = augmenter(every, seed=0)(tf.constant(x), tf.constant(y))
+    assert np.allclose(same.numpy(), original, atol=1e-4)
+    none = Augmentation(redraw=0.0, plain=0.0, **still)
+    changed, _ = augmenter(none, seed=0)(tf.constant(x), tf.constant(y))
+    assert not np.isclose(changed.numpy(), original, atol=1e-4).all(axis=(1, 2, 3)).any()
+
+
 def test_thicker_and_thinner_strokes(digits):
     x, _ = digits
     n = len(x)

@@ -255,6 +255,18 @@ def test_improved_and_polish_redraw_with_pens_wider_than_the_default():
         dataclasses.replace(improved, pen_max=0.5)
 
 
+def test_plain_share_reaches_the_augmentation_and_is_checked():
+    improved = RECIPES["improved"]
+    assert improved.plain == augment.DEFAULT.plain == 0.0
+    mixed = dataclasses.replace(improved, plain=0.25)
+    assert train_module.augmentation_of(mixed).plain == 0.25
+    args = train_module._parser().parse_args(["--recipe", "improved", "--plain", "0.25"])
+    assert train_module.recipe_from_args(args) == mixed
+    for bad in (-0.1, 0.6):
+        with pytest.raises(ValueError, match="plain must be between 0 and 0.5"):
+            dataclasses.replace(improved, plain=bad)
+
+
 def test_cli_options_override_the_recipe():
     args = train_module._parser().parse_args(
         ["--recipe", "fast", "--epochs", "2", "--no-augment", "--seed", "7", "--limit", "99"]
