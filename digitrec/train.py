@@ -83,6 +83,10 @@ class Recipe:
         augmentation.DEFAULT.pen[1],
         "with --augment: the widest pen digits are redrawn with, in MNIST pixels",
     )
+    redraw: float = _setting(
+        augmentation.DEFAULT.redraw,
+        "with --augment: the fraction of digits redrawn along their centre lines with an even pen",
+    )
     plain: float = _setting(
         augmentation.DEFAULT.plain,
         "with --augment: the fraction of digits kept with MNIST's own pen and framing (only "
@@ -115,7 +119,9 @@ class Recipe:
                 f"pen_max must be between {augmentation.DEFAULT.pen[0]:g} and 12, "
                 f"got {self.pen_max}"
             )
-        most = 1.0 - augmentation.DEFAULT.redraw
+        if not 0.0 <= self.redraw <= 1.0:
+            raise ValueError(f"redraw must be between 0 and 1, got {self.redraw}")
+        most = 1.0 - self.redraw
         if not 0.0 <= self.plain <= most:
             raise ValueError(f"plain must be between 0 and {most:g}, got {self.plain}")
         if not 0.0 < self.learning_rate < 1.0:
@@ -490,7 +496,8 @@ def _fit(
             recipe.batch_size,
             config=augmentation_of(recipe),
             seed=recipe.seed,
-            distances=augmentation.centre_line_distances(arrays.x_fit),
+            # Tracing centre lines takes a while; only the redraw needs them.
+            distances=augmentation.centre_line_distances(arrays.x_fit) if recipe.redraw else None,
         )
         # One endless iterator for the whole run (it reshuffles every pass): Keras would
         # otherwise start a new one each epoch, which can stall.
@@ -513,10 +520,11 @@ def _fit(
 
 def augmentation_of(recipe: Recipe) -> augmentation.Augmentation:
     """The augmentation a recipe trains with: the default, with the recipe's widest pen and
-    share of plain digits."""
+    shares of redrawn and plain digits."""
     return dataclasses.replace(
         augmentation.DEFAULT,
         pen=(augmentation.DEFAULT.pen[0], recipe.pen_max),
+        redraw=recipe.redraw,
         plain=recipe.plain,
     )
 

@@ -265,6 +265,24 @@ def test_plain_share_reaches_the_augmentation_and_is_checked():
     for bad in (-0.1, 0.6):
         with pytest.raises(ValueError, match="plain must be between 0 and 0.5"):
             dataclasses.replace(improved, plain=bad)
+    mnist_like = dataclasses.replace(improved, redraw=0.0, plain=1.0)
+    assert train_module.augmentation_of(mnist_like).redraw == 0.0
+    with pytest.raises(ValueError, match="redraw must be between 0 and 1"):
+        dataclasses.replace(improved, redraw=1.5)
+
+
+def test_training_without_redraw_traces_no_centre_lines(monkeypatch):
+    def no_tracing(images):
+        raise AssertionError("centre lines traced for a recipe that redraws nothing")
+
+    monkeypatch.setattr(augment, "centre_line_distances", no_tracing)
+    recipe = dataclasses.replace(
+        RECIPES["improved"], redraw=0.0, plain=1.0, epochs=1, limit=256, precision="float32"
+    )
+    result = train(recipe, verbose=0)
+    assert result.record["augmentation"]["plain"] == 1.0
+    assert result.record["augmentation"]["redraw"] == 0.0
+    assert len(result.history["loss"]) == 1
 
 
 def test_cli_options_override_the_recipe():
