@@ -6,7 +6,9 @@ training (`digitrec.train`) and prediction (`digitrec.predict`).
 
 Importing the package starts TensorFlow, once and quietly (below), so every module may import
 TensorFlow and Keras at its top like any other library; nothing in the package pretends to be
-cheap to import.
+cheap to import. The exception is training on an accelerator with another Keras backend
+(`KERAS_BACKEND=jax` or `torch`, where TensorFlow may be absent): the modules that training
+needs (`data`, `model`, `augment`, `warp`, `train`) then run without it.
 """
 
 import os
@@ -44,6 +46,8 @@ def _import_tensorflow_quietly() -> None:
     Set DIGITREC_TF_LOGS=1 to see them.
     """
     if "tensorflow" in sys.modules or os.environ.get("DIGITREC_TF_LOGS") == "1":
+        return
+    if os.environ["KERAS_BACKEND"] != "tensorflow":
         return
     sys.stderr.flush()
     saved = os.dup(2)

@@ -8,18 +8,22 @@ width (the way a canvas draws them), thickens or thins the others (grey-scale di
 erosion, blended for any width in between), and then rotates, zooms, shifts and elastically
 bends them, all in one bilinear resampling (`warp`) that also frames each digit afresh the
 way `to_mnist` frames a drawing (`mnist_framing`): a thicker pen makes a bigger digit, which
-the app would shrink back to MNIST's 20 px box. Everything per epoch is a whole-batch
-TensorFlow op inside a `tf.data` pipeline: no Python loop per image, and it runs in parallel
-with training. Only the centre lines are traced, image by image, once before training starts
-(`centre_line_distances`, with `digitrec.strokes`, the pen the drawing pad draws with).
+the app would shrink back to MNIST's 20 px box. Everything per epoch is a whole-batch op in
+`keras.ops`: no Python loop per image. With TensorFlow it runs inside a `tf.data` pipeline,
+in parallel with training; on another backend (JAX or PyTorch, on an accelerator) whole
+chunks of an epoch are augmented at once on the device (`augmented_batches`). Only the centre
+lines are traced, image by image, once before training starts (`centre_line_distances`, with
+`digitrec.strokes`, the pen the drawing pad draws with).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 from scipy import ndimage
 
 from digitrec.constants import INK_THRESHOLD, MNIST_BOX, MNIST_CENTRE
@@ -64,10 +68,10 @@ def change_stroke_width(images, amount):
     images: (B, 28, 28, 1) float tensor; amount: (B,) tensor. 1 blends fully to a 3x3
     grey dilation (about +2 px of width), -1 to a 3x3 erosion (about -2 px).
     """
-    thick = tf.nn.max_pool2d(images, ksize=3, strides=1, padding="SAME")
-    thin = -tf.nn.max_pool2d(-images, ksize=3, strides=1, padding="SAME")
-    amount = tf.reshape(tf.cast(amount, images.dtype), (-1, 1, 1, 1))
-    return images + tf.nn.relu(amount) * (thick - images) + tf.nn.relu(-amount) * (thin - images)
+    thick = ops.max_pool(images, pool_size=3, strides=1, padding="same")
+    thin = -ops.max_pool(-images, pool_size=3, strides=1, padding="same")
+    amount = ops.reshape(ops.cast(amount, images.dtype), (-1, 1, 1, 1))
+    return images + ops.relu(amount) * (thick - images) + ops.relu(-amount) * (thin - images)
 
 
 def centre_line_distances(images: np.ndarray) -> np.ndarray:
@@ -99,11 +103,11 @@ def redraw_with_pen(distances, widths):
     distances: (B, 56, 56, 1) from `centre_line_distances`; widths: (B,) in MNIST pixels.
     Returns (B, 28, 28, 1) float ink in [0, 1], anti-aliased like a browser's stroke.
     """
-    distance = tf.cast(distances, tf.float32) / DISTANCE_STEPS
-    radius = tf.reshape(tf.cast(widths, tf.float32), (-1, 1, 1, 1)) * CENTRE_LINE_SCALE / 2
-    ink = tf.clip_by_value(radius + 0.5 - distance, 0.0, 1.0)
+    distance = ops.cast(distances, "float32") / DISTANCE_STEPS
+    radius = ops.reshape(ops.cast(widths, "float32"), (-1, 1, 1, 1)) * CENTRE_LINE_SCALE / 2
+    ink = ops.clip(radius + 0.5 - distance, 0.0, 1.0)
     scale = CENTRE_LINE_SCALE
-    return tf.nn.avg_pool2d(ink, ksize=scale, strides=scale, padding="VALID")
+    return ops.average_pool(ink, pool_size=scale, strides=scale, padding="valid")
 
 
 def mnist_framing(images):
@@ -115,55 +119,80 @@ def mnist_framing(images):
     gets scale 1 and MNIST's centre.
     """
     inked = images[..., 0] > INK_THRESHOLD
-    ink = tf.where(inked, images[..., 0], 0.0)
+    ink = ops.where(inked, images[..., 0], 0.0)
 
     def extent(any_ink):  # first to last inked row (or column), in pixels
-        count = tf.shape(any_ink)[1]
-        flags = tf.cast(any_ink, tf.int32)
-        first = tf.argmax(flags, axis=1, output_type=tf.int32)
-        last = count - 1 - tf.argmax(flags[:, ::-1], axis=1, output_type=tf.int32)
-        return tf.cast(last - first + 1, tf.float32)
+        count = ops.shape(any_ink)[1]
+        flags = ops.cast(any_ink, "int32")
+        first = ops.cast(ops.argmax(flags, axis=1), "int32")
+        last = count - 1 - ops.cast(ops.argmax(ops.flip(flags, axis=1), axis=1), "int32")
+        return ops.cast(last - first + 1, "float32")
 
-    rows_inked, cols_inked = tf.reduce_any(inked, axis=2), tf.reduce_any(inked, axis=1)
-    longer = tf.maximum(extent(rows_inked), extent(cols_inked))
-    present = tf.reduce_any(rows_inked, axis=1)
-    scale = tf.where(present, MNIST_BOX / longer, 1.0)
-    total = tf.reduce_sum(ink, axis=(1, 2))
-    height, width = tf.shape(ink)[1], tf.shape(ink)[2]
-    row_mass = tf.reduce_sum(ink, axis=2) * tf.range(height, dtype=ink.dtype)
-    col_mass = tf.reduce_sum(ink, axis=1) * tf.range(width, dtype=ink.dtype)
-    mass = tf.stack([tf.reduce_sum(row_mass, 1), tf.reduce_sum(col_mass, 1)], axis=1)
-    mass = tf.where(present[:, None], mass / tf.maximum(total, 1e-6)[:, None], MNIST_CENTRE)
+    rows_inked, cols_inked = ops.any(inked, axis=2), ops.any(inked, axis=1)
+    longer = ops.maximum(extent(rows_inked), extent(cols_inked))
+    present = ops.any(rows_inked, axis=1)
+    scale = ops.where(present, MNIST_BOX / longer, 1.0)
+    total = ops.sum(ink, axis=(1, 2))
+    height, width = ops.shape(ink)[1], ops.shape(ink)[2]
+    row_mass = ops.sum(ink, axis=2) * ops.arange(height, dtype=ink.dtype)
+    col_mass = ops.sum(ink, axis=1) * ops.arange(width, dtype=ink.dtype)
+    mass = ops.stack([ops.sum(row_mass, 1), ops.sum(col_mass, 1)], axis=1)
+    centre = ops.convert_to_tensor(MNIST_CENTRE, "float32")
+    mass = ops.where(present[:, None], mass / ops.maximum(total, 1e-6)[:, None], centre)
     return scale, mass
 
 
-def bending_field(images, amount, seed_tensor=None):
+# A source of uniform random numbers: (shape, low, high) -> float32 tensor.
+Uniform = Callable[..., object]
+
+
+def bending_field(images, amount, uniform: Uniform | None = None):
     """A smooth random displacement field (Simard et al. 2003), at most `amount` px per image.
 
     images: (B, H, W, 1), for the shape; amount: (B,). Returns (B, H, W, 2) (rows, columns).
     The field is random noise on a 4x4 grid, smoothly resized to the image, so the bends are
-    as long as a stroke, not pixel noise.
+    as long as a stroke, not pixel noise. `uniform` draws the noise (default: unseeded).
     """
-    batch, height, width = tf.shape(images)[0], tf.shape(images)[1], tf.shape(images)[2]
-    if seed_tensor is None:
-        coarse = tf.random.uniform((batch, 4, 4, 2), -1.0, 1.0)
-    else:
-        coarse = tf.random.stateless_uniform((batch, 4, 4, 2), seed_tensor, -1.0, 1.0)
-    field = tf.image.resize(coarse, (height, width), method="bicubic")
-    peak = tf.reduce_max(tf.abs(field), axis=(1, 2, 3), keepdims=True)
-    return field * tf.reshape(tf.cast(amount, tf.float32), (-1, 1, 1, 1)) / tf.maximum(peak, 1e-6)
+    batch, height, width = ops.shape(images)[0], ops.shape(images)[1], ops.shape(images)[2]
+    uniform = uniform or _unseeded
+    coarse = uniform((batch, 4, 4, 2), -1.0, 1.0)
+    field = ops.image.resize(coarse, (height, width), interpolation="bicubic")
+    peak = ops.max(ops.abs(field), axis=(1, 2, 3), keepdims=True)
+    return field * ops.reshape(ops.cast(amount, "float32"), (-1, 1, 1, 1)) / ops.maximum(peak, 1e-6)
 
 
-def bend_strokes(images, amount, seed_tensor=None):
-    """Elastic distortion alone: each image bent by a smooth field of at most `amount` px."""
-    batch = tf.shape(images)[0]
+def bend_strokes(images, amount, seed: int | None = None):
+    """Elastic distortion alone: each image bent by a smooth field of at most `amount` px;
+    the same `seed` bends the same way."""
+    batch = ops.shape(images)[0]
     return warp(
         images,
-        tf.zeros((batch,)),
-        tf.ones((batch,)),
-        tf.zeros((batch, 2)),
-        bending_field(images, amount, seed_tensor),
+        ops.zeros((batch,)),
+        ops.ones((batch,)),
+        ops.zeros((batch, 2)),
+        bending_field(images, amount, random_source(seed)),
     )
+
+
+def _unseeded(shape, low, high):
+    return keras.random.uniform(shape, low, high)
+
+
+def random_source(seed: int | None = None) -> Uniform:
+    """`uniform(shape, low, high)`: seeded random numbers that work where `augmenter` runs.
+
+    With TensorFlow a `tf.random.Generator`, which a `tf.data` pipeline may call in its
+    parallel workers; on other backends a Keras `SeedGenerator`. None: unseeded.
+    """
+    if seed is None:
+        return _unseeded
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        generator = tf.random.Generator.from_seed(seed)
+        return generator.uniform
+    seeds = keras.random.SeedGenerator(seed)
+    return lambda shape, low, high: keras.random.uniform(shape, low, high, seed=seeds)
 
 
 def augmenter(config: Augmentation = DEFAULT, seed: int | None = None):
@@ -172,16 +201,12 @@ def augmenter(config: Augmentation = DEFAULT, seed: int | None = None):
     With `distances` (from `centre_line_distances`), `config.redraw` of the digits are
     redrawn with an even pen; without them, no digit is.
     """
-    generator = tf.random.Generator.from_seed(seed) if seed is not None else None
-
-    def uniform(shape, low, high):
-        if generator is not None:
-            return generator.uniform(shape, low, high)
-        return tf.random.uniform(shape, low, high)
+    uniform = random_source(seed)
 
     def augment(images, labels, distances=None):
-        shape = tf.shape(images)[:1]
-        redrawn = plain = tf.zeros(shape, tf.bool)
+        images = ops.convert_to_tensor(images, "float32")
+        shape = (ops.shape(images)[0],)
+        redrawn = plain = ops.zeros(shape, "bool")
         redrawing = distances is not None and config.redraw > 0
         if redrawing or config.plain:
             # One draw per digit: below `redraw` it is redrawn, in the next `plain` it is kept.
@@ -191,31 +216,31 @@ def augmenter(config: Augmentation = DEFAULT, seed: int | None = None):
             plain = (choice >= share) & (choice < share + config.plain)
         if redrawing:
             pen = redraw_with_pen(distances, uniform(shape, *config.pen))
-            images = tf.where(tf.reshape(redrawn, (-1, 1, 1, 1)), pen, images)
+            images = ops.where(ops.reshape(redrawn, (-1, 1, 1, 1)), pen, images)
         if config.stroke:
             amount = uniform(shape, -config.thinning, config.stroke)
-            images = change_stroke_width(images, tf.where(redrawn | plain, 0.0, amount))
+            images = change_stroke_width(images, ops.where(redrawn | plain, 0.0, amount))
         if config.reframe or config.rotation or config.zoom or config.shift or config.elastic:
             field = None
             if config.elastic:
-                seed_pair = None if generator is None else generator.make_seeds(1)[:, 0]
-                field = bending_field(images, uniform(shape, 0.0, config.elastic), seed_pair)
+                field = bending_field(images, uniform(shape, 0.0, config.elastic), uniform)
             turn = 2 * np.pi * config.rotation
-            size = tf.cast(tf.shape(images)[1], tf.float32)
+            size = float(images.shape[1])
             zoom = 1.0 + uniform(shape, -config.zoom, config.zoom)
-            shift = uniform(tf.concat([shape, [2]], 0), -config.shift, config.shift) * size
+            shift = uniform((*shape, 2), -config.shift, config.shift) * size
             if config.reframe:  # the random changes apply to the digit as to_mnist frames it
                 scale, mass = mnist_framing(images)
-                scale = tf.where(plain, 1.0, scale)  # a plain digit keeps MNIST's framing
-                mass = tf.where(plain[:, None], MNIST_CENTRE, mass)
+                scale = ops.where(plain, 1.0, scale)  # a plain digit keeps MNIST's framing
+                centre = ops.convert_to_tensor(MNIST_CENTRE, "float32")
+                mass = ops.where(plain[:, None], centre, mass)
                 middle = (size - 1) / 2
-                shift = (shift + MNIST_CENTRE - middle) / scale[:, None] + middle - mass
-                field = None if field is None else field / tf.reshape(scale, (-1, 1, 1, 1))
+                shift = (shift + centre - middle) / scale[:, None] + middle - mass
+                field = None if field is None else field / ops.reshape(scale, (-1, 1, 1, 1))
                 zoom *= scale
             images = warp(images, uniform(shape, -turn, turn), zoom, shift, field)
         # to_mnist gives every drawing full-strength ink; keep that after thinning/resampling
-        peak = tf.reduce_max(images, axis=(1, 2, 3), keepdims=True)
-        images = tf.clip_by_value(images / tf.maximum(peak, 1e-6), 0.0, 1.0)
+        peak = ops.max(images, axis=(1, 2, 3), keepdims=True)
+        images = ops.clip(images / ops.maximum(peak, 1e-6), 0.0, 1.0)
         return images, labels
 
     return augment
@@ -236,16 +261,18 @@ def training_dataset(
     seed: int = 0,
     distances: np.ndarray | None = None,
 ):
-    """Shuffled, batched (and augmented, unless `config` is None) training data.
+    """Shuffled, batched (and augmented, unless `config` is None) training data: a `tf.data`
+    pipeline, so this needs TensorFlow (`augmented_batches` is the same for any backend).
 
     Pass `distances` (from `centre_line_distances(x)`) to let the augmentation redraw digits.
     The pipeline shuffles indices and gathers whole batches, so each epoch starts at once;
     `steps_per_epoch` says how many batches it gives.
     """
+    import tensorflow as tf
+
     arrays = [tf.constant(x), tf.constant(y)]
     if config is not None and distances is not None:
-        if len(distances) != len(x):
-            raise ValueError(f"{len(distances)} centre-line distances for {len(x)} images")
+        _check_distances(distances, x)
         arrays.append(tf.constant(distances))
     dataset = tf.data.Dataset.range(len(x))
     dataset = dataset.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
@@ -259,3 +286,45 @@ def training_dataset(
     if config is not None:
         dataset = dataset.map(augmenter(config, seed), num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _check_distances(distances: np.ndarray, x: np.ndarray) -> None:
+    if len(distances) != len(x):
+        raise ValueError(f"{len(distances)} centre-line distances for {len(x)} images")
+
+
+# Digits augmented at once by `augmented_batches`: big enough that an accelerator's time goes
+# into the arithmetic rather than into starting each op.
+CHUNK = 8_192
+
+
+def augmented_batches(
+    x: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    config: Augmentation = DEFAULT,
+    seed: int = 0,
+    distances: np.ndarray | None = None,
+    chunk: int = CHUNK,
+) -> Iterator[tuple[object, np.ndarray]]:
+    """Endless shuffled batches of augmented digits, for any Keras backend.
+
+    The same digits as `training_dataset` gives (full batches only, reshuffled every pass),
+    but augmented a chunk of many batches at a time on the backend's device, outside any
+    `tf.data` pipeline: for JAX or PyTorch on an accelerator, where TensorFlow may be absent.
+    """
+    if distances is not None:
+        _check_distances(distances, x)
+    batch_size = min(batch_size, len(x))
+    per_chunk = max(1, chunk // batch_size) * batch_size
+    augment = augmenter(config, seed)
+    rng = np.random.default_rng(seed)
+    while True:
+        order = rng.permutation(len(x))
+        order = order[: len(order) - len(order) % batch_size]
+        for begin in range(0, len(order), per_chunk):
+            index = order[begin : begin + per_chunk]
+            extra = () if distances is None else (distances[index],)
+            images, labels = augment(x[index], y[index], *extra)
+            for at in range(0, len(index), batch_size):
+                yield images[at : at + batch_size], labels[at : at + batch_size]

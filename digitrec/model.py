@@ -16,8 +16,10 @@ NUM_CLASSES = 10
 SEED_CNN_PARAMS = 93_322
 # Filters of the improved CNN's first convolution, its two at 14 px, and its last at 7 px.
 IMPROVED_FILTERS = (40, 80, 160)
-# The same for the wide CNN, the `best` recipe's.
+# The same for the wide CNN.
 WIDE_FILTERS = (64, 128, 256)
+# The deep CNN's five 5x5 convolutions, all at full resolution: the `best` recipe's net.
+DEEP_FILTERS = (32, 64, 96, 128, 160)
 
 
 def compile_model(
@@ -130,11 +132,43 @@ def _pooled_cnn(
     return compile_model(model)
 
 
+def build_deep_cnn() -> keras.Model:
+    """Five unpadded 5x5 convolutions with batch norm and no pooling, then one dense layer.
+
+    The `best` recipe's net, after the "M5" model of An et al. (2020, "An Ensemble of Simple
+    Convolutional Neural Network Models for MNIST Digit Recognition"), whose single models
+    read MNIST at 99.7-99.8 %: every convolution works at full resolution (28 px down to
+    8 px, 4 px a layer), so no detail of a stroke is pooled away, and batch normalisation
+    after each layer lets so deep a net train fast (`DEEP_FILTERS`). It costs many times the
+    improved CNN's arithmetic per digit: hours of training on a CPU, minutes on a GPU.
+    """
+    blocks = []
+    for number, filters in enumerate(DEEP_FILTERS, start=1):
+        blocks += [
+            layers.Conv2D(filters, 5, use_bias=False, name=f"conv{number}"),
+            layers.BatchNormalization(name=f"conv{number}_norm"),
+            layers.ReLU(name=f"conv{number}_relu"),
+        ]
+    model = keras.Sequential(
+        [
+            keras.Input(shape=INPUT_SHAPE),
+            *blocks,
+            layers.Flatten(name="flatten"),
+            layers.Dense(NUM_CLASSES, use_bias=False, name="dense"),
+            layers.BatchNormalization(name="dense_norm"),
+            layers.Activation("softmax", dtype="float32", name="probabilities"),
+        ],
+        name="deep_cnn",
+    )
+    return compile_model(model)
+
+
 ARCHITECTURES: dict[str, Callable[[], keras.Model]] = {
     "seed": build_seed_cnn,
     "improved": build_improved_cnn,
     "wide": build_wide_cnn,
     "lean": build_lean_cnn,
+    "deep": build_deep_cnn,
     "dense": build_dense_baseline,
 }
 

@@ -2,12 +2,14 @@
 
 Shared by the training augmentation (`digitrec.augment`) and the test-time turns of
 `digitrec.predict.Predictor`, so reading a drawing never imports training code. One
-resampling instead of one per change keeps strokes sharper and costs less.
+resampling instead of one per change keeps strokes sharper and costs less. Written in
+`keras.ops`, so it runs on whichever backend Keras uses (TensorFlow here; JAX or PyTorch on
+an accelerator).
 """
 
 from __future__ import annotations
 
-import tensorflow as tf
+from keras import ops
 
 
 def warp(images, angle, scale, shift, field=None):
@@ -17,21 +19,21 @@ def warp(images, angle, scale, shift, field=None):
     (rows, columns); field: optional (B, H, W, 2) extra displacement from `bending_field`.
     One resampling instead of one per change keeps strokes sharper and costs less time.
     """
-    images = tf.convert_to_tensor(images, tf.float32)
-    height, width = tf.shape(images)[1], tf.shape(images)[2]
-    rows, cols = tf.meshgrid(
-        tf.range(height, dtype=tf.float32), tf.range(width, dtype=tf.float32), indexing="ij"
+    images = ops.convert_to_tensor(images, "float32")
+    height, width = ops.shape(images)[1], ops.shape(images)[2]
+    rows, cols = ops.meshgrid(
+        ops.arange(height, dtype="float32"), ops.arange(width, dtype="float32"), indexing="ij"
     )
-    centre_row = (tf.cast(height, tf.float32) - 1) / 2
-    centre_col = (tf.cast(width, tf.float32) - 1) / 2
+    centre_row = (ops.cast(height, "float32") - 1) / 2
+    centre_col = (ops.cast(width, "float32") - 1) / 2
     y, x = rows - centre_row, cols - centre_col
 
     def per_image(values):
-        return tf.reshape(tf.cast(values, tf.float32), (-1, 1, 1))
+        return ops.reshape(ops.cast(values, "float32"), (-1, 1, 1))
 
-    cos = per_image(tf.cos(angle)) / per_image(scale)
-    sin = per_image(tf.sin(angle)) / per_image(scale)
-    shift = tf.cast(shift, tf.float32)
+    cos = per_image(ops.cos(angle)) / per_image(scale)
+    sin = per_image(ops.sin(angle)) / per_image(scale)
+    shift = ops.cast(shift, "float32")
     source_rows = centre_row + cos * y - sin * x - per_image(shift[:, 0])
     source_cols = centre_col + sin * y + cos * x - per_image(shift[:, 1])
     if field is not None:
@@ -42,20 +44,20 @@ def warp(images, angle, scale, shift, field=None):
 
 def _sample_bilinear(images, rows, cols):
     """images (B, H, W, 1) read at fractional (B, H, W) positions; zero outside the image."""
-    shape = tf.shape(images)
+    shape = ops.shape(images)
     batch, height, width = shape[0], shape[1] + 2, shape[2] + 2
-    flat = tf.reshape(tf.pad(images[..., 0], [[0, 0], [1, 1], [1, 1]]), [-1])
+    flat = ops.reshape(ops.pad(images[..., 0], [[0, 0], [1, 1], [1, 1]]), (-1,))
     # A one-pixel border of zeros: positions beyond it are clamped onto it.
-    rows = tf.clip_by_value(rows + 1, 0.0, tf.cast(height - 1, tf.float32))
-    cols = tf.clip_by_value(cols + 1, 0.0, tf.cast(width - 1, tf.float32))
-    top, left = tf.floor(rows), tf.floor(cols)
+    rows = ops.clip(rows + 1, 0.0, ops.cast(height - 1, "float32"))
+    cols = ops.clip(cols + 1, 0.0, ops.cast(width - 1, "float32"))
+    top, left = ops.floor(rows), ops.floor(cols)
     down, right = rows - top, cols - left
-    top, left = tf.cast(top, tf.int32), tf.cast(left, tf.int32)
-    bottom, rightmost = tf.minimum(top + 1, height - 1), tf.minimum(left + 1, width - 1)
-    base = tf.reshape(tf.range(batch) * height * width, (-1, 1, 1))
+    top, left = ops.cast(top, "int32"), ops.cast(left, "int32")
+    bottom, rightmost = ops.minimum(top + 1, height - 1), ops.minimum(left + 1, width - 1)
+    base = ops.reshape(ops.arange(batch, dtype="int32") * height * width, (-1, 1, 1))
 
     def at(r, c):
-        return tf.gather(flat, base + r * width + c)
+        return ops.take(flat, base + r * width + c)
 
     upper = (1 - right) * at(top, left) + right * at(top, rightmost)
     lower = (1 - right) * at(bottom, left) + right * at(bottom, rightmost)

@@ -6,7 +6,13 @@ import keras
 import numpy as np
 import pytest
 
-from digitrec.model import ARCHITECTURES, SEED_CNN_PARAMS, build_model, build_seed_cnn
+from digitrec.model import (
+    ARCHITECTURES,
+    DEEP_FILTERS,
+    SEED_CNN_PARAMS,
+    build_model,
+    build_seed_cnn,
+)
 
 
 def test_seed_cnn_layers_and_parameters():
@@ -91,8 +97,22 @@ def test_lean_cnn_runs_its_second_middle_convolution_after_the_pooling():
     assert lean.output_shape == (None, 10)
 
 
+def test_deep_cnn_convolves_at_full_resolution_with_batch_norm():
+    deep = build_model("deep")
+    convs = [layer for layer in deep.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert [c.filters for c in convs] == list(DEEP_FILTERS)
+    assert all(c.kernel_size == (5, 5) and c.strides == (1, 1) for c in convs)
+    assert not any(isinstance(layer, keras.layers.MaxPooling2D) for layer in deep.layers)
+    norms = [layer for layer in deep.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert len(norms) == len(convs) + 1  # after every convolution and the dense layer
+    assert convs[-1].output.shape[1:] == (8, 8, DEEP_FILTERS[-1])  # 28 px, 4 px less a layer
+    assert deep.count_params() == 1_129_160
+    probabilities = deep.predict(np.random.default_rng(0).random((3, 28, 28, 1)), verbose=0)
+    assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+
+
 def test_architectures_are_chosen_by_name():
-    assert {"seed", "improved", "wide", "lean", "dense"} <= set(ARCHITECTURES)
+    assert {"seed", "improved", "wide", "lean", "deep", "dense"} <= set(ARCHITECTURES)
     assert build_model("seed").count_params() == SEED_CNN_PARAMS
     assert build_model("dense").output_shape == (None, 10)
     with pytest.raises(ValueError, match="unknown architecture 'resnet'.*seed"):

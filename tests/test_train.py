@@ -90,6 +90,7 @@ def test_cli_trains_saves_model_and_record(tmp_path):
     assert record["cpu_seconds"] > 0 and record["cpu"] == f"{here}, TensorFlow oneDNN on"
     assert result.stdout.rstrip().endswith(f"on {record['cpu']}")  # the time, and where
     assert {"tensorflow", "keras", "numpy", "python"} <= set(record["versions"])
+    assert record["versions"]["keras_backend"] == "tensorflow" and record["accelerator"] is None
     assert keras.models.load_model(out, safe_mode=True).count_params() == 93_322
     assert sorted(p.name for p in out.parent.iterdir()) == ["cnn.json", "cnn.keras"]
 
@@ -285,6 +286,30 @@ def test_training_without_redraw_traces_no_centre_lines(monkeypatch):
     assert len(result.history["loss"]) == 1
 
 
+def test_other_backends_train_from_augmented_batches(monkeypatch):
+    """JAX or PyTorch on an accelerator (TensorFlow may be absent there) train from
+    `augment.augmented_batches`, not `tf.data`: the same augmentation, fed another way."""
+    fed, feed = [], augment.augmented_batches
+
+    def batches(*args, **kwargs):
+        fed.append(kwargs)
+        yield from feed(*args, **kwargs)
+
+    def no_tf_data(*args, **kwargs):
+        raise AssertionError("tf.data used")
+
+    monkeypatch.setattr(train_module, "uses_tf_data", lambda: False)
+    monkeypatch.setattr(augment, "augmented_batches", batches)
+    monkeypatch.setattr(augment, "training_dataset", no_tf_data)
+    recipe = Recipe("other backend", arch="dense", epochs=2, limit=640, augment=True)
+    result = train(recipe, verbose=0)
+    assert len(fed) == 1 and fed[0]["distances"].shape == (640, 56, 56, 1)
+    assert fed[0]["config"] == train_module.augmentation_of(recipe)
+    first, second = result.history["loss"]
+    assert second < first
+    assert result.record["test_accuracy"] > 0.5
+
+
 def test_cli_options_override_the_recipe():
     args = train_module._parser().parse_args(
         ["--recipe", "fast", "--epochs", "2", "--no-augment", "--seed", "7", "--limit", "99"]
@@ -381,7 +406,7 @@ def test_wrong_suffix_is_refused_before_training(tmp_path, capsys):
     [
         (
             {"arch": "resnet"},
-            "unknown arch 'resnet'; choose one of: dense, improved, lean, seed, wide",
+            "unknown arch 'resnet'; choose one of: deep, dense, improved, lean, seed, wide",
         ),
         ({"schedule": "zigzag"}, "unknown schedule 'zigzag'"),
         ({"precision": "half"}, "unknown precision 'half'"),
