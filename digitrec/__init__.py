@@ -7,7 +7,7 @@ training (`digitrec.train`) and prediction (`digitrec.predict`).
 Importing the package starts TensorFlow, once and quietly (below), so every module may import
 TensorFlow and Keras at its top like any other library; nothing in the package pretends to be
 cheap to import. The exception is training on an accelerator with another Keras backend
-(`KERAS_BACKEND=jax` or `torch`, where TensorFlow may be absent): the modules that training
+(`KERAS_BACKEND=jax` on a GPU, where TensorFlow may be absent): the modules that training
 needs (`data`, `model`, `augment`, `warp`, `train`) then run without it.
 """
 

@@ -10,7 +10,7 @@ bends them, all in one bilinear resampling (`warp`) that also frames each digit 
 way `to_mnist` frames a drawing (`mnist_framing`): a thicker pen makes a bigger digit, which
 the app would shrink back to MNIST's 20 px box. Everything per epoch is a whole-batch op in
 `keras.ops`: no Python loop per image. With TensorFlow it runs inside a `tf.data` pipeline,
-in parallel with training; on another backend (JAX or PyTorch, on an accelerator) whole
+in parallel with training; on another backend (JAX, on a GPU) whole
 chunks of an epoch are augmented at once on the device (`augmented_batches`). Only the centre
 lines are traced, image by image, once before training starts (`centre_line_distances`, with
 `digitrec.strokes`, the pen the drawing pad draws with).
@@ -311,7 +311,7 @@ def augmented_batches(
 
     The same digits as `training_dataset` gives (full batches only, reshuffled every pass),
     but augmented a chunk of many batches at a time on the backend's device, outside any
-    `tf.data` pipeline: for JAX or PyTorch on an accelerator, where TensorFlow may be absent.
+    `tf.data` pipeline: for JAX on a GPU, where TensorFlow may be absent.
     """
     if distances is not None:
         _check_distances(distances, x)

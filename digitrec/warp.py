@@ -3,8 +3,7 @@
 Shared by the training augmentation (`digitrec.augment`) and the test-time turns of
 `digitrec.predict.Predictor`, so reading a drawing never imports training code. One
 resampling instead of one per change keeps strokes sharper and costs less. Written in
-`keras.ops`, so it runs on whichever backend Keras uses (TensorFlow here; JAX or PyTorch on
-an accelerator).
+`keras.ops`, so it runs on whichever backend Keras uses (TensorFlow here; JAX on a GPU).
 """
 
 from __future__ import annotations
