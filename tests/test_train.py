@@ -212,8 +212,9 @@ def test_a_bad_starting_model_fails_before_any_data(tmp_path, monkeypatch):
     seed = save_model(build_model("seed"), tmp_path / "seed.keras", {})
     with pytest.raises(ValueError, match="not a model of the 'dense' architecture"):
         train(dataclasses.replace(TINY, init=str(seed)), verbose=0)
-    with pytest.raises(ValueError, match="polish recipe continues a trained model"):
-        train("polish", verbose=0)
+    for name in ("polish", "finish"):
+        with pytest.raises(ValueError, match=f"{name} recipe continues a trained model"):
+            train(name, verbose=0)
 
 
 def test_models_of_one_architecture_average_into_one(tmp_path, tiny):
@@ -254,6 +255,13 @@ def test_improved_and_polish_redraw_with_pens_wider_than_the_default():
         assert dataclasses.replace(widened, pen=augment.DEFAULT.pen) == augment.DEFAULT
     with pytest.raises(ValueError, match="pen_max must be between 1 and 12"):
         dataclasses.replace(improved, pen_max=0.5)
+
+
+def test_best_is_the_deep_cnn_finished_on_plain_mnist_at_a_lower_rate():
+    best, finish = RECIPES["best"], RECIPES["finish"]
+    assert best.arch == finish.arch == "deep" and best.augment and not finish.augment
+    assert finish.learning_rate <= best.learning_rate / 5 and finish.epochs < best.epochs / 10
+    assert best.init is None and "finish" in best.description
 
 
 def test_plain_share_reaches_the_augmentation_and_is_checked():
