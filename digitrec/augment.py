@@ -10,10 +10,10 @@ bends them, all in one bilinear resampling (`warp`) that also frames each digit 
 way `to_mnist` frames a drawing (`mnist_framing`): a thicker pen makes a bigger digit, which
 the app would shrink back to MNIST's 20 px box. Everything per epoch is a whole-batch op in
 `keras.ops`: no Python loop per image. With TensorFlow it runs inside a `tf.data` pipeline,
-in parallel with training; on another backend (JAX, on a GPU) whole
-chunks of an epoch are augmented at once on the device (`augmented_batches`). Only the centre
-lines are traced, image by image, once before training starts (`centre_line_distances`, with
-`digitrec.strokes`, the pen the drawing pad draws with).
+in parallel with training; with JAX on a GPU, chunks of an epoch are augmented at once on the
+device (`augmented_batches`). Only the centre lines are traced, image by image, once before
+training starts (`centre_line_distances`, with `digitrec.strokes`, the pen the drawing pad
+draws with).
 """
 
 from __future__ import annotations
