@@ -335,9 +335,7 @@ def train(
     if out_path is not None:
         # On JAX, evaluating a compiled model builds its optimizer's (empty) state, which
         # would triple the file: save a copy of the weights alone.
-        weights_only = build_model(recipe.arch)
-        weights_only.set_weights(model.get_weights())
-        _write(weights_only, out_path, record)
+        _write(_weights_copy(model, recipe.arch), out_path, record)
     return TrainResult(model, history, record, out_path)
 
 
@@ -538,10 +536,17 @@ def _fit(
         callbacks=callbacks,
     )
     # A fresh float32 copy of the weights (float32 already under mixed precision) reads
-    # drawings on any machine, and is saved without the optimizer's state: a third the size.
-    trained, model = model, build_model(recipe.arch)
-    model.set_weights(trained.get_weights())
-    return model, {key: [float(v) for v in values] for key, values in history.history.items()}
+    # drawings on any machine.
+    history = {key: [float(v) for v in values] for key, values in history.history.items()}
+    return _weights_copy(model, recipe.arch), history
+
+
+def _weights_copy(model: keras.Model, arch: str) -> keras.Model:
+    """A fresh float32 `arch` model with `model`'s weights and no optimizer state (a third
+    the size of a file that keeps Adam's two moments per weight)."""
+    copy = build_model(arch)
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 def uses_tf_data() -> bool:
@@ -768,10 +773,6 @@ def accelerator() -> str | None:
 
         device = jax.devices()[0]
         return None if device.platform == "cpu" else str(device.device_kind)
-    if backend == "torch":
-        import torch
-
-        return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     return None
 
 
