@@ -8,8 +8,13 @@ also turned by `--turns` (default `READ_TURNS`, as the web app and the drawing p
 with naive whole-canvas resizing beside the fixed-pen rows for contrast. Digits the learner
 collected in notebook 03 (`data/my_digits/`) are scored too when there are any.
 
+Given several models, two reference columns follow: the models' probabilities averaged (an
+ensemble, not a single model), and how many drawings every model misreads. A drawing all of
+them misread has often been bent or redrawn into another digit; `--mistakes DIR` saves the
+first model's misreadings per variant as pictures, for a person to judge.
+
 Run: `python bench/drawn_digits.py [--model models/cnn.keras --model models/seed.keras]
-[--n 5000] [--turns -8 8 | --turns]` (`--turns` alone: one reading only).
+[--n 5000] [--turns -8 8 | --turns] [--mistakes DIR]` (`--turns` alone: one reading only).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digitrec import settings, synthetic
+from digitrec import plots, settings, synthetic
 from digitrec.constants import CANVAS_SIZE, PEN_WIDTH
 from digitrec.data import DatasetError, load_mnist, take_subset
 from digitrec.my_digits import load_my_digits
@@ -67,6 +72,12 @@ def main() -> None:
         default=list(READ_TURNS),
         help="degrees: also read each image turned by these and averaged (default %(default)s)",
     )
+    parser.add_argument(
+        "--mistakes",
+        type=Path,
+        default=None,
+        help="save the first model's misread drawings per variant as PNG files in this folder",
+    )
     args = parser.parse_args()
 
     try:
@@ -106,26 +117,47 @@ def main() -> None:
         + (" turned" if p.turns else "")
         for p in predictors
     ]
-    turns = ", ".join(f"{t:g}" for t in args.turns) or "not at all"
+    as_drawn = [p for p in predictors if not p.turns]
+    together = len(as_drawn) > 1  # the reference columns: averaged, and misread by every model
+    turns = ", ".join(f"{t:g}" for t in args.turns)
+    turned = (
+        f" ('turned': the average of readings as drawn and turned {turns} degrees)"
+        if turns
+        else " (each drawing read once, as drawn)"
+    )
     print(
         f"\n{len(digits)} MNIST test digits per variant, ink about 70-200 px tall on a "
-        f"{CANVAS_SIZE}x{CANVAS_SIZE} canvas; accuracy per model ('turned': the average of "
-        f"readings as drawn and turned {turns} degrees):"
+        f"{CANVAS_SIZE}x{CANVAS_SIZE} canvas; accuracy per model{turned}:"
     )
-    print(f"{'input':<44} {'preprocessing':<13} " + " ".join(f"{n:>18}" for n in names))
+    header = f"{'input':<44} {'preprocessing':<13} " + " ".join(f"{n:>18}" for n in names)
+    if together:
+        header += f" {'models averaged':>18} {'wrong in all':>13}"
+    print(header)
+    if args.mistakes:
+        args.mistakes.mkdir(parents=True, exist_ok=True)
     rows = []
     for name, method, truth, images in cases:
-        accuracies = [
-            float(np.mean(p.predict_arrays(images).argmax(1) == truth)) for p in predictors
-        ]
-        rows.append(
-            {
-                "input": name,
-                "preprocessing": method,
-                "accuracy": dict(zip(names, accuracies, strict=True)),
-            }
-        )
-        print(f"{name:<44} {method:<13} " + " ".join(f"{a:>18.2%}" for a in accuracies))
+        readings = {id(p): p.predict_arrays(images) for p in predictors}
+        accuracies = [float(np.mean(readings[id(p)].argmax(1) == truth)) for p in predictors]
+        row = {
+            "input": name,
+            "preprocessing": method,
+            "accuracy": dict(zip(names, accuracies, strict=True)),
+        }
+        line = f"{name:<44} {method:<13} " + " ".join(f"{a:>18.2%}" for a in accuracies)
+        if together:
+            averaged = np.mean([readings[id(p)] for p in as_drawn], axis=0)
+            wrong = np.all([readings[id(p)].argmax(1) != truth for p in as_drawn], axis=0)
+            row["models averaged"] = float(np.mean(averaged.argmax(1) == truth))
+            row["wrong in all"] = int(wrong.sum())
+            line += f" {row['models averaged']:>18.2%} {row['wrong in all']:>13}"
+        rows.append(row)
+        print(line, flush=True)
+        if args.mistakes and method == "to_mnist" and CONVENTIONS[0] in name:
+            figure = plots.plot_misclassified(
+                images, truth, readings[id(as_drawn[0])], n=60, columns=10
+            )
+            figure.savefig(args.mistakes / f"{name.split(',')[0].replace(' ', '-')}.png")
     if args.json:
         Path(args.json).write_text(
             json.dumps({"n": len(digits), "turns": args.turns, "rows": rows}, indent=2)
