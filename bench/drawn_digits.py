@@ -8,10 +8,11 @@ also turned by `--turns` (default `READ_TURNS`, as the web app and the drawing p
 with naive whole-canvas resizing beside the fixed-pen rows for contrast. Digits the learner
 collected in notebook 03 (`data/my_digits/`) are scored too when there are any.
 
-Given several models, two reference columns follow: the models' probabilities averaged (an
-ensemble, not a single model), and how many drawings every model misreads. A drawing all of
-them misread has often been bent or redrawn into another digit; `--mistakes DIR` saves the
-first model's misreadings per variant as pictures, for a person to judge.
+Given several models, two reference columns follow: their probabilities for each drawing as
+drawn, averaged (an ensemble, not a single model), and how many drawings every model
+misreads. A drawing all of them misread has often been bent or redrawn into another digit;
+`--mistakes DIR` saves the first model's misreadings per variant as pictures, for a person
+to judge.
 
 Run: `python bench/drawn_digits.py [--model models/cnn.keras --model models/seed.keras]
 [--n 5000] [--turns -8 8 | --turns] [--mistakes DIR]` (`--turns` alone: one reading only).
