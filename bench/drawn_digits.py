@@ -118,7 +118,7 @@ def main() -> None:
         + (" turned" if p.turns else "")
         for p in predictors
     ]
-    as_drawn = [p for p in predictors if not p.turns]
+    as_drawn = [i for i, p in enumerate(predictors) if not p.turns]
     together = len(as_drawn) > 1  # the reference columns: averaged, and misread by every model
     turns = ", ".join(f"{t:g}" for t in args.turns)
     turned = (
@@ -138,8 +138,8 @@ def main() -> None:
         args.mistakes.mkdir(parents=True, exist_ok=True)
     rows = []
     for name, method, truth, images in cases:
-        readings = {id(p): p.predict_arrays(images) for p in predictors}
-        accuracies = [float(np.mean(readings[id(p)].argmax(1) == truth)) for p in predictors]
+        readings = [p.predict_arrays(images) for p in predictors]
+        accuracies = [float(np.mean(r.argmax(1) == truth)) for r in readings]
         row = {
             "input": name,
             "preprocessing": method,
@@ -147,8 +147,8 @@ def main() -> None:
         }
         line = f"{name:<44} {method:<13} " + " ".join(f"{a:>18.2%}" for a in accuracies)
         if together:
-            averaged = np.mean([readings[id(p)] for p in as_drawn], axis=0)
-            wrong = np.all([readings[id(p)].argmax(1) != truth for p in as_drawn], axis=0)
+            averaged = np.mean([readings[i] for i in as_drawn], axis=0)
+            wrong = np.all([readings[i].argmax(1) != truth for i in as_drawn], axis=0)
             row["models averaged"] = float(np.mean(averaged.argmax(1) == truth))
             row["wrong in all"] = int(wrong.sum())
             line += f" {row['models averaged']:>18.2%} {row['wrong in all']:>13}"
@@ -156,7 +156,7 @@ def main() -> None:
         print(line, flush=True)
         if args.mistakes and method == "to_mnist" and CONVENTIONS[0] in name:
             figure = plots.plot_misclassified(
-                images, truth, readings[id(as_drawn[0])], n=60, columns=10
+                images, truth, readings[as_drawn[0]], n=60, columns=10
             )
             figure.savefig(args.mistakes / f"{name.split(',')[0].replace(' ', '-')}.png")
     if args.json:
