@@ -89,15 +89,29 @@ def _urls(server: Any) -> list[str]:
     return [f"http://{host}:{port}" for host, port in listening]
 
 
+def _port(text: str) -> int:
+    port = int(text)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port (0 to 65535; 0: any free one)")
+    return port
+
+
+def _threads(text: str) -> int:
+    threads = int(text)
+    if threads < 1:
+        raise argparse.ArgumentTypeError(f"{threads}: at least one thread must answer requests")
+    return threads
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m app`: build the app from the environment and serve it until interrupted."""
     parser = argparse.ArgumentParser(
         prog="python -m app", description="Serve the digitrec web app with waitress."
     )
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"default {DEFAULT_HOST}")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
+    parser.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
     parser.add_argument(
-        "--threads", type=int, default=DEFAULT_THREADS, help="worker threads (default 1)"
+        "--threads", type=_threads, default=DEFAULT_THREADS, help="worker threads (default 1)"
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
@@ -105,7 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         app = create_app()
     except ValueError as exc:  # a bad setting: say which, without a traceback
         parser.exit(2, f"python -m app: {exc}\n")
-    server = make_server(app, host=args.host, port=args.port, threads=args.threads)
+    try:
+        server = make_server(app, host=args.host, port=args.port, threads=args.threads)
+    except (OSError, ValueError) as exc:  # a host that does not resolve, a port in use
+        parser.exit(2, f"python -m app: cannot listen on {args.host}:{args.port}: {exc}\n")
     print(
         f"Serving on {', '.join(_urls(server))} "
         f"(requests up to {app.config['MAX_CONTENT_LENGTH']:,} bytes); Ctrl+C stops",

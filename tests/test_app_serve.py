@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from app import create_app
-from app.serve import body_limit, serving
+from app.serve import body_limit, main, serving
 
 pytestmark = pytest.mark.slow
 
@@ -194,3 +194,30 @@ def test_a_bad_setting_stops_the_entry_point_with_a_clear_message(tmp_path):
     assert result.returncode == 2
     assert "MAX_CONTENT_LENGTH must be a whole number" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "said"),
+    [(["--port", "99999"], "99999 is not a port"), (["--threads", "0"], "at least one thread")],
+)
+def test_an_impossible_port_or_thread_count_is_refused_before_serving(option, said, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(option)
+    assert stopped.value.code == 2
+    assert said in capsys.readouterr().err
+
+
+def test_a_port_in_use_stops_the_entry_point_with_one_line(
+    trained_model_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("DIGITREC_MODEL_PATH", str(trained_model_path))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SystemExit) as stopped:
+            main(["--port", str(port)])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
