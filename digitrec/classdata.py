@@ -159,17 +159,50 @@ def check_png(data: object) -> bytes:
     return data
 
 
+# What `SCHEMA` creates: a database holding anything else belongs to something else.
+OWN_OBJECTS = frozenset(
+    ("drawings", "drawings_by_class", "drawings_append_only_update", "drawings_append_only_delete")
+)
+
+
 @contextmanager
-def connect(path: str | os.PathLike[str]) -> Iterator[sqlite3.Connection]:
-    """An open database with the schema in place, in WAL mode; closed on exit."""
+def connect(path: str | os.PathLike[str], *, write: bool = True) -> Iterator[sqlite3.Connection]:
+    """An open class database; closed on exit.
+
+    `write`: create the file and the schema where missing, in WAL mode (storing drawings, the
+    app's start). Otherwise open an existing database read-only and change nothing (stats,
+    export, reading a class set). Either way a database that holds other tables is refused,
+    so a mistyped path never alters another program's data.
+    """
     path = Path(path)
     if path.is_dir():
         raise ClassDataError(f"{path} is a folder, not a database file")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with closing(sqlite3.connect(path, timeout=30)) as connection:
+    if write:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(path, timeout=30)
+    elif not path.is_file():
+        raise ClassDataError(f"no class database at {path}")
+    else:
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    with closing(connection):
         try:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.executescript(SCHEMA)
+            names = {
+                name
+                for (name,) in connection.execute(
+                    "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+                )
+            }
+            if names - OWN_OBJECTS:
+                others = ", ".join(sorted(names - OWN_OBJECTS))
+                raise ClassDataError(
+                    f"{path} is another program's database (it holds {others}); "
+                    "give a new file for the class's drawings"
+                )
+            if write:
+                connection.execute("PRAGMA journal_mode=WAL")
+                connection.executescript(SCHEMA)
+            elif "drawings" not in names:
+                raise ClassDataError(f"{path} holds no class drawings")
         except sqlite3.DatabaseError as exc:
             raise ClassDataError(f"{path} is not a usable class database ({exc})") from None
         yield connection
@@ -244,8 +277,10 @@ def configured_path() -> Path | None:
 
 
 def count_drawings(path: str | os.PathLike[str], class_code: str | None = None) -> int:
-    """How many drawings the database holds (of one class, if given)."""
-    with connect(path) as connection:
+    """How many drawings the database holds (of one class, if given; none if it is missing)."""
+    if not Path(path).exists():
+        return 0
+    with connect(path, write=False) as connection:
         if class_code is None:
             return connection.execute("SELECT COUNT(*) FROM drawings").fetchone()[0]
         query = "SELECT COUNT(*) FROM drawings WHERE class = ?"
@@ -253,14 +288,12 @@ def count_drawings(path: str | os.PathLike[str], class_code: str | None = None) 
 
 
 def _rows(path: str | os.PathLike[str], class_code: str | None) -> list[tuple]:
-    if not Path(path).is_file():
-        raise ClassDataError(f"no class database at {path}")
     query = "SELECT id, class, writer, label, png, created FROM drawings"
     arguments: tuple = ()
     if class_code is not None:
         query += " WHERE class = ?"
         arguments = (check_name(class_code, "class"),)
-    with connect(path) as connection:
+    with connect(path, write=False) as connection:
         return connection.execute(query + " ORDER BY id", arguments).fetchall()
 
 
@@ -379,6 +412,7 @@ def export(
         raise ClassDataError(f"{out} already exists; choose a new name (nothing is overwritten)")
     if out.suffix == ".npz":
         data = load_class_set(path, class_code)
+        out.parent.mkdir(parents=True, exist_ok=True)
         temp = out.with_name(f".{out.name}.tmp")
         with open(temp, "wb") as handle:
             np.savez_compressed(
@@ -424,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
             for (class_name, writer), per_digit in sorted(counts.items()):
                 digits = " ".join(map(str, per_digit))
                 print(f"  {class_name} / {writer}: {per_digit.sum()} (0-9: {digits})")
-    except ClassDataError as exc:
+    except (ClassDataError, OSError) as exc:  # OSError: a folder that cannot be written
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

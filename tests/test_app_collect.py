@@ -16,6 +16,7 @@ import struct
 import threading
 import time
 import zlib
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -318,6 +319,16 @@ def test_a_file_that_is_not_a_database_fails_at_start_and_is_left_alone(tmp_path
     with pytest.raises(ValueError, match="cannot use .* as the class database"):
         make_app(tmp_path, CLASSDATA_PATH=str(notes))
     assert notes.read_text().startswith("lesson notes")
+
+
+def test_another_programs_database_fails_at_start_and_is_left_alone(tmp_path):
+    other = tmp_path / "gradebook.sqlite"
+    with closing(sqlite3.connect(other)) as connection, connection:
+        connection.execute("CREATE TABLE marks (pupil TEXT, mark INTEGER)")
+    before = other.read_bytes()
+    with pytest.raises(ValueError, match="another program's database .*marks"):
+        make_app(tmp_path, CLASSDATA_PATH=str(other))
+    assert other.read_bytes() == before
 
 
 def test_the_wrong_method_is_json_405(web):

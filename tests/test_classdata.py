@@ -176,3 +176,43 @@ def test_command_line_exports_and_explains_errors_in_one_line(db, tmp_path, caps
     assert classdata.main(["export", "--db", str(tmp_path / "missing.sqlite"), "--out", "x"]) == 2
     error = capsys.readouterr().err.strip()
     assert error.startswith("error: no class database at") and "\n" not in error
+
+
+@pytest.fixture
+def other_program_db(tmp_path):
+    """Another program's SQLite file, as a mistyped --db or DIGITREC_CLASSDATA_PATH finds it."""
+    path = tmp_path / "gradebook.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE marks (pupil TEXT, mark INTEGER)")
+        connection.execute("INSERT INTO marks VALUES ('Ada', 9)")
+    connection.close()
+    return path
+
+
+def test_another_programs_database_is_refused_and_left_as_it_was(other_program_db, capsys):
+    before = other_program_db.read_bytes()
+    with pytest.raises(ClassDataError, match="another program's database .*marks"):
+        add_drawing(other_program_db, png_of(1), 1, "Ada", "7b")
+    assert classdata.main(["stats", "--db", str(other_program_db)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "another program's database" in error and "\n" not in error
+    assert other_program_db.read_bytes() == before
+    assert sorted(p.name for p in other_program_db.parent.iterdir()) == ["gradebook.sqlite"]
+
+
+def test_reading_changes_nothing_even_in_an_empty_file(db, tmp_path, capsys):
+    db.touch()
+    assert classdata.main(["stats", "--db", str(db)]) == 2
+    assert "holds no class drawings" in capsys.readouterr().err
+    assert db.stat().st_size == 0
+    add_drawing(db, png_of(5), 5, "Ada", "7b")  # writing, though, makes it a class database
+    assert count_drawings(db) == 1
+    assert count_drawings(tmp_path / "not-yet.sqlite") == 0
+    assert not (tmp_path / "not-yet.sqlite").exists()
+
+
+def test_export_makes_the_folder_it_is_asked_to_write_into(db, tmp_path):
+    add_drawing(db, png_of(6), 6, "Ada", "7b")
+    out = tmp_path / "exports" / "term 1" / "7b.npz"
+    assert classdata.main(["export", "--db", str(db), "--out", str(out)]) == 0
+    assert load_class_set(out).labels.tolist() == [6]
