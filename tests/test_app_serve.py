@@ -207,9 +207,7 @@ def test_an_impossible_port_or_thread_count_is_refused_before_serving(option, sa
     assert said in capsys.readouterr().err
 
 
-def test_a_port_in_use_stops_the_entry_point_with_one_line(
-    trained_model_path, monkeypatch, capsys
-):
+def test_a_port_in_use_stops_the_entry_point_with_one_line(trained_model_path, monkeypatch, capsys):
     monkeypatch.setenv("DIGITREC_MODEL_PATH", str(trained_model_path))
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
