@@ -32,7 +32,7 @@ from digitrec.constants import MNIST_SIZE
 from digitrec.data import load_mnist
 from digitrec.preprocess import to_mnist
 from digitrec.refusal import DEFAULT_PATH, TRAIN_COMMAND, NotDigitModel
-from digitrec.train import cpu_description, library_versions, save_model
+from digitrec.train import check_writable, cpu_description, library_versions, save_model
 
 # The share of held-out drawn digits the threshold lets be refused.
 DIGIT_REFUSAL = 0.01
@@ -200,11 +200,14 @@ def train(
     config: TrainingSettings = TrainingSettings(),
     *,
     verbose: int = 2,
+    force: bool = False,
 ) -> NotDigitModel:
     """Train the ensemble, choose its threshold on held-out drawings, and save both.
 
-    The training data is drawn once and shared by all members (`member_seeds`).
+    The training data is drawn once and shared by all members (`member_seeds`). An existing
+    model at `out` is refused before any training (`train.ModelExistsError`) unless `force`.
     """
+    check_writable(Path(out), force=force)
     seeds = member_seeds(config)
     started = time.perf_counter()
     (x_train, y_train), _ = load_mnist()
@@ -254,7 +257,7 @@ def train(
         ),
         "versions": library_versions(),
     }
-    save_model(ensemble, out, record, force=True)
+    save_model(ensemble, out, record, force=force)
     return NotDigitModel(ensemble, threshold, record)
 
 
@@ -287,11 +290,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=TrainingSettings.members,
         help="networks trained from seeds seed, seed+1, ... and averaged into one model",
     )
+    trainer.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing model (the default --out is the judge shipped in the package)",
+    )
     args = parser.parse_args(argv)
     if args.members < 1:
         parser.error("--members must be at least 1")
     config = TrainingSettings(seed=args.seed, epochs=args.epochs, members=args.members)
-    refusal = train(args.out, config)
+    try:
+        refusal = train(args.out, config, force=args.force)
+    except (ValueError, OSError) as exc:  # a model there already (no --force), no .keras suffix
+        parser.exit(2, f"{parser.prog}: {exc}\n")
     record = refusal.metadata
     print(
         f"saved {args.out}: threshold {refusal.threshold:.4f}, held-out drawn digits refused "

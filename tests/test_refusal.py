@@ -166,3 +166,15 @@ def test_member_seeds_follow_the_seed_and_an_empty_ensemble_is_rejected():
         refusal_training.member_seeds(refusal_training.TrainingSettings(members=0))
     with pytest.raises(SystemExit):
         refusal_training.main(["train", "--members", "0"])
+
+
+def test_the_command_line_refuses_to_replace_a_model_before_training(tmp_path, capsys):
+    out = tmp_path / "judge.keras"
+    out.write_bytes(b"a model someone trained")
+    with pytest.raises(SystemExit) as stopped:
+        refusal_training.main(["train", "--out", str(out)])
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err.strip()
+    assert "already exists" in error and "--force" in error and "\n" not in error
+    assert out.read_bytes() == b"a model someone trained"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["judge.keras"]
