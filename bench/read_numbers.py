@@ -13,7 +13,7 @@ read alone from its own ink (what a perfect segmentation would give with this mo
 (0, 6, 8 or 9) and the two touch or run into each other, as a 0 is often written into the next
 one in 100 or 2000: every digit with every round one, either way round, at three overlaps and
 two pens; and each shape of `digitrec.negatives` (four of each) between a plain 2 and 6, which
-should read "2?6".
+should read "2?6", and alone, which should read as no digit ("?").
 
 Run: `python bench/read_numbers.py [--model PATH] [--n 300] [--turns -8 8 | --turns] [--plain]`.
 """
@@ -121,22 +121,29 @@ def plain_pairs(predictor: Predictor, refusal: NotDigitModel | None) -> None:
         ]
         label = f"each {overlap:.0%} of the height into the next"
         print(f"{label:<42} {np.mean(right):>7.2%} {len(cases):>6}", flush=True)
-    # A shape between a plain 2 and 6 (as tests/test_numbers.py draws a star) should read 2?6.
+    # A shape between a plain 2 and 6 (as tests/test_numbers.py draws a star) should read 2?6,
+    # and a shape alone no digit at all: "?", or "??" for a shape in two pieces.
     kinds = [*negatives.SHAPES, *negatives.UNSEEN_SHAPES]
-    right = []
+    between, alone = [], []
     for kind, seed in itertools.product(kinds, range(4)):
         rng = np.random.default_rng(seed)
         unit = negatives.shape_strokes(kind, rng)
         width, height = 150 * rng.uniform(0.8, 1.2), 150
+        mark = [[(260 + x * width, 120 + y * height) for x, y in s] for s in unit]
         strokes = [
             *example_strokes(2, height=height, top=120, left=60, size=640),
-            *[[(260 + x * width, 120 + y * height) for x, y in s] for s in unit],
+            *mark,
             *example_strokes(6, height=height, top=120, left=480, size=640),
         ]
         text = read_number(rasterise(strokes, size=640), predictor, refusal=refusal).text
-        right.append(text == "2?6")
-    label = "a shape between a 2 and a 6 read as 2?6"
-    print(f"{label:<42} {np.mean(right):>7.2%} {len(right):>6}", flush=True)
+        between.append(text == "2?6")
+        text = read_number(rasterise(mark, size=640), predictor, refusal=refusal).text
+        alone.append(set(text) == {"?"})
+    for label, right in (
+        ("a shape between a 2 and a 6 read as 2?6", between),
+        ("a shape alone read as no digit (?)", alone),
+    ):
+        print(f"{label:<42} {np.mean(right):>7.2%} {len(right):>6}", flush=True)
 
 
 def digits_right(truth: str, text: str) -> int:
