@@ -228,10 +228,12 @@ def _preview(prediction: Prediction) -> list:
 
 
 def _number_digit(prediction: Prediction, box: Box, refused: bool) -> dict:
-    """One digit of a number as JSON: its reading, and its box in the drawing's pixels."""
+    """One digit of a number as JSON: its reading, whether the model is unsure of it (as for a
+    single digit; never for a mark that is no digit), and its box in the drawing's pixels."""
     return {
         "digit": _digit(prediction, refused),
         "confidence": round(prediction.confidence, 6),
+        "unsure": prediction.unsure and not refused,
         "not_a_digit": refused,
         "box": list(box),
         "preview": _preview(prediction),

@@ -720,6 +720,36 @@ def test_number_mode_reads_2026_written_with_the_mouse(quiet, artifacts_dir):
 
 
 @pytest.fixture(scope="module")
+def doubtful_url(tmp_path_factory) -> Iterator[str]:
+    """The app with a model that answers 3 at 99.96 %, recorded as unsure below 99.99 %."""
+    folder = tmp_path_factory.mktemp("doubtful")
+    model = save_constant_model(
+        folder / "doubtful.keras", 3, {"arch": "constant", "calibration": {"unsure_below": 0.9999}}
+    )
+    with serving(create_app({"MODEL_PATH": str(model)})) as url:
+        yield url
+
+
+def test_digits_of_a_number_the_model_is_unsure_of_say_maybe(browser, doubtful_url):
+    context = browser.new_context(viewport=DESKTOP)
+    page, watch = open_page(context, doubtful_url)
+    page.uncheck("#live")
+    switch_to_number_mode(page)
+    strokes = digit_strokes([2, 0])
+    draw_with_mouse(page, [stroke for digit in strokes for stroke in digit])
+    page.click("#predict")
+    expect(page.locator("#status")).to_have_text("33: not sure of marks 1, 2.")
+    assert text(page, "#digit") == "33"
+    assert tags_over_the_pad(page) == ["maybe 3", "maybe 3"]
+    readings = page.locator("#number-digits .unsure .reading").all_inner_texts()
+    assert [r.strip() for r in readings] == ["maybe 3", "maybe 3"]
+    expect(page.locator("#advice")).to_contain_text("is a guess")
+    assert serious_violations(page) == []
+    watch.assert_clean()
+    context.close()
+
+
+@pytest.fixture(scope="module")
 def refusing_url(tmp_path_factory, trained_model_path) -> Iterator[str]:
     """The app with a refusal model that calls every drawing "not a digit"."""
     folder = tmp_path_factory.mktemp("refusing")

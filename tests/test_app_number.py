@@ -108,7 +108,7 @@ def test_a_number_is_read_digit_by_digit(client, digits):
     assert body["complete"] is True and body["model"] == "cnn"
     assert [d["digit"] for d in body["digits"]] == digits
     for found in body["digits"]:
-        assert list(found) == ["digit", "confidence", "not_a_digit", "box", "preview"]
+        assert list(found) == ["digit", "confidence", "unsure", "not_a_digit", "box", "preview"]
         assert found["not_a_digit"] is False
         assert 0.0 < found["confidence"] <= 1.0
         assert np.array(found["preview"]).shape == (28, 28)
@@ -137,8 +137,11 @@ def test_the_answer_is_exactly_read_number(app, client):
     reading = read_number(pixels, predictor, refusal=predictor.refusal)
     assert body["text"] == reading.text
     assert [d["box"] for d in body["digits"]] == [list(box) for box in reading.boxes]
-    for found, prediction in zip(body["digits"], reading.digits, strict=True):
+    for found, prediction, refused in zip(
+        body["digits"], reading.digits, reading.not_a_digit, strict=True
+    ):
         assert found["confidence"] == pytest.approx(prediction.confidence, abs=1e-6)
+        assert found["unsure"] is (prediction.unsure and not refused)
         np.testing.assert_allclose(found["preview"], prediction.image, atol=5e-4)
 
 
@@ -157,6 +160,26 @@ def test_a_number_can_be_read_by_another_model(tmp_path, trained_model_path):
     )
     body = read(app.test_client(), {"image": data_url(number_drawing([2, 0])), "model": "always3"})
     assert body.get_json()["text"] == "33" and body.get_json()["model"] == "always3"
+
+
+def test_a_digit_the_model_is_unsure_of_is_marked_as_for_one_digit(tmp_path, trained_model_path):
+    """Below the model's recorded "unsure" threshold a digit of a number is `unsure`, as a
+    single reading is; these constant models answer 3 at 99.96 %."""
+    save_constant_model(tmp_path / "doubtful.keras", 3, {"calibration": {"unsure_below": 0.9999}})
+    save_constant_model(tmp_path / "assured.keras", 3, {"calibration": {"unsure_below": 0.5}})
+    app = create_app(
+        {"TESTING": True, "MODEL_PATH": str(trained_model_path), "MODELS_DIR": str(tmp_path)}
+    )
+    client = app.test_client()
+    for name, unsure in (("doubtful", True), ("assured", False)):
+        body = read(client, {"image": data_url(number_drawing([2, 0])), "model": name}).get_json()
+        assert body["text"] == "33" and body["complete"] is True
+        assert [d["unsure"] for d in body["digits"]] == [unsure, unsure]
+        single = data_url(number_drawing([7])[:, :CANVAS_SIZE])
+        assert (
+            read(client, {"image": single, "model": name}, "/api/predict").get_json()["unsure"]
+            is unsure
+        )
 
 
 # --- not a digit ------------------------------------------------------------------------------
@@ -183,6 +206,7 @@ def test_every_refused_piece_of_a_number_is_reported_not_guessed(refusing):
     assert body["text"] == "????" and body["complete"] is False
     assert all(d["digit"] is None and d["not_a_digit"] for d in body["digits"])
     assert all(d["confidence"] > 0 for d in body["digits"])
+    assert not any(d["unsure"] for d in body["digits"])  # no digit, so nothing to be unsure of
 
 
 def test_a_blot_between_digits_is_not_a_digit(ink_judged):

@@ -576,13 +576,24 @@
   // A number: "2026"; "that is not a digit" when no mark is a digit; else which are not.
   function numberSentence(result) {
     const refused = [];
-    result.digits.forEach((d, i) => d.not_a_digit && refused.push(i + 1));
-    if (refused.length === 0) return result.text;
+    const unsure = [];
+    result.digits.forEach((d, i) => {
+      if (d.not_a_digit) refused.push(i + 1);
+      else if (d.unsure) unsure.push(i + 1);
+    });
     if (refused.length === result.digits.length) {
       return refused.length === 1 ? NOT_A_DIGIT : "None of these marks is a digit.";
     }
-    return result.text + ": mark" + (refused.length > 1 ? "s " : " ") + refused.join(", ") +
-      (refused.length > 1 ? " are not digits." : " is not a digit.");
+    let text = result.text;
+    if (refused.length > 0) {
+      text += ": mark" + (refused.length > 1 ? "s " : " ") + refused.join(", ") +
+        (refused.length > 1 ? " are not digits." : " is not a digit.");
+    }
+    if (unsure.length > 0) {
+      text += (refused.length > 0 ? " " : ": ") + "not sure of mark" +
+        (unsure.length > 1 ? "s " : " ") + unsure.join(", ") + ".";
+    }
+    return text;
   }
 
   function showNumber(result, announce) {
@@ -591,18 +602,20 @@
     answer.className = "answer number" + (result.complete ? "" : " refused");
     numberList.replaceChildren(...result.digits.map(numberItem));
     showBoxes(result.digits);
+    const unsure = result.digits.some((d) => d.unsure);
     adviceOut.textContent = [
       result.complete ? "" : "\u201c?\u201d marks what is not a digit.",
+      unsure ? "A \u201cmaybe\u201d is a guess: write that digit larger, on its own." : "",
       uploadNote(),
     ].join(" ").trim();
-    announceAnswer(numberSentence(result), result.complete ? "" : "warn", announce);
+    announceAnswer(numberSentence(result), result.complete && !unsure ? "" : "warn", announce);
     updateButtons();
   }
 
   // One digit of a number in the answer: the 28x28 image it was read from, and the reading.
   function numberItem(d, i) {
     const li = document.createElement("li");
-    li.className = d.not_a_digit ? "refused" : "";
+    li.className = d.not_a_digit ? "refused" : d.unsure ? "unsure" : "";
     const image = document.createElement("canvas");
     image.width = image.height = MNIST;
     image.setAttribute("role", "img");
@@ -610,7 +623,7 @@
     showPreview(d.preview, image.getContext("2d"));
     const reading = document.createElement("span");
     reading.className = "reading";
-    reading.textContent = d.not_a_digit ? "not a digit" : String(d.digit);
+    reading.textContent = d.not_a_digit ? "not a digit" : (d.unsure ? "maybe " : "") + d.digit;
     const sure = document.createElement("span");
     sure.className = "sure";
     sure.textContent = d.not_a_digit ? "" : sureness(d.confidence);
@@ -625,14 +638,14 @@
     for (const d of digits) {
       const [top, left, bottom, right] = d.box;
       const box = document.createElement("div");
-      box.className = "box" + (d.not_a_digit ? " refused" : "");
+      box.className = "box" + (d.not_a_digit ? " refused" : d.unsure ? " unsure" : "");
       box.style.left = (100 * left) / width + "%";
       box.style.top = (100 * top) / HEIGHT + "%";
       box.style.width = (100 * (right - left)) / width + "%";
       box.style.height = (100 * (bottom - top)) / HEIGHT + "%";
       const tag = document.createElement("span");
       tag.className = "tag";
-      tag.textContent = d.not_a_digit ? "not a digit" : String(d.digit);
+      tag.textContent = d.not_a_digit ? "not a digit" : (d.unsure ? "maybe " : "") + d.digit;
       box.append(tag);
       boxesOut.append(box);
     }
