@@ -201,8 +201,6 @@ def connect(path: str | os.PathLike[str], *, write: bool = True) -> Iterator[sql
             if write:
                 connection.execute("PRAGMA journal_mode=WAL")
                 connection.executescript(SCHEMA)
-            elif "drawings" not in names:
-                raise ClassDataError(f"{path} holds no class drawings")
         except sqlite3.DatabaseError as exc:
             raise ClassDataError(f"{path} is not a usable class database ({exc})") from None
         yield connection
@@ -281,6 +279,8 @@ def count_drawings(path: str | os.PathLike[str], class_code: str | None = None) 
     if not Path(path).exists():
         return 0
     with connect(path, write=False) as connection:
+        if not _has_drawings(connection):  # a new file a first writer has not filled yet
+            return 0
         if class_code is None:
             return connection.execute("SELECT COUNT(*) FROM drawings").fetchone()[0]
         query = "SELECT COUNT(*) FROM drawings WHERE class = ?"
@@ -294,7 +294,14 @@ def _rows(path: str | os.PathLike[str], class_code: str | None) -> list[tuple]:
         query += " WHERE class = ?"
         arguments = (check_name(class_code, "class"),)
     with connect(path, write=False) as connection:
+        if not _has_drawings(connection):
+            raise ClassDataError(f"{path} holds no class drawings")
         return connection.execute(query + " ORDER BY id", arguments).fetchall()
+
+
+def _has_drawings(connection: sqlite3.Connection) -> bool:
+    query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'drawings'"
+    return connection.execute(query).fetchone() is not None
 
 
 def load_class_set(path: str | os.PathLike[str], class_code: str | None = None) -> ClassSet:
