@@ -89,15 +89,22 @@ def _urls(server: Any) -> list[str]:
     return [f"http://{host}:{port}" for host, port in listening]
 
 
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
 def _port(text: str) -> int:
-    port = int(text)
+    port = _whole(text)
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{port} is not a port (0 to 65535; 0: any free one)")
     return port
 
 
 def _threads(text: str) -> int:
-    threads = int(text)
+    threads = _whole(text)
     if threads < 1:
         raise argparse.ArgumentTypeError(f"{threads}: at least one thread must answer requests")
     return threads

@@ -170,20 +170,26 @@ def connect(path: str | os.PathLike[str], *, write: bool = True) -> Iterator[sql
     """An open class database; closed on exit.
 
     `write`: create the file and the schema where missing, in WAL mode (storing drawings, the
-    app's start). Otherwise open an existing database read-only and change nothing (stats,
-    export, reading a class set). Either way a database that holds other tables is refused,
-    so a mistyped path never alters another program's data.
+    app's start). Otherwise open an existing database read-only (stats, export, reading a
+    class set): its contents are never changed, though SQLite may leave its `-wal` and `-shm`
+    files beside a WAL database. Either way a database that holds other tables is refused, so
+    a mistyped path never alters another program's data.
     """
     path = Path(path)
     if path.is_dir():
         raise ClassDataError(f"{path} is a folder, not a database file")
     if write:
         path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(path, timeout=30)
     elif not path.is_file():
         raise ClassDataError(f"no class database at {path}")
-    else:
-        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    try:
+        if write:
+            connection = sqlite3.connect(path, timeout=30)
+        else:
+            uri = f"{path.resolve().as_uri()}?mode=ro"
+            connection = sqlite3.connect(uri, uri=True, timeout=30)
+    except sqlite3.Error as exc:  # a file this user may not read, say
+        raise ClassDataError(f"cannot open {path} ({exc})") from None
     with closing(connection):
         try:
             names = {

@@ -77,7 +77,7 @@ class NotDigitModel:
         if not model_path.is_file() or not sidecar.is_file():
             raise RefusalModelError(
                 f"no refusal model at {model_path} (with {sidecar.name} beside it). "
-                f"Make one with: {TRAIN_COMMAND} --out {model_path}"
+                f"Make one with: {TRAIN_COMMAND} --out {model_path} --force"
             )
         try:
             metadata = json.loads(sidecar.read_text())
@@ -86,7 +86,7 @@ class NotDigitModel:
         except Exception as exc:  # Keras and json raise many kinds for a bad file
             raise RefusalModelError(
                 f"could not load the refusal model {model_path} ({type(exc).__name__}). "
-                f"Make a new one with: {TRAIN_COMMAND} --out {model_path}"
+                f"Make a new one with: {TRAIN_COMMAND} --out {model_path} --force"
             ) from None
         if tuple(model.input_shape[1:]) != (MNIST_SIZE, MNIST_SIZE, 1):
             raise RefusalModelError(f"{model_path} does not read 28x28 images")

@@ -20,7 +20,7 @@ from axe_playwright_python.sync_playwright import Axe
 from PIL import Image
 from playwright.sync_api import expect
 from test_app_models import save_constant_model
-from test_app_number import digit_strokes, judged_app
+from test_app_number import digit_strokes, ink_judge, judged_app
 from test_predict import constant_judge
 
 from app import create_app
@@ -745,6 +745,38 @@ def test_digits_of_a_number_the_model_is_unsure_of_say_maybe(browser, doubtful_u
     assert [r.strip() for r in readings] == ["maybe 3", "maybe 3"]
     expect(page.locator("#advice")).to_contain_text("is a guess")
     assert serious_violations(page) == []
+    watch.assert_clean()
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def doubtful_judged_url(tmp_path_factory) -> Iterator[str]:
+    """That doubtful model, with a refusal model that refuses only blots of ink."""
+    folder = tmp_path_factory.mktemp("doubtful-judged")
+    model = save_constant_model(
+        folder / "doubtful.keras", 3, {"arch": "constant", "calibration": {"unsure_below": 0.9999}}
+    )
+    served = folder / "served"
+    served.mkdir()
+    with serving(judged_app(served, model, ink_judge(130))) as url:
+        yield url
+
+
+def test_a_number_with_a_blot_and_guesses_says_both(browser, doubtful_judged_url):
+    context = browser.new_context(viewport=DESKTOP)
+    page, watch = open_page(context, doubtful_judged_url)
+    page.uncheck("#live")
+    switch_to_number_mode(page)
+    two, zero = digit_strokes([2, 0])
+    zero = [[(x + 160, y) for x, y in stroke] for stroke in zero]
+    # Between them a blot: a zigzag the page's pen fills in, too narrow for two digits.
+    blot = [[(230 + dx, y) for dx in range(0, 81, 8) for y in (60, 220)]]
+    draw_with_mouse(page, [*two, *blot, *zero])
+    page.click("#predict")
+    expect(page.locator("#status")).to_have_text(
+        "3?3: mark 2 is not a digit. Not sure of marks 1, 3."
+    )
+    assert tags_over_the_pad(page) == ["maybe 3", "not a digit", "maybe 3"]
     watch.assert_clean()
     context.close()
 

@@ -198,7 +198,11 @@ def test_a_bad_setting_stops_the_entry_point_with_a_clear_message(tmp_path):
 
 @pytest.mark.parametrize(
     ("option", "said"),
-    [(["--port", "99999"], "99999 is not a port"), (["--threads", "0"], "at least one thread")],
+    [
+        (["--port", "99999"], "99999 is not a port"),
+        (["--port", "eighty"], "'eighty' is not a whole number"),
+        (["--threads", "0"], "at least one thread"),
+    ],
 )
 def test_an_impossible_port_or_thread_count_is_refused_before_serving(option, said, capsys):
     with pytest.raises(SystemExit) as stopped:

@@ -101,8 +101,10 @@ def test_a_broken_model_says_how_to_make_a_new_one(tmp_path):
     broken = tmp_path / "broken.keras"
     broken.write_bytes(b"not a model")
     broken.with_suffix(".json").write_text(json.dumps({"threshold": 0.5}))
-    with pytest.raises(refusal.RefusalModelError, match="could not load"):
+    with pytest.raises(refusal.RefusalModelError, match="could not load") as info:
         refusal.NotDigitModel.load(broken)
+    # The command it gives replaces the broken file, so it must say --force.
+    assert f"{refusal.TRAIN_COMMAND} --out {broken} --force" in str(info.value)
 
 
 def test_a_threshold_outside_zero_to_one_is_rejected(shipped):

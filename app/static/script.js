@@ -573,7 +573,9 @@
     else say("", "");
   }
 
-  // A number: "2026"; "that is not a digit" when no mark is a digit; else which are not.
+  // A number: "2026"; "that is not a digit" when no mark is a digit; else which marks are
+  // not digits and which digits the model is unsure of ("2?6: Mark 2 is not a digit. Not sure
+  // of mark 1.").
   function numberSentence(result) {
     const refused = [];
     const unsure = [];
@@ -584,16 +586,16 @@
     if (refused.length === result.digits.length) {
       return refused.length === 1 ? NOT_A_DIGIT : "None of these marks is a digit.";
     }
-    let text = result.text;
+    const marks = (list) => "mark" + (list.length > 1 ? "s " : " ") + list.join(", ");
+    const notes = [];
     if (refused.length > 0) {
-      text += ": mark" + (refused.length > 1 ? "s " : " ") + refused.join(", ") +
-        (refused.length > 1 ? " are not digits." : " is not a digit.");
+      notes.push(marks(refused) + (refused.length > 1 ? " are not digits." : " is not a digit."));
     }
-    if (unsure.length > 0) {
-      text += (refused.length > 0 ? " " : ": ") + "not sure of mark" +
-        (unsure.length > 1 ? "s " : " ") + unsure.join(", ") + ".";
-    }
-    return text;
+    if (unsure.length > 0) notes.push("not sure of " + marks(unsure) + ".");
+    if (notes.length === 0) return result.text;
+    // The first note follows a colon; each further one starts a sentence.
+    return result.text + ": " + notes.map((note, k) =>
+      k === 0 ? note : note[0].toUpperCase() + note.slice(1)).join(" ");
   }
 
   function showNumber(result, announce) {
