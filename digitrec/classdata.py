@@ -180,14 +180,13 @@ def connect(path: str | os.PathLike[str], *, write: bool = True) -> Iterator[sql
         raise ClassDataError(f"{path} is a folder, not a database file")
     if write:
         path.parent.mkdir(parents=True, exist_ok=True)
+        target, uri = str(path), False
     elif not path.is_file():
         raise ClassDataError(f"no class database at {path}")
+    else:
+        target, uri = f"{path.resolve().as_uri()}?mode=ro", True
     try:
-        if write:
-            connection = sqlite3.connect(path, timeout=30)
-        else:
-            uri = f"{path.resolve().as_uri()}?mode=ro"
-            connection = sqlite3.connect(uri, uri=True, timeout=30)
+        connection = sqlite3.connect(target, uri=uri, timeout=30)
     except sqlite3.Error as exc:  # a file this user may not read, say
         raise ClassDataError(f"cannot open {path} ({exc})") from None
     with closing(connection):
