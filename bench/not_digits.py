@@ -12,7 +12,10 @@ conventions (white on black, ink in the alpha channel) through `to_mnist`:
 - dots and dashes: a tap of the pen, or a dash up to two pen widths long, pens 6-32 px.
 
 The cost is measured on MNIST test digits as they are and redrawn as `bench/drawn_digits.py`
-draws them (its four variants). Each column is one way to refuse:
+draws them (its four variants), and on digits written in ways those leave out ("styles"):
+digits in the ordinary fonts and in the handwriting fonts (a 1 with a flag and a base, a
+crossed 7, slanted italics), and MNIST test digits drawn narrow or wide, or tilted 20-30
+degrees. Each column is one way to refuse:
 
 - `unsure`: the digit model's confidence below `UNSURE_BELOW`, what the front ends flag today;
 - `max softmax`, `energy`: the digit model's confidence, or the log-sum-exp of its logits,
@@ -46,6 +49,11 @@ from digitrec.train import cpu_description
 
 CONVENTIONS = (WHITE_ON_BLACK, INK_IN_ALPHA)
 METHODS = ("unsure", "max softmax", "energy", "refusal CNN")
+# Ways of writing a digit that the drawn variants leave out: its width times one of
+# `STRETCHED` at the same height, or tilted `TILTED` degrees either way.
+STRETCHED = ((0.6, 0.8), (1.25, 1.6))
+TILTED = (20, 30)
+STYLES = ("narrow or wide", "tilted 20-30 deg")
 
 
 def non_digits(
@@ -93,6 +101,35 @@ def dot_or_dash(rng: np.random.Generator) -> np.ndarray:
     x, y = rng.uniform(40, CANVAS_SIZE - 40, 2)
     end = (x + length * np.cos(angle), y + length * np.sin(angle))
     return rasterise([[(x, y), end]], pen=pen).astype(np.float32) / 255.0
+
+
+def font_digits(
+    count: int, fonts: list[str], rng: np.random.Generator
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """`count` random digits written in random `fonts` with the canvas's pen: labels, inks."""
+    labels = rng.integers(10, size=count)
+    inks = [
+        negatives.draw_glyph(str(d), fonts[int(rng.integers(len(fonts)))], rng, pen=PEN_WIDTH)
+        for d in labels
+    ]
+    return labels, inks
+
+
+def draw_style(digits: np.ndarray, style: str, seed: int) -> list[np.ndarray]:
+    """MNIST digits redrawn on the canvas in one of `STYLES`: inks."""
+    rng = np.random.default_rng(seed)
+    inks = []
+    for digit in digits:
+        if style == STYLES[0]:  # narrow or wide, at a size that keeps a wide one on the canvas
+            stretch = float(rng.uniform(*STRETCHED[int(rng.integers(2))]))
+            tallest = round(CANVAS_SIZE / max(stretch, 1))
+            height, top, left = synthetic.random_placement(rng, 100, tallest)
+            options = {"stretch": stretch}
+        else:
+            height, top, left = synthetic.random_placement(rng)
+            options = {"rotation": float(rng.choice([-1, 1]) * rng.uniform(*TILTED))}
+        inks.append(synthetic.redraw_digit(digit, height, top, left, **options))
+    return inks
 
 
 def prepared(drawings: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -211,7 +248,22 @@ def main() -> None:
         inks = drawn_digits.draw_variant(digits, variant, seed=args.seed + index)
         drawings = [synthetic.render(ink, WHITE_ON_BLACK) for ink in inks]
         cases.append((f"drawn: {variant}", *prepared(drawings), y_test[: args.digits]))
-    drawn_all = []
+    styles = 0  # cases after the four drawn variants: ways of writing the bench draws no other way
+    for style, paths in (
+        ("ordinary", negatives.training_fonts()),
+        ("handwriting", negatives.handwriting_fonts()),
+    ):
+        if paths:
+            labels, inks = font_digits(args.digits, paths, rng)
+            drawings = [synthetic.render(ink, WHITE_ON_BLACK) for ink in inks]
+            cases.append((f"styles: digits in {style} fonts", *prepared(drawings), labels))
+            styles += 1
+    for index, style in enumerate(STYLES):
+        inks = draw_style(digits, style, seed=args.seed + 10 + index)
+        drawings = [synthetic.render(ink, WHITE_ON_BLACK) for ink in inks]
+        cases.append((f"styles: {style}", *prepared(drawings), y_test[: args.digits]))
+        styles += 1
+    drawn_all, styled_all = [], []
     for name, images, dots, labels in cases:
         rates = judges.refused(images, dots)
         right = predictor.predict_arrays(images).argmax(axis=1) == labels
@@ -222,7 +274,11 @@ def main() -> None:
         rows.append(row(name, rates, extra))
         if name.startswith("drawn"):
             drawn_all.append(rates)
+        if name.startswith("styles"):
+            styled_all.append(rates)
     rows.append(row("ALL DRAWN DIGITS", pooled(drawn_all)))
+    if styled_all:
+        rows.append(row("ALL DIGITS IN OTHER STYLES", pooled(styled_all)))
     started = time.perf_counter()
     for _ in range(20):
         refuser.score(held_out[:1])

@@ -39,6 +39,7 @@ def redraw_digit(
     *,
     rotation: float = 0.0,
     wobble: float = 0.0,
+    stretch: float = 1.0,
     rng: np.random.Generator | None = None,
 ) -> np.ndarray:
     """An MNIST digit redrawn `height` px tall with a round pen `pen` px wide.
@@ -47,15 +48,20 @@ def redraw_digit(
     `height` is the size of the digit's whole field, so the ink itself is about 5/7 of it.
     `rotation` tilts the digit (degrees, anticlockwise); `wobble` bends its strokes by a
     smooth random displacement of up to about `wobble` MNIST pixels (a sloppy hand), drawn
-    from `rng`.
+    from `rng`; `stretch` makes it wider (> 1) or narrower (< 1) at the same height, about
+    its middle.
     """
+    if stretch <= 0:
+        raise ValueError(f"stretch must be above 0, not {stretch!r}")
     field = np.asarray(digit, np.float32) / 255.0
-    if rotation or wobble:  # room for corners that turn or bend out of the digit's field
+    if rotation or wobble or stretch > 1:  # room for what turns, bends or widens out of it
         margin = 4
         field = np.pad(field, margin)
         top -= round(margin * height / MNIST_SIZE)
         left -= round(margin * height / MNIST_SIZE)
-    if rotation:
+    if stretch != 1:  # one resampling for both: twice would fade a thin stroke away
+        field = _stretch_and_turn(field, stretch, rotation)
+    elif rotation:
         field = ndimage.rotate(field, rotation, reshape=False, order=1)
     if wobble:
         field = _wobble(field, wobble, rng or np.random.default_rng())
@@ -110,6 +116,15 @@ def _wobble(field: np.ndarray, amount: float, rng: np.random.Generator) -> np.nd
     rows, cols = np.meshgrid(np.arange(shape[0]), np.arange(shape[1]), indexing="ij")
     coords = np.array([rows + dy * scale, cols + dx * scale])
     return ndimage.map_coordinates(field, coords, order=1, mode="constant")
+
+
+def _stretch_and_turn(field: np.ndarray, stretch: float, rotation: float) -> np.ndarray:
+    """`field` `stretch` times as wide, then turned `rotation` degrees as `ndimage.rotate`
+    turns, both about its middle and in one resampling."""
+    cos, sin = np.cos(np.radians(rotation)), np.sin(np.radians(rotation))
+    matrix = np.diag([1.0, 1.0 / stretch]) @ np.array([[cos, sin], [-sin, cos]])
+    centre = (np.array(field.shape) - 1) / 2
+    return ndimage.affine_transform(field, matrix, centre - matrix @ centre, order=1)
 
 
 def _place(patch: np.ndarray, top: int, left: int, canvas: int) -> np.ndarray:

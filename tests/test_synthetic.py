@@ -56,6 +56,34 @@ def test_wobble_bends_but_keeps_the_digit(seven, predictor):
     assert predictor.predict(sloppy).digit == 7
 
 
+def ink_span(ink: np.ndarray) -> tuple[int, int]:
+    """The ink's height and width in px."""
+    rows, cols = (np.flatnonzero(ink.max(axis=a) > 0.5) for a in (1, 0))
+    return rows[-1] - rows[0], cols[-1] - cols[0]
+
+
+@pytest.mark.parametrize("stretch", [0.6, 1.5])
+def test_stretch_changes_the_width_not_the_height(seven, stretch):
+    height, width = ink_span(synthetic.redraw_digit(seven, 180, 50, 50))
+    new_height, new_width = ink_span(synthetic.redraw_digit(seven, 180, 50, 50, stretch=stretch))
+    assert abs(new_height - height) <= 3
+    # The pen keeps its width, so the ink's width scales a little less than the strokes do.
+    assert new_width == pytest.approx(width * stretch, rel=0.15)
+
+
+def test_a_stretch_turns_with_the_tilt_the_same_way(seven):
+    tilted = synthetic.redraw_digit(seven, 180, 50, 50, rotation=15)
+    both = synthetic.redraw_digit(seven, 180, 50, 50, rotation=15, stretch=1.0001)
+    assert np.abs(both - tilted).mean() < 0.002
+    other_way = synthetic.redraw_digit(seven, 180, 50, 50, rotation=-15, stretch=1.0001)
+    assert np.abs(other_way - tilted).mean() > 0.02
+
+
+def test_a_stretch_that_is_not_positive_is_rejected(seven):
+    with pytest.raises(ValueError, match="stretch"):
+        synthetic.redraw_digit(seven, 180, 50, 50, stretch=0)
+
+
 def test_rotated_digits_near_the_edge_are_cropped_not_wrapped(seven):
     ink = synthetic.redraw_digit(seven, 200, 0, 0, rotation=15)
     assert ink.shape == (CANVAS_SIZE, CANVAS_SIZE) and ink[:, -20:].max() == 0
