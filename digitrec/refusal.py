@@ -4,7 +4,8 @@ A digit classifier has ten answers and must give one of them, whatever it is sho
 comes out as a 3, often with high confidence, because nothing in training ever taught it
 another answer. Its own confidence is a poor judge (a square or a `#` is rarely even called
 unsure), so digitrec asks a separate judge: a few small CNNs trained on MNIST digits, redrawn
-with pens the way the canvas draws them (`digitrec.synthetic`), against generated non-digits
+with pens the way the canvas draws them (`digitrec.synthetic`, some narrower, wider or tilted
+further than MNIST's writers wrote), and digits in fonts, against generated non-digits
 (`digitrec.negatives`: shapes, scribbles, letters and symbols in ordinary fonts, two digits
 squeezed into one box, digits turned on their side). The CNNs differ only in their seeds, and
 their scores are averaged inside one Keras model (input -> each CNN -> `Average`), saved as one

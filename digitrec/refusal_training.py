@@ -1,9 +1,13 @@
 """Train the "not a digit" judge (`digitrec.refusal`) and choose its threshold.
 
 Digits: MNIST training digits, redrawn with pens the way the canvas draws them
-(`digitrec.synthetic`) and as they are. Non-digits: `digitrec.negatives` (shapes, scribbles,
-letters and symbols in ordinary fonts, two digits squeezed into one box). The threshold is
-chosen on held-out digits drawn on a canvas, so that only `DIGIT_REFUSAL` of them are refused.
+(`digitrec.synthetic`) and as they are, and digits in ordinary fonts. MNIST's writers wrote
+few digits some people write every day (a 1 with a flag and a base, a tall narrow 0, a digit
+tilted well over): a share of the redrawn digits is made narrower or wider and tilted further
+(`RESTYLED`), and the font digits bring other shapes of 1, 4 and 7. Non-digits:
+`digitrec.negatives` (shapes, scribbles, letters and symbols in ordinary fonts, two digits
+squeezed into one box). The threshold is chosen on held-out digits drawn on a canvas, so that
+only `DIGIT_REFUSAL` of them are refused.
 
 The judge is an ensemble: `--members` copies of one small CNN (`build_model`), trained on the
 same generated data from different seeds (`member_seeds`), averaged into one Keras model
@@ -28,7 +32,7 @@ import numpy as np
 from keras import layers
 
 from digitrec import negatives, synthetic
-from digitrec.constants import MNIST_SIZE
+from digitrec.constants import INK_THRESHOLD, MNIST_SIZE
 from digitrec.data import load_mnist
 from digitrec.preprocess import to_mnist
 from digitrec.refusal import DEFAULT_PATH, TRAIN_COMMAND, NotDigitModel
@@ -36,6 +40,12 @@ from digitrec.train import check_writable, cpu_description, library_versions, sa
 
 # The share of held-out drawn digits the threshold lets be refused.
 DIGIT_REFUSAL = 0.01
+# The share of redrawn training digits drawn in ways MNIST has few of: their width times a
+# factor in `STRETCH` (log-uniform; the height stays) and tilted up to `WIDE_TILT` degrees
+# (the others: up to 15).
+RESTYLED = 0.3
+STRETCH = (0.6, 1.5)
+WIDE_TILT = 30
 # MNIST training digits from this index on are held out to choose the threshold.
 HELD_OUT_FROM = 50_000
 # How the held-out digits are drawn (as people draw on the canvas): (pen px, tilt deg, bend).
@@ -55,6 +65,7 @@ class TrainingSettings:
     # judge has seen, the fewer real digits by new writers it refuses.
     digits: int = 40_000  # MNIST training digits, redrawn with pens
     plain_digits: int = 10_000  # MNIST training digits as they are
+    font_digits: int = 5_000  # digits in the ordinary fonts, drawn as the font negatives are
     negatives: int = 40_000  # generated non-digits
     epochs: int = 6
     batch_size: int = 128
@@ -131,26 +142,58 @@ def sketched_digits(digits: np.ndarray, rng: np.random.Generator) -> list[np.nda
 
     Returns each digit's ink on a `negatives.TRAINING_CANVAS` px canvas, so the digits and
     the non-digits reach `to_mnist` drawn the same way and only their shapes tell them apart.
+    A share `RESTYLED` of them is also made narrower or wider and may tilt further.
     """
     size = negatives.TRAINING_CANVAS
     inks = []
     for digit in digits:
         height, top, left = synthetic.random_placement(rng, round(0.75 * size), size, size)
+        stretch, tilt = 1.0, 15.0
+        if rng.random() < RESTYLED:
+            stretch, tilt = float(np.exp(rng.uniform(*np.log(STRETCH)))), WIDE_TILT
+            height = round(height / max(stretch, 1.0))  # a wide digit stays on the canvas
         low, high = np.log(negatives.PEN_RATIO) + np.log(height * 5 / 7)
-        inks.append(
-            synthetic.redraw_digit(
+        pen = max(1.0, float(np.exp(rng.uniform(low, high))))
+        rotation, wobble = rng.uniform(-tilt, tilt), rng.uniform(0, 2.5)
+        for width in (stretch, 1.0):  # a faint stroke narrowed may leave nothing to trace
+            ink = synthetic.redraw_digit(
                 digit,
                 height,
                 top,
                 left,
-                pen=max(1.0, float(np.exp(rng.uniform(low, high)))),
+                pen=pen,
                 canvas=size,
-                rotation=rng.uniform(-15, 15),
-                wobble=rng.uniform(0, 2.5),
+                rotation=rotation,
+                wobble=wobble,
+                stretch=width,
                 rng=rng,
             )
-        )
+            if ink.max() > INK_THRESHOLD:
+                break
+        inks.append(ink)
     return inks
+
+
+def font_digits(
+    count: int, rng: np.random.Generator, fonts: Sequence[str] | None = None
+) -> list[np.ndarray]:
+    """`count` random digits in `fonts` (default `negatives.training_fonts()`): inks.
+
+    Drawn small, tilted and bent like the letters of `negatives.training_negatives`, most
+    of them traced and redrawn with an even pen, so a font's look alone says nothing.
+    """
+    fonts = list(negatives.training_fonts() if fonts is None else fonts)
+    return [
+        negatives.draw_glyph(
+            str(rng.integers(10)),
+            fonts[int(rng.integers(len(fonts)))],
+            rng,
+            negatives.TRAINING_CANVAS,
+            scale=negatives.TRAINING_SCALE,
+            redraw=rng.random() < 0.7,
+        )
+        for _ in range(count)
+    ]
 
 
 def training_data(
@@ -158,7 +201,8 @@ def training_data(
 ) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     """Images (N, 28, 28, 1) and labels (1 = not a digit), shuffled, plus counts by kind.
 
-    Digits: MNIST training digits redrawn with pens (`sketched_digits`) and as they are.
+    Digits: MNIST training digits redrawn with pens (`sketched_digits`) and as they are, and
+    digits in fonts (`font_digits`).
     Non-digits: `negatives.training_negatives`, its pairs made of the same two kinds of digit
     and its turned digits of the redrawn ones (but 0s and 8s, which stay digits on their side).
     """
@@ -168,7 +212,8 @@ def training_data(
     labels_of = y_train[chosen[: config.digits]]
     drawn = sketched_digits(pool[chosen[: config.digits]], rng)
     plain = list(pool[chosen[config.digits :]])
-    digits = np.stack([to_mnist(ink) for ink in drawn + plain])
+    written = font_digits(config.font_digits, rng)
+    digits = np.stack([to_mnist(ink) for ink in drawn + plain + written])
     turnable = [ink for ink, y in zip(drawn, labels_of, strict=True) if y not in (0, 8)]
     bad, kinds = negatives.training_negatives(
         config.negatives, rng, drawn + plain, turnable=turnable

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from digitrec import negatives, refusal, refusal_training
+from digitrec import negatives, refusal, refusal_training, synthetic
 from digitrec.constants import PEN_WIDTH
 from digitrec.preprocess import to_mnist
 from digitrec.strokes import example_strokes, rasterise
@@ -30,6 +30,31 @@ def test_digits_drawn_from_code_are_not_refused(shipped):
     images = np.stack(
         [to_mnist(rasterise(example_strokes(d, height=h))) for d in range(10) for h in (120, 200)]
     )
+    assert not shipped.refuse(images).any()
+
+
+def turned(strokes: list, degrees: float) -> list:
+    """Strokes turned about the canvas's middle."""
+    cos, sin = np.cos(np.radians(degrees)), np.sin(np.radians(degrees))
+    return [
+        [
+            (140 + (x - 140) * cos - (y - 140) * sin, 140 + (x - 140) * sin + (y - 140) * cos)
+            for x, y in stroke
+        ]
+        for stroke in strokes
+    ]
+
+
+@pytest.mark.parametrize("pen", [9, 18, 36])
+def test_digits_written_as_mnist_writers_rarely_wrote_them_are_not_refused(shipped, pen):
+    """A 1 with a flag and a base, a tall narrow 0 and a 7 tilted 30 degrees."""
+    serif_one = [[(105, 70), (140, 40), (140, 240)], [(100, 240), (180, 240)]]
+    drawings = [
+        serif_one,
+        example_strokes(0, height=230, width=70, top=25),
+        turned(example_strokes(7), 30),
+    ]
+    images = np.stack([to_mnist(rasterise(strokes, pen=pen)) for strokes in drawings])
     assert not shipped.refuse(images).any()
 
 
@@ -112,12 +137,53 @@ def test_a_threshold_outside_zero_to_one_is_rejected(shipped):
         refusal.NotDigitModel(shipped.model, 1.5)
 
 
+def test_font_digits_are_drawn_small_like_the_font_negatives():
+    inks = refusal_training.font_digits(12, np.random.default_rng(2))
+    assert len(inks) == 12
+    for ink in inks:
+        assert ink.shape == (negatives.TRAINING_CANVAS,) * 2 and ink.max() > 0.5
+
+
+def test_training_data_counts_every_kind_of_digit_as_a_digit(mnist):
+    (x_train, y_train), _ = mnist
+    small = refusal_training.TrainingSettings(
+        digits=30, plain_digits=10, font_digits=20, negatives=40, seed=4
+    )
+    images, labels, kinds = refusal_training.training_data(x_train, y_train, small)
+    assert images.shape == (100, 28, 28, 1)
+    assert (labels == 0).sum() == 60 and (labels == 1).sum() == 40
+    assert sum(kinds.values()) == 40
+
+
+def test_restyled_digits_are_narrower_or_wider_and_tilt_further(mnist, monkeypatch):
+    (x_train, _), _ = mnist
+    redraw, asked = synthetic.redraw_digit, []
+
+    def spy(*args, **kwargs):  # the real redraw, its stretch and tilt noted
+        asked.append((kwargs["stretch"], kwargs["rotation"]))
+        return redraw(*args, **kwargs)
+
+    monkeypatch.setattr(synthetic, "redraw_digit", spy)
+    for restyled in (0.0, 1.0):
+        monkeypatch.setattr(refusal_training, "RESTYLED", restyled)
+        asked.clear()
+        inks = refusal_training.sketched_digits(x_train[:60], np.random.default_rng(3))
+        assert all(ink.max() > 0.5 for ink in inks)
+        stretch, tilt = np.abs(np.log([a[0] for a in asked])), np.abs([a[1] for a in asked])
+        if restyled:
+            assert stretch.max() <= np.log(1 / refusal_training.STRETCH[0]) + 1e-9
+            assert (stretch > 0.2).mean() > 0.3 and tilt.max() > 20
+        else:
+            assert (stretch == 0).all() and tilt.max() <= 15
+
+
 @pytest.mark.slow
 def test_training_saves_an_averaged_ensemble_and_its_threshold_that_load_back(tmp_path):
     out = tmp_path / "nd.keras"
     small = refusal_training.TrainingSettings(
         digits=300,
         plain_digits=100,
+        font_digits=50,
         negatives=400,
         epochs=1,
         calibration_digits=80,
@@ -129,6 +195,7 @@ def test_training_saves_an_averaged_ensemble_and_its_threshold_that_load_back(tm
     record = json.loads(out.with_suffix(".json").read_text())
     assert record["threshold"] == pytest.approx(trained.threshold)
     assert record["training"]["negatives"] == 400
+    assert record["training"]["font_digits"] == 50
     assert record["training"]["members"] == 2
     assert [m["seed"] for m in record["members"]] == [5, 6]
     assert all(0.0 <= m["held_out_negatives_refused_alone"] <= 1.0 for m in record["members"])
