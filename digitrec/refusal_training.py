@@ -4,7 +4,7 @@ Digits: MNIST training digits, redrawn with pens the way the canvas draws them
 (`digitrec.synthetic`) and as they are, and digits in ordinary fonts. MNIST's writers wrote
 few digits some people write every day (a 1 with a flag and a base, a tall narrow 0, a digit
 tilted well over): a share of the redrawn digits is made narrower or wider and tilted further
-(`RESTYLED`), and the font digits bring other shapes of 1, 4 and 7. Non-digits:
+(`RESTYLED`), and the font digits bring a 1 with a base and a closed 4. Non-digits:
 `digitrec.negatives` (shapes, scribbles, letters and symbols in ordinary fonts, two digits
 squeezed into one box). The threshold is chosen on held-out digits drawn on a canvas, so that
 only `DIGIT_REFUSAL` of them are refused.
