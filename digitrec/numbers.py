@@ -29,6 +29,9 @@ by:
   when the refusal model is sure too (`SURELY_NOT`);
 - a digit is about as tall as the rest of the writing (`SHORT`) and not much wider than it is
   high (`WIDE`): a bit of stroke is no digit, and a blob as wide as two digits is likely two;
+- pieces apart are one digit only where they need each other: where one of them alone is
+  surely the digit they make together, the rest, if tall enough, is a mark of its own (the
+  plus of 2+3);
 - every cut costs a penalty (`CUT_PENALTY`), more for each stroke it crosses beyond the first
   (`STROKE_PENALTY`): touching digits meet at one narrow place, while a cut through a 0, an 8
   or a star crosses a loop.
@@ -61,6 +64,10 @@ SPECK = 0.3
 MAX_PIECES = 40
 # Pieces whose column spans overlap by this fraction of the narrower one are one digit.
 MERGE = 0.5
+# A stroke at least `FLAT` times as wide as it is tall, under or over most of the columns of
+# two or more digits, is a line under (or over) the writing, set aside like a speck: a person
+# reads an underlined 42 as 42, where joining columns would make the three strokes one piece.
+FLAT = 3.0
 # Neighbours closer than this fraction of the writing's height may be one digit.
 NEAR = 0.25
 # A piece wider than this times its height may be touching digits: it gets candidate cuts ...
@@ -169,7 +176,7 @@ class Segmentation:
 
     ink: np.ndarray  # (H, W) float32, 1.0 = full ink
     pieces: tuple[Piece, ...]
-    specks: tuple[Box, ...]  # dots and specks set aside
+    specks: tuple[Box, ...]  # dots, specks and lines under or over the number, set aside
     height: float  # the writing's height: the tallest piece, in pixels
     stroke: float  # the pen's width, estimated from the ink, in pixels
 
@@ -187,7 +194,7 @@ class NumberReading:
     boxes: tuple[Box, ...]  # where each digit is in the drawing
     not_a_digit: tuple[bool, ...]  # True where the refusal model says the piece is no digit
     not_digit_scores: tuple[float, ...]  # its score per piece (0 without a refusal model)
-    specks: tuple[Box, ...] = ()  # dots and specks that were ignored
+    specks: tuple[Box, ...] = ()  # dots, specks and lines under or over, ignored
 
     @property
     def text(self) -> str:
@@ -244,6 +251,7 @@ def segment(drawing: Any) -> Segmentation:
     skeleton = skeletonize(mask)
     stroke = pen_width(mask, skeleton)
     speck &= ~_fragments(spans, speck, stroke)
+    speck[~speck] = _lines(spans[~speck], stroke)
     specks = tuple(_box(span) for span in spans[speck])
     kept = np.flatnonzero(~speck)
     pieces = []
@@ -306,6 +314,8 @@ class _Lattice:
     parts: list[Part]
     steps: list[tuple[int, int, int]]  # (from node, to node, part)
     passing: np.ndarray  # (nodes,) float: what passing each node costs (log), 0 but at cuts
+    whole: list[int]  # the part that is each piece whole
+    joined: list[tuple[int, range]]  # (part, pieces) for several whole pieces read as one
 
 
 def _judge(
@@ -336,11 +346,26 @@ def _judge(
         # A part no taller than `DOT` pen widths is a dot or a dash, or a slice of one: no digit.
         scores = np.where(boxes[:, 2] - boxes[:, 0] <= DOT * seg.stroke, np.float32(1.0), scores)
     as_digit = np.log(np.clip(confidence * (1.0 - scores), 1e-9, 1.0))
+    # Pieces apart are one digit only where they need each other: where one of them alone
+    # is surely (`SURE`) the digit they make together, the others are marks of their own (the
+    # plus of "2+3" is no part of the 3), if tall enough to be read alone (`LOWEST`: the bar
+    # of a 5 or the tip of a 6 that broke off is no mark).
+    tall = np.array([piece.box[2] - piece.box[0] >= LOWEST * typical for piece in seg.pieces])
+    needless = np.zeros(len(readings), bool)
+    for part, pieces in lattice.joined:
+        needless[part] = any(
+            readings[lattice.whole[k]].digit == readings[part].digit
+            and readings[lattice.whole[k]].confidence >= SURE
+            and all(tall[m] for m in pieces if m != k)
+            for k in pieces
+        )
     if refusal is None:
-        return readings, scores, np.zeros(len(readings), bool), as_digit - short - wide
+        value = np.where(needless, -np.inf, as_digit - short - wide)
+        return readings, scores, np.zeros(len(readings), bool), value
     as_mark = np.log(np.clip(scores, 1e-9, 1.0)) + np.log(NOT_A_DIGIT)
     refused = (scores > refusal.threshold) & ((confidence < SURE) | (scores > SURELY_NOT))
-    return readings, scores, refused, np.where(refused, as_mark, as_digit) - short - wide
+    value = np.where(refused, as_mark, as_digit) - short - wide
+    return readings, scores, refused, np.where(needless, -np.inf, value)
 
 
 def _lattice(seg: Segmentation) -> _Lattice:
@@ -351,6 +376,8 @@ def _lattice(seg: Segmentation) -> _Lattice:
     typical = _writing_height(seg)
     parts: list[Part] = []
     steps: list[tuple[int, int, int]] = []
+    whole: list[int] = []
+    joined: list[tuple[int, range]] = []
 
     def step(start: int, stop: int, part: Part) -> None:
         steps.append((int(start), int(stop), len(parts)))
@@ -366,6 +393,7 @@ def _lattice(seg: Segmentation) -> _Lattice:
         for i, j in itertools.combinations(range(last + 1), 2):
             (left, _, parted), (right, _, parts_right) = places[i], places[j]
             if (i, j) == (0, last):
+                whole.append(len(parts))
                 step(nodes[i], nodes[j], (piece.box, piece.mask))
                 continue
             if not (three or i == 0 or j == last):
@@ -391,8 +419,9 @@ def _lattice(seg: Segmentation) -> _Lattice:
                     step(nodes[i], nodes[j], trimmed)
     for i, j in _runs(seg):
         if j > i + 1:
+            joined.append((len(parts), range(i, j)))
             step(first[i], first[j], _union([(p.box, p.mask) for p in seg.pieces[i:j]]))
-    return _Lattice(parts, steps, passing)
+    return _Lattice(parts, steps, passing, whole, joined)
 
 
 def _digit_sized(box: Box, typical: float) -> bool:
@@ -505,6 +534,27 @@ def _fragments(spans: np.ndarray, speck: np.ndarray, stroke: float) -> np.ndarra
     fragment = np.zeros(len(spans), bool)
     fragment[speck] = within & alone & (longer > DOT * stroke)
     return fragment
+
+
+def _lines(spans: np.ndarray, stroke: float) -> np.ndarray:
+    """Which pieces are lines under or over the writing: flat (`FLAT`), over most (`MERGE`)
+    of the columns of two or more pieces that are not themselves flat and stand apart, and
+    wholly below them or above them (a stroke's width of overlap allowed)."""
+    heights, widths = spans[:, 2] - spans[:, 0], spans[:, 3] - spans[:, 1]
+    flat = widths >= FLAT * heights
+    overlap = np.minimum.outer(spans[:, 3], spans[:, 3]) - np.maximum.outer(
+        spans[:, 1], spans[:, 1]
+    )
+    line = np.zeros(len(spans), bool)
+    for k in np.flatnonzero(flat):
+        under = np.flatnonzero((overlap[k] >= MERGE * widths) & ~flat)
+        if len(under) < 2 or len(_overlapping(spans[under, 1], spans[under, 3])) < 2:
+            continue
+        top, bottom = spans[k, 0], spans[k, 2]
+        below = top >= spans[under, 2].max() - stroke
+        above = bottom <= spans[under, 0].min() + stroke
+        line[k] = below or above
+    return line
 
 
 def _overlapping(lefts: np.ndarray, rights: np.ndarray) -> list[np.ndarray]:

@@ -238,8 +238,8 @@ def describe_number(reading: NumberReading) -> str:
     if unsure:
         parts.append(f"The model is unsure of the {_ordinals(unsure)}.")
     if reading.specks:
-        specks = "speck" if len(reading.specks) == 1 else "specks"
-        parts.append(f"{len(reading.specks)} {specks} of ink set aside.")
+        marks = "mark" if len(reading.specks) == 1 else "marks"
+        parts.append(f"{len(reading.specks)} {marks} set aside (a dot, a speck, a line under).")
     return " ".join(parts)
 
 

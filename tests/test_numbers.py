@@ -9,8 +9,9 @@ import pytest
 from scipy import ndimage
 from test_predict import constant_judge
 
-from digitrec import numbers
+from digitrec import numbers, settings
 from digitrec.negatives import shape_strokes
+from digitrec.predict import READ_TURNS, Predictor
 from digitrec.preprocess import EmptyDrawingError
 from digitrec.strokes import canvas_rgba, example_strokes, rasterise
 
@@ -35,6 +36,13 @@ FIVE_IN_TWO = [
     [(0.2, 0.12), (0.12, 0.48), (0.45, 0.4), (0.85, 0.55), (0.9, 0.8), (0.5, 1.0), (0.1, 0.9)],
 ]
 SEVEN_IN_TWO = [[(0.0, 0.0), (0.95, 0.0)], [(0.88, 0.22), (0.4, 1.0)]]
+PLUS = [[(0.0, 0.5), (1.0, 0.5)], [(0.5, 0.28), (0.5, 0.72)]]
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Predictor:
+    """The shipped digit model, read as the app reads: some rules act only on sure readings."""
+    return Predictor.load(settings.shipped_model_path(), turns=READ_TURNS)
 
 
 def drawing(*strokes_lists: list) -> np.ndarray:
@@ -99,6 +107,30 @@ def test_a_short_bar_that_floats_is_part_of_its_digit_and_a_tap_is_not():
     seg = numbers.segment(drawing(digit_strokes(2, 100), tap, digit_strokes(7, 400)))
     assert len(seg.pieces) == 2 and len(seg.specks) == 1
     assert seg.pieces[0].box[0] >= TOP - 12
+
+
+@pytest.mark.parametrize("row", [TOP + HEIGHT + 30, TOP - 30], ids=["under", "over"])
+def test_a_line_under_or_over_the_number_is_set_aside(row):
+    """Joined by the columns it shares with both digits, a line under 42 would make the three
+    strokes one piece; it is set aside like a speck, and the digits stay apart."""
+    line = [[(45.0, row), (345.0, row)]]
+    seg = numbers.segment(drawing(digit_strokes(4, 60), line, digit_strokes(2, 230)))
+    assert len(seg.pieces) == 2 and len(seg.specks) == 1
+    top, left, bottom, right = seg.specks[0]
+    assert left < 50 and right > 340 and top < row < bottom
+    assert [box[1] for box in seg.boxes] == pytest.approx([60, 230], abs=15)
+
+
+def test_a_flat_stroke_over_one_digit_is_part_of_it():
+    """The same flat stroke over a single digit is that digit's (a 5 whose bar floats, a 1
+    whose base is drawn apart), and a dash between digits is a piece of its own."""
+    base = [[(0.05, 1.08), (0.95, 1.08)]]
+    one = [[(0.2, 0.15), (0.5, 0.0), (0.5, 1.0)]]
+    seg = numbers.segment(drawing(at(one + base, 100), digit_strokes(7, 400)))
+    assert len(seg.pieces) == 2 and not seg.specks
+    dash = [[(250, 140), (320, 140)]]
+    seg = numbers.segment(drawing(digit_strokes(4, 60), dash, digit_strokes(2, 400)))
+    assert len(seg.pieces) == 3 and not seg.specks
 
 
 def test_touching_digits_are_one_piece_with_a_cut_between_them():
@@ -200,6 +232,29 @@ def test_a_two_stroke_four_or_five_is_never_split(predictor, strokes):
         assert len(reading) == 1
     with_neighbours = drawing(digit_strokes(1, 40), at(strokes, 250), digit_strokes(7, 480))
     assert len(numbers.read_number(with_neighbours, predictor)) == 3
+
+
+@pytest.mark.parametrize("mark", ["plus", "tick"])
+def test_a_mark_beside_a_digit_is_not_read_as_part_of_it(shipped, mark):
+    """Near enough to the 3 to be part of it, the plus of "2+3" (or a small 1 written low)
+    is read with it as a 3 by the shipped model. But the 3 alone is surely a 3: the mark is
+    read on its own."""
+    left = 60 + 0.65 * HEIGHT + 35
+    if mark == "plus":
+        strokes, three = at(PLUS, left, 0.45 * HEIGHT), digit_strokes(3, left + 80)
+    else:
+        strokes, three = at([[(0, 0.45), (0, 1)]], left), digit_strokes(3, left + 40)
+    pieces = [digit_strokes(2, 60), strokes, three]
+    seg = numbers.segment(drawing(*pieces))
+    assert (
+        len(seg.pieces) == 3
+        and seg.pieces[2].box[1] - seg.pieces[1].box[3] < numbers.NEAR * seg.height
+    )
+    together = shipped.predict_batch([drawing(strokes, three), drawing(three)])
+    assert together[0].digit == together[1].digit == 3 and together[1].confidence >= numbers.SURE
+    reading = numbers.read_number(drawing(*pieces), shipped)
+    assert len(reading) == 3 and reading.text[::2] == "23"
+    assert reading.boxes[1] == seg.pieces[1].box
 
 
 def test_touching_neighbours_are_split_and_read(predictor):

@@ -578,7 +578,7 @@ def test_number_mode_sets_specks_aside_and_says_so(number_pad):
 
     assert reading.text == "26"
     assert len(reading.specks) == 1
-    assert "1 speck of ink set aside." in number_pad.message
+    assert "1 mark set aside (a dot, a speck, a line under)." in number_pad.message
     dashed = [mark for mark in number_pad.drawing.marks if mark.dashed]
     assert [mark.box for mark in dashed] == list(reading.specks)
 
@@ -617,7 +617,7 @@ def test_describe_a_number_with_an_unsure_digit_and_a_refused_piece():
     )
     assert describe_number(reading) == (
         "Read 3 digits: 30?. The 3rd piece does not look like a digit (shown as ?). "
-        "The model is unsure of the 2nd piece. 2 specks of ink set aside."
+        "The model is unsure of the 2nd piece. 2 marks set aside (a dot, a speck, a line under)."
     )
 
 
