@@ -24,9 +24,11 @@ by:
 - each candidate is read confidently as a digit, and the refusal model (`digitrec.refusal`)
   takes it for one. A candidate the refusal model calls no digit is reported as such (`?` in
   `text`), not guessed, and counts as a mark at a prior (`NOT_A_DIGIT`): a star stays one
-  mark rather than being cut into parts that each look a little like a digit. In a number
-  the writer meant digits, so a piece the digit model is sure of (`SURE`) is refused only
-  when the refusal model is sure too (`SURELY_NOT`);
+  mark rather than being cut into parts that each look a little like a digit; a mark that
+  is all the drawing holds, at a higher one (`ALONE`): a heart drawn alone is no 67. In a
+  number the writer meant digits, so a piece the digit model is sure of (`SURE`) is refused
+  only when the refusal model is sure too (`SURELY_NOT`). A drawing read as one digit or one
+  mark gets the answer `Predictor.predict` gives it, so both ways of asking agree;
 - a digit is about as tall as the rest of the writing (`SHORT`) and not much wider than it is
   high (`WIDE`): a bit of stroke is no digit, and a blob as wide as two digits is likely two;
 - pieces apart are one digit only where they need each other: where one of them alone is
@@ -114,6 +116,11 @@ STROKE_PENALTY = float(np.exp(-1.0))
 # A mark the refusal model calls no digit may be read as one ("?") at this prior, instead of
 # being cut into parts that each look a little like a digit.
 NOT_A_DIGIT = 0.1
+# A mark that is all the drawing holds is a doodle drawn on its own, likelier than a mark among
+# digits: this prior, rather than `NOT_A_DIGIT` (a heart drawn alone is no 67). Chosen on
+# `bench/read_numbers.py --plain`, shapes alone against touching pairs, which are also all
+# their drawing holds: of the pairs it changes, more were misread than read right before.
+ALONE = 0.2
 # In a number the writer meant digits, so a piece needs more to be called no digit than a
 # drawing alone does: the refusal model's score above its threshold, and either the digit
 # model less sure of it than `SURE` or that score above `SURELY_NOT`. (Chosen on numbers of
@@ -287,6 +294,17 @@ def read_number(
     lattice = _lattice(seg)
     readings, scores, refused, value = _judge(seg, lattice, predictor, refusal)
     chosen = _best_path(lattice, value)
+    if len(chosen) == 1 and refusal is not None and _everything(seg, lattice)[chosen[0]]:
+        # One digit or one mark is all there is: it is read as a drawing of one digit is
+        # (`Predictor.predict`), so both ways of asking agree: with the specks in its box (a
+        # face's eyes), and refused whenever the refusal model's score is over its threshold.
+        (k,) = chosen
+        box = lattice.parts[k][0]
+        whole = np.ones((box[2] - box[0], box[3] - box[1]), bool)
+        readings[k] = predictor.predict_batch([_image(seg.ink, box, whole)])[0]
+        if scores[k] < 1.0:  # not a dot or a dash (`DOT`)
+            scores[k] = refusal.score(readings[k].image[None])[0]
+        refused[k] = scores[k] > refusal.threshold
     return NumberReading(
         digits=tuple(readings[k] for k in chosen),
         boxes=tuple(lattice.parts[k][0] for k in chosen),
@@ -362,10 +380,18 @@ def _judge(
     if refusal is None:
         value = np.where(needless, -np.inf, as_digit - short - wide)
         return readings, scores, np.zeros(len(readings), bool), value
-    as_mark = np.log(np.clip(scores, 1e-9, 1.0)) + np.log(NOT_A_DIGIT)
+    everything = _everything(seg, lattice)
+    prior = np.where(everything, ALONE, NOT_A_DIGIT)
+    as_mark = np.log(np.clip(scores, 1e-9, 1.0)) + np.log(prior)
     refused = (scores > refusal.threshold) & ((confidence < SURE) | (scores > SURELY_NOT))
     value = np.where(refused, as_mark, as_digit) - short - wide
     return readings, scores, refused, np.where(needless, -np.inf, value)
+
+
+def _everything(seg: Segmentation, lattice: _Lattice) -> np.ndarray:
+    """Which candidates hold all the drawing's ink (specks aside)."""
+    ink = sum(np.count_nonzero(piece.mask) for piece in seg.pieces)
+    return np.array([np.count_nonzero(mask) == ink for _, mask in lattice.parts], bool)
 
 
 def _lattice(seg: Segmentation) -> _Lattice:

@@ -13,6 +13,7 @@ from digitrec import numbers, settings
 from digitrec.negatives import shape_strokes
 from digitrec.predict import READ_TURNS, Predictor
 from digitrec.preprocess import EmptyDrawingError
+from digitrec.refusal import default_model
 from digitrec.strokes import canvas_rgba, example_strokes, rasterise
 
 SIZE = 640  # a square canvas wide enough for four digits (rasterise draws square canvases)
@@ -319,6 +320,37 @@ def test_a_dot_or_a_dash_alone_is_not_a_number(predictor, mark):
     than `refusal.DOT` pen widths is refused, whatever the refusal network says."""
     reading = numbers.read_number(drawing([mark]), predictor, refusal=constant_judge(0.01))
     assert reading.text == "?"
+
+
+def test_one_mark_alone_is_read_as_a_drawing_of_one_digit_is(predictor):
+    """Asked for a number or for a digit, a drawing that holds one digit or one mark gets
+    the same answer: the same reading, refused alike (the eyes of a face are specks to a
+    number, but part of the drawing to a reader of one digit)."""
+    reader = Predictor(predictor.model, refusal=default_model())
+    pictures = [drawing(digit_strokes(d, 250)) for d in range(10)]
+    for kind, seed in itertools.product(["smiley", "heart", "star", "house"], range(2)):
+        pictures.append(drawing(at(shape_strokes(kind, np.random.default_rng(seed)), 250, HEIGHT)))
+    alone = reader.predict_batch(pictures)
+    single = [(numbers.read_number(p, reader), a) for p, a in zip(pictures, alone, strict=True)]
+    single = [(reading, a) for reading, a in single if len(reading) == 1]
+    assert len(single) >= 14
+    assert all(reading.digits[0].digit == a.digit for reading, a in single)
+    assert all(reading.not_a_digit[0] == a.not_a_digit for reading, a in single)
+    assert any(a.not_a_digit for _, a in single) and not all(a.not_a_digit for _, a in single)
+
+
+def test_a_doodle_alone_is_one_mark_not_cut_into_digits(shipped, monkeypatch):
+    """A mark that is all the drawing holds is a doodle, likelier than a mark among digits
+    (`ALONE`): these three, a triangle, a cat and a shape inside a shape, stay whole. At the
+    prior of a mark among digits each would be cut into parts read as digits ("51", ...)."""
+    shapes = [("triangle", 0), ("cat", 0), ("enclosed", 1)]
+    pictures = [
+        drawing(at(shape_strokes(kind, np.random.default_rng(seed)), 260, HEIGHT))
+        for kind, seed in shapes
+    ]
+    assert [numbers.read_number(p, shipped).text for p in pictures] == ["?"] * 3
+    monkeypatch.setattr(numbers, "ALONE", numbers.NOT_A_DIGIT)
+    assert all(len(numbers.read_number(p, shipped)) >= 2 for p in pictures)
 
 
 def test_a_dash_between_digits_is_not_a_digit(predictor):
