@@ -69,8 +69,13 @@ def serving(app: Flask, **options: Any) -> Iterator[str]:
     try:
         yield f"http://{server.effective_host}:{server.effective_port}"
     finally:
-        # Closing every socket from inside the server's own loop thread ends its loop.
-        server.trigger.pull_trigger(lambda: _close_all(server))
+        # Closing every socket from inside the server's own loop thread ends its loop. Should
+        # the loop's wake-up pipe be gone already (EBADF), close them from here: with nothing
+        # left to watch, the loop ends within its poll timeout.
+        try:
+            server.trigger.pull_trigger(lambda: _close_all(server))
+        except OSError:
+            _close_all(server)
         thread.join(10)
         server.task_dispatcher.shutdown()
 
