@@ -36,7 +36,9 @@ by:
   plus of 2+3);
 - every cut costs a penalty (`CUT_PENALTY`), more for each stroke it crosses beyond the first
   (`STROKE_PENALTY`): touching digits meet at one narrow place, while a cut through a 0, an 8
-  or a star crosses a loop.
+  or a star crosses a loop;
+- digits stand side by side: a part of a piece that lies within the columns of the rest
+  (`INSIDE`), like a stem inside an outline, is no digit beside it.
 """
 
 from __future__ import annotations
@@ -66,6 +68,10 @@ SPECK = 0.3
 MAX_PIECES = 40
 # Pieces whose column spans overlap by this fraction of the narrower one are one digit.
 MERGE = 0.5
+# Two parts of one piece are no digits side by side where one lies within the other's columns
+# (all but this share of it): a stem inside a cup is no 1 beside a 2. Touching digits overlap
+# less, if often more than `MERGE` (a slanted 1 leaning into a 7).
+INSIDE = 0.9
 # A stroke at least `FLAT` times as wide as it is tall, under or over most of the columns of
 # two or more digits, is a line under (or over) the writing, set aside like a speck: a person
 # reads an underlined 42 as 42, where joining columns would make the three strokes one piece.
@@ -425,6 +431,8 @@ def _lattice(seg: Segmentation) -> _Lattice:
             if not (three or i == 0 or j == last):
                 continue
             part = right & ~left
+            if not (_beside(part, left) and _beside(part, piece.mask & ~right)):
+                continue
             if parted or parts_right:
                 # Either side of a parting is read as it is. Between a parting and a cut or
                 # another parting may be a middle digit too (the 0 of 2000, written in one
@@ -448,6 +456,16 @@ def _lattice(seg: Segmentation) -> _Lattice:
             joined.append((len(parts), range(i, j)))
             step(first[i], first[j], _union([(p.box, p.mask) for p in seg.pieces[i:j]]))
     return _Lattice(parts, steps, passing, whole, joined)
+
+
+def _beside(part: np.ndarray, other: np.ndarray) -> bool:
+    """Whether two parts of a piece (masks in its box) could be digits side by side: neither
+    lies within the other's columns (`INSIDE`)."""
+    if not (part.any() and other.any()):
+        return True
+    columns = [np.flatnonzero(mask.any(axis=0)) for mask in (part, other)]
+    (a, b), (c, d) = ((cols[0], cols[-1] + 1) for cols in columns)
+    return min(b, d) - max(a, c) < INSIDE * min(b - a, d - c)
 
 
 def _digit_sized(box: Box, typical: float) -> bool:

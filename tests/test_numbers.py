@@ -353,6 +353,19 @@ def test_a_doodle_alone_is_one_mark_not_cut_into_digits(shipped, monkeypatch):
     assert all(len(numbers.read_number(p, shipped)) >= 2 for p in pictures)
 
 
+def test_a_part_inside_the_columns_of_the_rest_is_no_digit_beside_it(shipped, monkeypatch):
+    """Digits in a number stand side by side. A stem inside a note's outline is no 1 beside
+    another 1: a piece is split only into parts that do not lie within each other's columns
+    (`INSIDE`)."""
+    note = drawing(at(shape_strokes("note", np.random.default_rng(0)), 260, HEIGHT))
+    assert numbers.read_number(note, shipped).text == "?"
+    monkeypatch.setattr(numbers, "_beside", lambda part, other: True)
+    reading = numbers.read_number(note, shipped)
+    assert reading.text == "11"
+    (_, a, _, b), (_, c, _, d) = reading.boxes
+    assert min(b, d) - max(a, c) >= numbers.INSIDE * min(b - a, d - c)
+
+
 def test_a_dash_between_digits_is_not_a_digit(predictor):
     dash = [[(250, 140), (320, 140)]]
     reading = numbers.read_number(
