@@ -4,7 +4,9 @@ A classifier trained only on digits must answer a digit for anything it is shown
 "that is not a digit" it needs examples of what people draw instead, made here from code:
 
 - shapes drawn with a round pen the way the canvas draws (`SHAPES`: a square, a triangle, a
-  star, crosses, a `#`, spirals, zig-zags and random scribbles), bent by an unsteady hand;
+  star, crosses, a `#`, spirals, zig-zags, random scribbles, an arrow, and pictures people
+  doodle: a tree, a flower, a sun, a cloud, a note, a lightning bolt), bent by an unsteady
+  hand, and made-up pictures built the way doodles are (`picture`: a body with parts on it);
 - letters and symbols in ordinary fonts (`training_fonts`), also redrawn along their centre
   lines with an even pen; glyphs a person would read as a digit (O, l, S, Z, B, g, ...) are
   left out (`DIGIT_LOOKALIKES`);
@@ -12,8 +14,8 @@ A classifier trained only on digits must answer a digit for anything it is shown
   looks like.
 
 Some kinds are kept out of training so an evaluation can ask how the refusal does on things
-it never saw: shapes in `UNSEEN_SHAPES` (a heart, a house, a smiley, ..., and pictures
-people doodle: a tree, a flower, a sun, a cloud, a note, a lightning bolt) and letters in
+it never saw: shapes in `UNSEEN_SHAPES` (a heart, a house, a smiley, ..., and other pictures:
+a fish, an umbrella, a boat, a stick figure, a car, an envelope) and letters in
 handwriting-style fonts (`handwriting_fonts`).
 Every drawing is ink (H, W) float32 in [0, 1]; `to_mnist` prepares it like any drawing.
 """
@@ -41,10 +43,24 @@ SYMBOLS = "#%*+<=>?@^~"
 # 70-200 px tall spans about 0.09-0.26; a wider range covers thin and thick pens.
 PEN_RATIO = (0.04, 0.35)
 # What `training_negatives` draws, and how often.
-TRAINING_MIX = {"shape": 0.3, "glyph": 0.35, "pair": 0.15, "combo": 0.1, "turned": 0.1}
+TRAINING_MIX = {
+    "shape": 0.3,
+    "picture": 0.1,
+    "glyph": 0.35,
+    "pair": 0.15,
+    "combo": 0.1,
+    "turned": 0.1,
+}
 # Shapes whose strokes run close together get thinner pens, so they do not fill in.
 THIN_SHAPES = {"spiral": 0.12, "zigzag": 0.15, "hash": 0.2, "scribble": 0.2, "loops": 0.1}
 THIN_SHAPES |= {
+    "picture": 0.12,
+    "fish": 0.12,
+    "envelope": 0.12,
+    "umbrella": 0.15,
+    "person": 0.15,
+    "car": 0.15,
+    "boat": 0.15,
     "tree": 0.15,
     "flower": 0.1,
     "sun": 0.12,
@@ -299,6 +315,121 @@ def _lightning(rng: np.random.Generator) -> Strokes:
     return [_closed([*corners, (0.75, 0.0)])]
 
 
+def _fish(rng: np.random.Generator) -> Strokes:
+    """A fish: a pointed oval body, a tail of two lines (or a closed triangle) and an eye."""
+    t = np.linspace(0.0, np.pi, 16)
+    fat = rng.uniform(0.18, 0.26)
+    upper = [(0.75 - 0.75 * np.cos(a) / 2 - 0.375, 0.5 - fat * np.sin(a)) for a in t]
+    lower = [(x, 1.0 - y) for x, y in reversed(upper)]
+    body = [*upper, *lower]
+    tail = [(0.75, 0.5), (1.0, 0.25), (1.0, 0.75), (0.75, 0.5)]
+    if rng.random() < 0.5:
+        tail = tail[:2] + [(0.92, 0.5), (1.0, 0.75), (0.75, 0.5)]
+    eye = [(0.18, 0.45), (0.2, 0.46)]
+    return [body, tail, eye]
+
+
+def _umbrella(rng: np.random.Generator) -> Strokes:
+    """An umbrella: a dome on a scalloped or flat edge, a handle hooked at the foot."""
+    t = np.linspace(np.pi, 2 * np.pi, 24)
+    dome = [(0.5 + 0.5 * np.cos(a), 0.45 + 0.45 * np.sin(a)) for a in t]
+    scallops = int(rng.integers(0, 5))
+    if scallops > 1:
+        width = 1.0 / scallops
+        u = np.linspace(0.0, np.pi, 8)
+        edge = [
+            (1.0 - (k + 0.5) * width + width / 2 * np.cos(a), 0.45 - 0.06 * np.sin(a))
+            for k in range(scallops)
+            for a in u
+        ]
+    else:
+        edge = [(1.0, 0.45), (0.0, 0.45)]
+    hook = [(0.5, 0.0), (0.5, 0.9)] + [
+        (0.4 + 0.1 * np.cos(a), 0.9 + 0.1 * np.sin(a)) for a in np.linspace(0.0, np.pi, 8)
+    ]
+    return [[*dome, *edge], hook]
+
+
+def _boat(rng: np.random.Generator) -> Strokes:
+    """A sailing boat: a hull wider at the top, a mast and a triangular sail."""
+    deck = 0.72
+    hull = _closed([(0.0, deck), (1.0, deck), (0.8, 1.0), (0.2, 1.0)])
+    mast = [(0.5, deck), (0.5, 0.0)]
+    sail = [(0.5, 0.05), (0.5 - rng.uniform(0.3, 0.45), 0.62), (0.5, 0.62)]
+    flag = [[(0.5, 0.0), (0.65, 0.06), (0.5, 0.12)]] if rng.random() < 0.4 else []
+    return [hull, mast, sail, *flag]
+
+
+def _person(rng: np.random.Generator) -> Strokes:
+    """A stick figure: a round head, a body, arms out or up, and two legs."""
+    head = _round(0.5, 0.13, 0.13, 0.13, 20)
+    arms = rng.uniform(-0.15, 0.15)
+    return [
+        head,
+        [(0.5, 0.26), (0.5, 0.65)],
+        [(0.15, 0.45 + arms), (0.5, 0.38), (0.85, 0.45 + arms)],
+        [(0.25, 1.0), (0.5, 0.65), (0.75, 1.0)],
+    ]
+
+
+def _car(rng: np.random.Generator) -> Strokes:
+    """A car seen from the side: a body with a cabin on top, and two wheels."""
+    cabin = rng.uniform(0.0, 0.08)
+    body = _closed(
+        [
+            (0.0, 0.7),
+            (0.0, 0.45),
+            (0.2 + cabin, 0.45),
+            (0.32, 0.15),
+            (0.68, 0.15),
+            (0.8 - cabin, 0.45),
+            (1.0, 0.5),
+            (1.0, 0.7),
+        ]
+    )
+    wheels = [_round(x, 0.78, 0.11, 0.11, 16) for x in (0.22, 0.78)]
+    return [body, *wheels]
+
+
+def _envelope(rng: np.random.Generator) -> Strokes:
+    """A letter in its envelope: a wide rectangle with the flap's V from the top corners."""
+    tall = rng.uniform(0.55, 0.75)
+    box = _closed([(0.0, 0.0), (1.0, 0.0), (1.0, tall), (0.0, tall)])
+    return [box, [(0.0, 0.0), (0.5, tall * rng.uniform(0.45, 0.65)), (1.0, 0.0)]]
+
+
+def _picture(rng: np.random.Generator) -> Strokes:
+    """A made-up picture: a body (a ring or an outline) with 3-6 parts on it, pointing away
+    from it (legs and rays, small rings, pointed ears or sails): what a doodle of a thing is
+    built from, so that the refusal learns pictures it was never shown. The parts point out,
+    never into the body, so no picture is a 0 with a stroke across it."""
+    if rng.random() < 0.5:
+        body = _round(0.5, 0.5, rng.uniform(0.2, 0.4), rng.uniform(0.15, 0.4), 30)
+    else:
+        corners = _outline(rng)[0]
+        body = [(0.5 + x * 0.8, 0.5 + y * 0.8) for x, y in corners]
+    strokes = [body]
+    for _ in range(int(rng.integers(3, 7))):
+        stroke = strokes[int(rng.integers(len(strokes)))]
+        x, y = stroke[int(rng.integers(len(stroke)))]
+        angle = np.arctan2(y - 0.5, x - 0.5) + rng.uniform(-1.0, 1.0)
+        reach = rng.uniform(0.15, 0.45)
+        far = (x + reach * np.cos(angle), y + reach * np.sin(angle))
+        part = rng.choice(["line", "ring", "point"])
+        if part == "line":  # a leg, a ray, a stem, an antenna
+            strokes.append([(x, y), far])
+        elif part == "ring":  # a wheel, an eye, a petal, a head
+            size = reach / 2
+            middle = (x + size * np.cos(angle), y + size * np.sin(angle))
+            strokes.append(_round(*middle, size, size * rng.uniform(0.6, 1.0), 16))
+        else:  # an ear, a sail, a flame, a tail
+            side = angle + np.pi / 2
+            width = reach * rng.uniform(0.3, 0.6)
+            base = (x + width * np.cos(side), y + width * np.sin(side))
+            strokes.append([(x, y), far, base])
+    return strokes
+
+
 ShapeMaker = Callable[[np.random.Generator], Strokes]
 # Shapes used for training ...
 SHAPES: dict[str, ShapeMaker] = {
@@ -314,23 +445,30 @@ SHAPES: dict[str, ShapeMaker] = {
     "strokes": _strokes,
     "loops": _loops,
     "enclosed": _enclosed,
-}
-# ... and shapes kept for evaluation: does the refusal reach things it never saw?
-UNSEEN_SHAPES: dict[str, ShapeMaker] = {
-    "heart": _heart,
-    "house": _house,
+    "picture": _picture,
     "arrow": _arrow,
-    "smiley": _smiley,
-    "cat": _cat,
-    "wave": _wave,
-    # pictures people doodle; trained on, they cost the judge more on the kinds above (arrows
-    # above all) than it gained (docs/results.md, sixteenth session)
+    # pictures people doodle
     "tree": _tree,
     "flower": _flower,
     "sun": _sun,
     "cloud": _cloud,
     "note": _note,
     "lightning": _lightning,
+}
+# ... and shapes kept for evaluation: does the refusal reach things it never saw?
+UNSEEN_SHAPES: dict[str, ShapeMaker] = {
+    "heart": _heart,
+    "house": _house,
+    "smiley": _smiley,
+    "cat": _cat,
+    "wave": _wave,
+    # pictures, like the training's tree and flower, that the judge never sees
+    "fish": _fish,
+    "umbrella": _umbrella,
+    "boat": _boat,
+    "person": _person,
+    "car": _car,
+    "envelope": _envelope,
 }
 
 
@@ -491,7 +629,9 @@ def training_negatives(
 ) -> tuple[np.ndarray, np.ndarray]:
     """`count` non-digits in MNIST form, (count, 28, 28) float32, and each one's kind.
 
-    The mix (`TRAINING_MIX`): `SHAPES`; letters and symbols in `fonts` (default
+    The mix (`TRAINING_MIX`): `SHAPES`; made-up pictures ("picture", also one of `SHAPES`,
+    but given a share of their own: no list of things people doodle is ever complete);
+    letters and symbols in `fonts` (default
     `training_fonts()`); pairs of `digits` (drawings of single digits, or uint8 MNIST
     fields); a shape, a glyph or a digit beside a shape or a glyph ("combo"); and digits of
     `turnable` (drawings of digits that are no longer digits on their side: no 0 or 8)
@@ -523,8 +663,8 @@ def training_negatives(
 
 def _one(pick: str, rng: np.random.Generator, fonts: Sequence[str]) -> tuple[str, np.ndarray]:
     """A training shape or glyph, drawn small: its kind and its ink."""
-    if pick == "shape":
-        kind = str(rng.choice(list(SHAPES)))
+    if pick in ("shape", "picture"):
+        kind = "picture" if pick == "picture" else str(rng.choice(list(SHAPES)))
         return kind, draw_shape(kind, rng, TRAINING_CANVAS, scale=TRAINING_SCALE)
     glyphs = LETTERS + SYMBOLS
     char = glyphs[int(rng.integers(len(glyphs)))]

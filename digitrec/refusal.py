@@ -6,12 +6,12 @@ another answer. Its own confidence is a poor judge (a square or a `#` is rarely 
 unsure), so digitrec asks a separate judge: a few small CNNs trained on MNIST digits, redrawn
 with pens the way the canvas draws them (`digitrec.synthetic`, some narrower, wider or tilted
 further than MNIST's writers wrote), and digits in fonts, against generated non-digits
-(`digitrec.negatives`: shapes, scribbles, letters and symbols in ordinary fonts, two digits
-squeezed into one box, digits turned on their side). The CNNs differ only in their seeds, and
-their scores are averaged inside one Keras model (input -> each CNN -> `Average`), saved as one
-`.keras` file: members that err on different drawings make a steadier judge together than any
-one alone. It reads the same 28x28 image as the digit model (`to_mnist`'s output), so the digit
-model and its accuracy stay as they are.
+(`digitrec.negatives`: shapes, scribbles, doodled pictures and made-up ones, letters and
+symbols in ordinary fonts, two digits squeezed into one box, digits turned on their side).
+The CNNs differ only in their seeds, and their scores are averaged inside one Keras model
+(input -> each CNN -> `Average`), saved as one `.keras` file: members that err on different
+drawings make a steadier judge together than any one alone. It reads the same 28x28 image as
+the digit model (`to_mnist`'s output), so the digit model and its accuracy stay as they are.
 
 Its score is the (averaged) probability that an image is not a digit. The threshold above which
 a drawing is refused is chosen on held-out drawn digits so that only a small share of them are

@@ -5,9 +5,9 @@ Digits: MNIST training digits, redrawn with pens the way the canvas draws them
 few digits some people write every day (a 1 with a flag and a base, a tall narrow 0, a digit
 tilted well over): a share of the redrawn digits is made narrower or wider and tilted further
 (`RESTYLED`), and the font digits bring a 1 with a base and a closed 4. Non-digits:
-`digitrec.negatives` (shapes, scribbles, letters and symbols in ordinary fonts, two digits
-squeezed into one box). The threshold is chosen on held-out digits drawn on a canvas, so that
-only `DIGIT_REFUSAL` of them are refused.
+`digitrec.negatives` (shapes, scribbles, doodled pictures and made-up ones, letters and
+symbols in ordinary fonts, two digits squeezed into one box). The threshold is chosen on
+held-out digits drawn on a canvas, so that only `DIGIT_REFUSAL` of them are refused.
 
 The judge is an ensemble: `--members` copies of one small CNN (`build_model`), trained on the
 same generated data from different seeds (`member_seeds`), averaged into one Keras model

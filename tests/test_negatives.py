@@ -94,7 +94,8 @@ def test_training_negatives_are_mnist_images_of_known_kinds(mnist):
     images, kinds = negatives.training_negatives(60, np.random.default_rng(3), digits)
     assert images.shape == (60, 28, 28) and images.dtype == np.float32
     assert set(kinds) <= {*negatives.SHAPES, "letter", "symbol", "pair", "combo"}
-    assert {"pair", "letter"} <= set(kinds)
+    assert {"pair", "letter", "picture"} <= set(kinds)
+    assert not set(kinds) & set(negatives.UNSEEN_SHAPES)  # kept for evaluation only
     again, _ = negatives.training_negatives(60, np.random.default_rng(3), digits)
     np.testing.assert_array_equal(images, again)
     _, with_turns = negatives.training_negatives(
