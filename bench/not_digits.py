@@ -22,7 +22,8 @@ degrees. Each column is one way to refuse:
   with a threshold that refuses `refusal_training.DIGIT_REFUSAL` of held-out drawn digits (MNIST
   training digits that no model here was trained on);
 - `refusal CNN`: the separate refusal model (`digitrec.refusal`) at its recorded threshold,
-  with a mark no longer than `refusal.DOT` pen widths refused as a dot: as the front ends refuse.
+  with a mark refused by its shape alone (`predict.refused_by_shape`: a dot no longer than
+  `refusal.DOT` pen widths, a blob read as 0): as the front ends refuse.
 
 Run: `python bench/not_digits.py [--model PATH] [--refusal PATH] [--n 300] [--digits 2000]`.
 """
@@ -42,7 +43,13 @@ from read_numbers import model_path  # bench/read_numbers.py, beside this file
 from digitrec import negatives, refusal, refusal_training, synthetic
 from digitrec.constants import CANVAS_SIZE, PEN_WIDTH
 from digitrec.data import DatasetError, load_mnist
-from digitrec.predict import UNSURE_BELOW, ModelLoadError, ModelNotFoundError, Predictor
+from digitrec.predict import (
+    UNSURE_BELOW,
+    ModelLoadError,
+    ModelNotFoundError,
+    Predictor,
+    refused_by_shape,
+)
 from digitrec.preprocess import INK_IN_ALPHA, WHITE_ON_BLACK, preprocess_stages
 from digitrec.strokes import rasterise
 from digitrec.train import cpu_description
@@ -132,11 +139,12 @@ def draw_style(digits: np.ndarray, style: str, seed: int) -> list[np.ndarray]:
     return inks
 
 
-def prepared(drawings: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Drawings as the front ends read them: MNIST-form images, and which are dots."""
+def prepared(drawings: list[np.ndarray], predictor: Predictor) -> tuple[np.ndarray, np.ndarray]:
+    """Drawings as the front ends read them: MNIST-form images, and which are refused by
+    their shape alone (`predict.refused_by_shape`: dots, blobs read as 0)."""
     stages = [preprocess_stages(drawing) for drawing in drawings]
     images = np.stack([stage.centred for stage in stages])
-    return images, np.array([refusal.is_dot(stage.crop) for stage in stages], bool)
+    return images, refused_by_shape(stages, predictor.predict_arrays(images))
 
 
 def logits_model(model: keras.Model) -> keras.Model | None:
@@ -173,14 +181,14 @@ class Judges:
         """log-sum-exp of the logits: high for inputs like the training data."""
         return np.logaddexp.reduce(self.logits(images), axis=1)
 
-    def refused(self, images: np.ndarray, dots: np.ndarray) -> dict[str, np.ndarray]:
+    def refused(self, images: np.ndarray, marks: np.ndarray) -> dict[str, np.ndarray]:
         confidence = self.confidence(images)
         energy = self.energy(images) < self.energy_floor if self.logits else None
         return {
             "unsure": confidence < UNSURE_BELOW,
             "max softmax": confidence < self.softmax_floor,
             "energy": energy,
-            "refusal CNN": self.refuser.refuse(images) | dots,
+            "refusal CNN": self.refuser.refuse(images) | marks,
         }
 
 
@@ -232,7 +240,9 @@ def main() -> None:
     drawing_seconds = time.perf_counter() - started
     for name, (seen, inks) in kinds.items():
         for convention in CONVENTIONS:
-            rates = judges.refused(*prepared([synthetic.render(ink, convention) for ink in inks]))
+            rates = judges.refused(
+                *prepared([synthetic.render(ink, convention) for ink in inks], predictor)
+            )
             by_group[seen].append(rates)
             rows.append(row(f"{name}, {convention}", rates, seen))
     for group, rates in by_group.items():
@@ -241,13 +251,16 @@ def main() -> None:
     rows.append(row("ALL NON-DIGITS", pooled(by_group["seen"] + by_group["unseen"])))
 
     print(f"\n{'digits refused (the cost)':<44} " + " ".join(f"{m:>11}" for m in METHODS))
-    as_they_are = np.array([refusal.is_dot(digit) for digit in x_test], bool)
-    cases = [("MNIST test digits as they are", x_test / np.float32(255.0), as_they_are, y_test)]
+    as_they_are = x_test / np.float32(255.0)
+    marks = refused_by_shape(
+        [preprocess_stages(digit) for digit in x_test], predictor.predict_arrays(as_they_are)
+    )
+    cases = [("MNIST test digits as they are", as_they_are, marks, y_test)]
     digits = x_test[: args.digits]
     for index, variant in enumerate(drawn_digits.VARIANTS):
         inks = drawn_digits.draw_variant(digits, variant, seed=args.seed + index)
         drawings = [synthetic.render(ink, WHITE_ON_BLACK) for ink in inks]
-        cases.append((f"drawn: {variant}", *prepared(drawings), y_test[: args.digits]))
+        cases.append((f"drawn: {variant}", *prepared(drawings, predictor), y_test[: args.digits]))
     styles = 0  # cases after the four drawn variants: ways of writing the bench draws no other way
     for style, paths in (
         ("ordinary", negatives.training_fonts()),
@@ -256,16 +269,18 @@ def main() -> None:
         if paths:
             labels, inks = font_digits(args.digits, paths, rng)
             drawings = [synthetic.render(ink, WHITE_ON_BLACK) for ink in inks]
-            cases.append((f"styles: digits in {style} fonts", *prepared(drawings), labels))
+            cases.append(
+                (f"styles: digits in {style} fonts", *prepared(drawings, predictor), labels)
+            )
             styles += 1
     for index, style in enumerate(STYLES):
         inks = draw_style(digits, style, seed=args.seed + 10 + index)
         drawings = [synthetic.render(ink, WHITE_ON_BLACK) for ink in inks]
-        cases.append((f"styles: {style}", *prepared(drawings), y_test[: args.digits]))
+        cases.append((f"styles: {style}", *prepared(drawings, predictor), y_test[: args.digits]))
         styles += 1
     drawn_all, styled_all = [], []
-    for name, images, dots, labels in cases:
-        rates = judges.refused(images, dots)
+    for name, images, marks, labels in cases:
+        rates = judges.refused(images, marks)
         right = predictor.predict_arrays(images).argmax(axis=1) == labels
         cnn = rates["refusal CNN"]
         extra = (

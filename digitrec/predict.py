@@ -29,8 +29,8 @@ import tensorflow as tf
 
 from digitrec import settings
 from digitrec.constants import NUM_CLASSES
-from digitrec.preprocess import preprocess_stages
-from digitrec.refusal import NotDigitModel, RefusalModelError, is_dot
+from digitrec.preprocess import Stages, preprocess_stages
+from digitrec.refusal import NotDigitModel, RefusalModelError, is_blob, is_dot
 from digitrec.warp import warp
 
 # Below this confidence the front ends say the model is unsure instead of just answering,
@@ -169,9 +169,8 @@ class Predictor:
         inputs = np.stack([stage.centred for stage in stages])
         probabilities = self.predict_arrays(inputs)
         refused = np.zeros(len(inputs), bool)
-        if self.refusal is not None:  # the network's verdict, or a dot's (`refusal.DOT`)
-            dots = np.array([is_dot(stage.crop) for stage in stages], bool)
-            refused = self.refusal.refuse(inputs) | dots
+        if self.refusal is not None:  # the network's verdict, or the mark's shape alone
+            refused = self.refusal.refuse(inputs) | refused_by_shape(stages, probabilities)
         return [
             _prediction(p, x, self.unsure_below, bool(no))
             for p, x, no in zip(probabilities, inputs, refused, strict=True)
@@ -188,6 +187,19 @@ class Predictor:
         return np.concatenate(
             [self._forward(batch[i : i + CHUNK]).numpy() for i in range(0, len(batch), CHUNK)]
         )
+
+
+def refused_by_shape(stages: Sequence[Stages], probabilities: np.ndarray) -> np.ndarray:
+    """Which drawings are no digit by their shape alone, whatever a refusal network says: a
+    dot (`refusal.DOT`), or a blob the digit model reads as 0 (`refusal.SOLID`).
+    `probabilities` (N, 10) are the digit model's readings of `stages`."""
+    return np.array(
+        [
+            is_dot(stage.crop) or (int(np.argmax(p)) == 0 and is_blob(stage.crop))
+            for stage, p in zip(stages, probabilities, strict=True)
+        ],
+        bool,
+    )
 
 
 def unsure_threshold(metadata: dict) -> float:

@@ -37,6 +37,8 @@ from typing import Any
 import keras
 import numpy as np
 import tensorflow as tf
+from scipy import ndimage
+from skimage.morphology import convex_hull_image
 
 from digitrec import settings
 from digitrec.constants import INK_THRESHOLD, MNIST_SIZE
@@ -50,6 +52,12 @@ TRAIN_COMMAND = "python -m digitrec.refusal_training train"
 # pens up to 32 px wide, the thickest of `bench/drawn_digits.py`, measured 1.8 and more; a
 # tap, or a drag under a third of the pen, 1.0-1.35.)
 DOT = 1.5
+# A 0 is a ring. A mark with no hole that fills at least `SOLID` of its convex hull is a blob,
+# or a dash (a short drag of a thick pen): `to_mnist` enlarges it into a filled oval, which the
+# digit model reads as a 0 and nobody would. Such a mark read as 0 is refused. (A digit read as
+# 0 that was drawn as `bench/drawn_digits.py` draws them has a hole, or fills under 0.9 of its
+# hull where a thick pen filled the hole; a dash, 0.92 and more.)
+SOLID = 0.9
 
 
 class RefusalModelError(RuntimeError):
@@ -138,6 +146,16 @@ def is_dot(ink: np.ndarray) -> bool:
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     longer = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
     return bool(longer <= DOT * pen_width(mask))
+
+
+def is_blob(ink: np.ndarray) -> bool:
+    """Whether a drawing's ink (H, W), at the drawing's own scale (e.g. `Stages.crop`), is a
+    blob and not a ring: no hole, and at least `SOLID` of its convex hull inked. An empty
+    drawing is no blob."""
+    mask = np.asarray(ink) > INK_THRESHOLD
+    if not mask.any() or (ndimage.binary_fill_holes(mask) & ~mask).any():
+        return False
+    return bool(np.count_nonzero(mask) >= SOLID * np.count_nonzero(convex_hull_image(mask)))
 
 
 def _as_batch(images: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:

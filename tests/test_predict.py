@@ -22,7 +22,7 @@ from digitrec.predict import (
 )
 from digitrec.preprocess import EmptyDrawingError, to_mnist
 from digitrec.refusal import NotDigitModel
-from digitrec.strokes import canvas_rgba, rasterise
+from digitrec.strokes import canvas_rgba, example_strokes, rasterise
 
 
 @pytest.fixture(scope="module")
@@ -220,6 +220,31 @@ def test_a_tap_is_no_digit_whatever_the_network_says(predictor, pen):
     tapped, drawn = reader.predict_batch([tap, one])
     assert tapped.not_a_digit and not drawn.not_a_digit
     assert not Predictor(predictor.model).predict(tap).not_a_digit  # no refusal, no verdict
+
+
+def constant_reader(digit: int) -> keras.Model:
+    """A digit model that reads every image as `digit`."""
+    model = keras.Sequential(
+        [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10, "softmax")]
+    )
+    kernel, _ = model.layers[-1].get_weights()
+    model.layers[-1].set_weights([np.zeros_like(kernel), 5.0 * np.eye(10, dtype=np.float32)[digit]])
+    return model
+
+
+@pytest.mark.parametrize("pen", [6, 18, 32])
+def test_a_blob_read_as_0_is_no_digit(pen):
+    """A dash has no hole: read as 0 it is refused (`refusal.SOLID`), a drawn 0 is not, and
+    read as 1 the dash is a short stroke the refusal model judges."""
+    dash = canvas_rgba(rasterise([[(120, 140), (120 + pen, 150)]], pen=pen))
+    ring = canvas_rgba(rasterise(example_strokes(0), pen=pen))
+    dashed, drawn = Predictor(constant_reader(0), refusal=constant_judge(0.01)).predict_batch(
+        [dash, ring]
+    )
+    assert dashed.digit == 0 and dashed.not_a_digit
+    assert drawn.digit == 0 and not drawn.not_a_digit
+    as_one = Predictor(constant_reader(1), refusal=constant_judge(0.01)).predict(dash)
+    assert as_one.digit == 1 and not as_one.not_a_digit
 
 
 @pytest.mark.parametrize("score, refused", [(0.9, True), (0.1, False)])

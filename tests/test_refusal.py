@@ -9,7 +9,7 @@ import pytest
 
 from digitrec import negatives, refusal, refusal_training, synthetic
 from digitrec.constants import PEN_WIDTH
-from digitrec.preprocess import to_mnist
+from digitrec.preprocess import preprocess_stages, to_mnist
 from digitrec.strokes import example_strokes, rasterise
 
 
@@ -85,6 +85,25 @@ def test_digits_and_lines_are_shapes_not_dots():
     for ink in [*small_thick, *lines, dash]:
         assert not refusal.is_dot(ink)
     assert not refusal.is_dot(np.zeros((28, 28)))  # no ink: nothing to call a dot
+
+
+@pytest.mark.parametrize("pen", [6, 18, 32])
+@pytest.mark.parametrize("drag", [0.5, 1.0, 2.0])
+def test_a_dash_is_a_blob(pen, drag):
+    """A short drag of the pen has no hole and fills its outline: no ring, so no 0."""
+    assert refusal.is_blob(preprocess_stages(tap(140, 140, pen, drag)).crop)
+
+
+@pytest.mark.parametrize("pen", [9, 18, 32])
+def test_digits_are_rings_and_strokes_not_blobs(pen):
+    """Drawn from code, 120 and 200 px tall, no digit is a blob but the 1 (a straight stroke
+    fills its outline too, which is why only a blob read as 0 is refused)."""
+    for height in (120, 200):
+        for digit in (0, 2, 3, 4, 5, 6, 7, 8, 9):
+            ink = rasterise(example_strokes(digit, height=height), pen=pen)
+            assert not refusal.is_blob(preprocess_stages(ink).crop), (digit, height)
+    assert refusal.is_blob(preprocess_stages(rasterise([[(140, 60), (140, 220)]], pen=pen)).crop)
+    assert not refusal.is_blob(np.zeros((28, 28)))  # no ink: nothing to call a blob
 
 
 def test_mnist_test_digits_are_almost_never_refused(shipped, mnist):
