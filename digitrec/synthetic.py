@@ -3,7 +3,8 @@
 A person drawing on the canvas uses a pen of one width whatever size the digit is, and puts
 the digit anywhere. `redraw_digit` imitates that: it traces the centre line of an MNIST digit
 (`digitrec.strokes.centre_line_distance`, which keeps the loops that thick strokes fill in),
-scales it to the requested size and draws it with a round pen of fixed width.
+scales it to the requested size and draws it with a round pen of fixed width. `add_flag` gives
+a 1 the flag many people write and MNIST's writers seldom did (`--flags` in training).
 """
 
 from __future__ import annotations
@@ -13,9 +14,15 @@ from scipy import ndimage
 
 from digitrec.constants import CANVAS_SIZE, MNIST_SIZE, PEN_WIDTH
 from digitrec.preprocess import BLACK_ON_WHITE, INK_IN_ALPHA, WHITE_ON_BLACK
-from digitrec.strokes import canvas_rgba, centre_line_distance, pen_coverage
+from digitrec.strokes import canvas_rgba, centre_line_distance, pen_coverage, pen_width, rasterise
 
 CONVENTIONS = (WHITE_ON_BLACK, INK_IN_ALPHA, BLACK_ON_WHITE)
+# A flag on a 1, as many people write one: a stroke down and to the left from its top, turned
+# this many degrees from the stem, at least `FLAG_LOWEST` below the level (a 7's bar is nearer
+# level, and further from its stem), and this share of the 1's height.
+FLAG_ANGLE = (25.0, 50.0)
+FLAG_LOWEST = 35.0
+FLAG_LENGTH = (0.2, 0.35)
 
 
 def enlarge_digit(
@@ -70,6 +77,48 @@ def redraw_digit(
     if distance is None:
         return np.zeros((canvas, canvas), np.float32)
     return _place(pen_coverage(distance, pen), top, left, canvas)
+
+
+def add_flag(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A 1 (or any digit) with a flag drawn from the top of its ink, down to the left
+    (`FLAG_ANGLE`, `FLAG_LENGTH`), with the pen that drew it: the 1 most of Europe writes,
+    which MNIST's American writers seldom did. `digit` is (H, W) in [0, 1]; so is the result.
+    """
+    field = np.asarray(digit, np.float32)
+    mask = field > 0.5
+    if not mask.any():
+        return field
+    pen = pen_width(mask)
+    rows = np.flatnonzero(mask.any(axis=1))
+    top, height = rows[0], rows[-1] - rows[0] + 1
+    tip = np.flatnonzero(mask[top : top + max(1, round(pen / 2))].any(axis=0))
+    # Pixel centres: (x, y) on the pen's canvas is the middle of pixel (x - 0.5, y - 0.5).
+    x, y = tip.mean() + 0.5, top + pen / 2 + 0.5
+    # The stem's direction from the top, in degrees below the level towards the left (90 for
+    # an upright 1, less for one leaning right), from the ink's second moments.
+    ys, xs = np.nonzero(mask)
+    across, down = np.linalg.eigh(np.cov(xs, ys))[1][:, -1]
+    if down < 0:
+        across, down = -across, -down
+    stem = np.degrees(np.arctan2(down, -across))
+    angle = np.radians(max(FLAG_LOWEST, min(stem, 90.0) - rng.uniform(*FLAG_ANGLE)))
+    length = rng.uniform(*FLAG_LENGTH) * height
+    end = (x - length * np.cos(angle), y + length * np.sin(angle))
+    size = max(field.shape)
+    flag = rasterise([[(x, y), end]], size=size, pen=pen)[: field.shape[0], : field.shape[1]]
+    return np.maximum(field, flag.astype(np.float32) / 255.0)
+
+
+def flag_ones(x: np.ndarray, y: np.ndarray, share: float, seed: int = 0) -> np.ndarray:
+    """A copy of digits `x` (N, 28, 28) or (N, 28, 28, 1) in [0, 1] with `share` of the 1s
+    among them (labels `y`) given a flag (`add_flag`), chosen at random by `seed`."""
+    rng = np.random.default_rng(seed)
+    ones = np.flatnonzero(np.asarray(y) == 1)
+    chosen = rng.choice(ones, size=round(share * len(ones)), replace=False)
+    flagged = np.array(x, copy=True)
+    for k in chosen:
+        flagged[k] = add_flag(flagged[k].reshape(flagged.shape[1:3]), rng).reshape(x.shape[1:])
+    return flagged
 
 
 def random_placement(

@@ -31,7 +31,7 @@ import keras
 import numpy as np
 
 from digitrec import augment as augmentation
-from digitrec import data, settings
+from digitrec import data, settings, synthetic
 from digitrec.model import (
     ARCHITECTURES,
     INPUT_SHAPE,
@@ -92,6 +92,11 @@ class Recipe:
         "with --augment: the fraction of digits kept with MNIST's own pen and framing (only "
         "turned, bent and moved), taken from those not redrawn",
     )
+    flags: float = _setting(
+        0.0,
+        "with --augment: the share of 1s given a flag at the top, as most of Europe writes a 1 "
+        "(MNIST's writers seldom did)",
+    )
     init: str | None = _setting(
         None, "start from this model file's weights (same architecture) instead of fresh ones"
     )
@@ -124,6 +129,8 @@ class Recipe:
         most = 1.0 - self.redraw
         if not 0.0 <= self.plain <= most:
             raise ValueError(f"plain must be between 0 and {most:g}, got {self.plain}")
+        if not 0.0 <= self.flags <= 1.0:
+            raise ValueError(f"flags must be between 0 and 1, got {self.flags}")
         if not 0.0 < self.learning_rate < 1.0:
             raise ValueError(f"learning_rate must be between 0 and 1, got {self.learning_rate}")
         if self.warmup_epochs < 0:
@@ -508,16 +515,17 @@ def _fit(
             model.set_weights(start)
         model = compile_model(model, learning_rate_schedule(recipe, steps))
     if recipe.augment:
+        x_fit = arrays.x_fit
+        if recipe.flags:
+            x_fit = synthetic.flag_ones(x_fit, arrays.y_fit, recipe.flags, seed=recipe.seed)
         batches = {
-            "x": arrays.x_fit,
+            "x": x_fit,
             "y": arrays.y_fit,
             "batch_size": recipe.batch_size,
             "config": augmentation_of(recipe),
             "seed": recipe.seed,
             # Tracing centre lines takes a while; only the redraw needs them.
-            "distances": augmentation.centre_line_distances(arrays.x_fit)
-            if recipe.redraw
-            else None,
+            "distances": augmentation.centre_line_distances(x_fit) if recipe.redraw else None,
         }
         if uses_tf_data():
             # One endless iterator for the whole run (it reshuffles every pass): Keras would

@@ -107,3 +107,30 @@ def test_render_round_trips_through_extract_ink(seven, convention):
 def test_render_rejects_unknown_conventions():
     with pytest.raises(ValueError, match="unknown convention"):
         synthetic.render(np.zeros((4, 4)), "green-on-pink")
+
+
+def test_a_flag_goes_down_to_the_left_from_the_top_of_a_one(mnist):
+    (_, _), (x_test, y_test) = mnist
+    rng = np.random.default_rng(0)
+    for one in x_test[y_test == 1][:20] / 255.0:
+        flagged = synthetic.add_flag(one, rng)
+        added = (flagged > 0.5) & ~(one > 0.5)
+        assert added.any() and (flagged >= one).all()
+        rows = np.flatnonzero((one > 0.5).any(axis=1))
+        top_cols = np.flatnonzero(one[rows[0]] > 0.5)
+        ys, xs = np.nonzero(added)
+        # below the top, and reaching further left than the top of the stroke
+        assert ys.min() >= rows[0] - 1 and xs.min() < top_cols.min()
+    assert not synthetic.add_flag(np.zeros((28, 28)), rng).any()
+
+
+def test_flag_ones_flags_that_share_of_the_ones_only(mnist):
+    (_, _), (x_test, y_test) = mnist
+    x, y = x_test[:500] / 255.0, y_test[:500]
+    flagged = synthetic.flag_ones(x, y, 0.25, seed=3)
+    changed = np.flatnonzero((flagged != x).any(axis=(1, 2)))
+    assert (y[changed] == 1).all() and len(changed) == round(0.25 * np.sum(y == 1))
+    np.testing.assert_array_equal(synthetic.flag_ones(x, y, 0.25, seed=3), flagged)
+    np.testing.assert_array_equal(
+        synthetic.flag_ones(x[..., None], y, 0.25, seed=3)[..., 0], flagged
+    )

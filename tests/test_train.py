@@ -280,6 +280,29 @@ def test_plain_share_reaches_the_augmentation_and_is_checked():
         dataclasses.replace(improved, redraw=1.5)
 
 
+def test_a_share_of_the_ones_train_with_a_flag(monkeypatch):
+    """`flags`: that share of the 1s reach the augmentation with a flag; no other digit
+    changes; a share outside 0-1 is refused."""
+    fed, feed = [], augment.augmented_batches
+
+    def batches(*args, **kwargs):
+        fed.append(kwargs)
+        yield from feed(*args, **kwargs)
+
+    monkeypatch.setattr(train_module, "uses_tf_data", lambda: False)
+    monkeypatch.setattr(augment, "augmented_batches", batches)
+    recipe = Recipe("flags", arch="dense", epochs=1, limit=640, augment=True, flags=0.5)
+    result = train(recipe, verbose=0)
+    assert result.record["flags"] == 0.5
+    arrays = train_module._prepare_data(recipe, None)
+    changed = np.flatnonzero((fed[0]["x"] != arrays.x_fit).any(axis=(1, 2, 3)))
+    ones = np.flatnonzero(arrays.y_fit == 1)
+    assert set(changed) <= set(ones) and len(changed) == round(0.5 * len(ones)) > 0
+    assert (fed[0]["x"] >= arrays.x_fit).all()  # a flag only adds ink
+    with pytest.raises(ValueError, match="flags must be between 0 and 1"):
+        dataclasses.replace(RECIPES["improved"], flags=1.5)
+
+
 def test_training_without_redraw_traces_no_centre_lines(monkeypatch):
     def no_tracing(images):
         raise AssertionError("centre lines traced for a recipe that redraws nothing")
