@@ -28,7 +28,8 @@ by:
   is all the drawing holds, at a higher one (`ALONE`): a heart drawn alone is no 67. In a
   number the writer meant digits, so a piece the digit model is sure of (`SURE`) is refused
   only when the refusal model is sure too (`SURELY_NOT`). A drawing read as one digit or one
-  mark gets the answer `Predictor.predict` gives it, so both ways of asking agree;
+  mark gets the answer `Predictor.predict` gives it, so both ways of asking agree; one whose
+  marks that are no digit hold most of its ink (`MOSTLY`) is one mark, a doodle: no number;
 - a digit is about as tall as the rest of the writing (`SHORT`) and not much wider than it is
   high (`WIDE`): a bit of stroke is no digit, and a blob as wide as two digits is likely two;
 - pieces apart are one digit only where they need each other: where one of them alone is
@@ -53,8 +54,8 @@ from scipy.sparse.csgraph import connected_components
 from skimage.morphology import skeletonize
 
 from digitrec.constants import INK_THRESHOLD
-from digitrec.predict import Prediction, Predictor
-from digitrec.preprocess import EmptyDrawingError, extract_ink
+from digitrec.predict import Prediction, Predictor, refused_by_shape
+from digitrec.preprocess import EmptyDrawingError, extract_ink, preprocess_stages
 from digitrec.refusal import DOT, NotDigitModel, default_model
 from digitrec.strokes import pen_width
 
@@ -134,6 +135,10 @@ ALONE = 0.2
 # still read "?".)
 SURE = 0.99
 SURELY_NOT = 0.8
+# A drawing whose marks that are no digit hold at least this share of its ink is no number but
+# a doodle: one mark, "?" (a snake read "?0?0?" is a snake). A mark among digits ("2?6") holds
+# less: the bench's shapes between a 2 and a 6, drawn as tall as the digits, held 26-62 %.
+MOSTLY = 2 / 3
 # A digit is at least `SHORT` of the writing's height; every tenth of it shorter costs
 # `SHORT_COST` (log): a bit of a digit that does not touch it is no digit. A part cut from a
 # piece that is under `LOWEST` of it is not even read.
@@ -300,17 +305,28 @@ def read_number(
     lattice = _lattice(seg)
     readings, scores, refused, value = _judge(seg, lattice, predictor, refusal)
     chosen = _best_path(lattice, value)
-    if len(chosen) == 1 and refusal is not None and _everything(seg, lattice)[chosen[0]]:
+    # Mostly marks that are no digit (`MOSTLY`): the whole drawing is one mark.
+    mostly = len(chosen) > 1 and refusal is not None and _mostly_marks(lattice, chosen, refused)
+    if mostly or (
+        len(chosen) == 1 and refusal is not None and _everything(seg, lattice)[chosen[0]]
+    ):
         # One digit or one mark is all there is: it is read as a drawing of one digit is
         # (`Predictor.predict`), so both ways of asking agree: with the specks in its box (a
         # face's eyes), and refused whenever the refusal model's score is over its threshold.
-        (k,) = chosen
-        box = lattice.parts[k][0]
-        whole = np.ones((box[2] - box[0], box[3] - box[1]), bool)
-        readings[k] = predictor.predict_batch([_image(seg.ink, box, whole)])[0]
-        if scores[k] < 1.0:  # not a dot or a dash (`DOT`)
-            scores[k] = refusal.score(readings[k].image[None])[0]
-        refused[k] = scores[k] > refusal.threshold
+        box = _union([lattice.parts[k] for k in chosen])[0]
+        image = _image(seg.ink, box, np.ones((box[2] - box[0], box[3] - box[1]), bool))
+        reading = predictor.predict_batch([image])[0]
+        score = scores[chosen[0]]
+        if mostly or score < 1.0:  # 1.0: a dot or a dash (`DOT`)
+            score = refusal.score(reading.image[None])[0]
+        shape = refused_by_shape([preprocess_stages(image)], reading.probabilities[None])[0]
+        return NumberReading(
+            digits=(reading,),
+            boxes=(box,),
+            not_a_digit=(bool(mostly or shape or score > refusal.threshold),),
+            not_digit_scores=(float(score),),
+            specks=seg.specks,
+        )
     return NumberReading(
         digits=tuple(readings[k] for k in chosen),
         boxes=tuple(lattice.parts[k][0] for k in chosen),
@@ -392,6 +408,13 @@ def _judge(
     refused = (scores > refusal.threshold) & ((confidence < SURE) | (scores > SURELY_NOT))
     value = np.where(refused, as_mark, as_digit) - short - wide
     return readings, scores, refused, np.where(needless, -np.inf, value)
+
+
+def _mostly_marks(lattice: _Lattice, chosen: list[int], refused: np.ndarray) -> bool:
+    """Whether the chosen parts that are no digit hold at least `MOSTLY` of the ink."""
+    ink = [np.count_nonzero(lattice.parts[k][1]) for k in chosen]
+    marks = sum(count for count, k in zip(ink, chosen, strict=True) if refused[k])
+    return marks >= MOSTLY * sum(ink)
 
 
 def _everything(seg: Segmentation, lattice: _Lattice) -> np.ndarray:

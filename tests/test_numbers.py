@@ -312,6 +312,21 @@ def test_a_star_among_digits_is_reported_not_guessed(predictor):
     assert reading.text[1] == "?" and not reading.complete
 
 
+def test_a_drawing_mostly_of_marks_is_one_mark_not_a_number(shipped, monkeypatch):
+    """Two stars and a 1: the marks that are no digit hold most of the ink (`MOSTLY`), so the
+    whole is one mark, a doodle, as a star among digits ("2?6") is not."""
+    rng = np.random.default_rng(0)
+    stars = [at(shape_strokes("star", rng), left, HEIGHT) for left in (40, 240)]
+    doodle = drawing(*stars, digit_strokes(1, 460))
+    reading = numbers.read_number(doodle, shipped)
+    assert reading.text == "?" and len(reading) == 1 and not reading.complete
+    top, left, bottom, right = reading.boxes[0]
+    assert left < 60 and right > 480  # the whole drawing, stars and 1
+    monkeypatch.setattr(numbers, "MOSTLY", 1.01)  # never: each mark and the 1 on their own
+    parts = numbers.read_number(doodle, shipped)
+    assert len(parts) >= 2 and parts.text.endswith("1") and "?" in parts.text
+
+
 @pytest.mark.parametrize(
     "mark", [[(140, 140), (141, 141)], [(130, 140), (150, 140)], [(100, 150), (180, 150)]]
 )
