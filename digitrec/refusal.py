@@ -56,7 +56,7 @@ DOT = 1.5
 # or a dash (a short drag of a thick pen): `to_mnist` enlarges it into a filled oval, which the
 # digit model reads as a 0 and nobody would. Such a mark read as 0 is refused. (A digit read as
 # 0 that was drawn as `bench/drawn_digits.py` draws them has a hole, or fills under 0.9 of its
-# hull where a thick pen filled the hole; a dash, 0.92 and more.)
+# hull where a thick pen filled the hole; a dash read as 0, 0.92 and more.)
 SOLID = 0.9
 
 
