@@ -22,7 +22,7 @@ from app import create_app
 from app.api import MAX_MARKS
 from app.model import current_slot
 from app.pages import NUMBER_WIDTH
-from digitrec import refusal
+from digitrec import numbers, refusal
 from digitrec.constants import CANVAS_SIZE, PEN_WIDTH
 from digitrec.numbers import read_number
 from digitrec.refusal import NotDigitModel
@@ -201,12 +201,22 @@ def test_a_refused_single_reading_has_no_digit_but_its_confidence(refusing, clie
     assert refusing.get("/healthz").get_json()["refusal"] is True
 
 
-def test_every_refused_piece_of_a_number_is_reported_not_guessed(refusing):
-    body = read(refusing, {"image": data_url(number_drawing([2, 0, 2, 6]))}).get_json()
+def test_every_refused_piece_of_a_number_is_reported_not_guessed(refusing, monkeypatch):
+    request = {"image": data_url(number_drawing([2, 0, 2, 6]))}
+    with monkeypatch.context() as patched:
+        patched.setattr(numbers, "MOSTLY", 1.01)  # each piece, not the drawing as one mark
+        body = read(refusing, request).get_json()
     assert body["text"] == "????" and body["complete"] is False
     assert all(d["digit"] is None and d["not_a_digit"] for d in body["digits"])
     assert all(d["confidence"] > 0 for d in body["digits"])
     assert not any(d["unsure"] for d in body["digits"])  # no digit, so nothing to be unsure of
+    # Refused pieces holding most of the ink make the drawing one mark (`numbers.MOSTLY`).
+    body = read(refusing, request).get_json()
+    assert body["text"] == "?" and body["complete"] is False and len(body["digits"]) == 1
+    (whole,) = body["digits"]
+    assert whole["digit"] is None and whole["not_a_digit"]
+    top, left, bottom, right = whole["box"]
+    assert left <= FIRST and right >= FIRST + 3 * SPACING
 
 
 def test_a_blot_between_digits_is_not_a_digit(ink_judged):

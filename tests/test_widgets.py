@@ -13,7 +13,7 @@ from ipycanvas import Canvas
 from PIL import Image
 from test_predict import constant_judge
 
-from digitrec import my_digits, refusal
+from digitrec import my_digits, numbers, refusal
 from digitrec.constants import CANVAS_SIZE, MNIST_SIZE, PEN_WIDTH
 from digitrec.numbers import NumberReading
 from digitrec.predict import READ_TURNS, Prediction, Predictor
@@ -551,7 +551,8 @@ def test_clear_forgets_the_number_its_boxes_and_panels(number_pad):
     assert number_pad.image()[..., 0].max() == 0
 
 
-def test_number_mode_reports_pieces_that_are_not_digits(predictor):
+def test_number_mode_reports_pieces_that_are_not_digits(predictor, monkeypatch):
+    monkeypatch.setattr(numbers, "MOSTLY", 1.01)  # each piece, not the drawing as one mark
     pad = judged_number_pad(predictor, 0.9)
     pad.draw_strokes(number_strokes("26"))
     reading = pad.predict()
