@@ -358,7 +358,7 @@ def test_a_doodle_alone_is_one_mark_not_cut_into_digits(shipped, monkeypatch):
     """A mark that is all the drawing holds is a doodle, likelier than a mark among digits
     (`ALONE`): these three, a smiley, a cat and a shape inside a shape, stay whole. At the
     prior of a mark among digits each would be cut into parts read as digits ("12", ...)."""
-    shapes = [("smiley", 1), ("cat", 0), ("enclosed", 1)]
+    shapes = [("smiley", 5), ("cat", 0), ("enclosed", 1)]
     pictures = [
         drawing(at(shape_strokes(kind, np.random.default_rng(seed)), 260, HEIGHT))
         for kind, seed in shapes
