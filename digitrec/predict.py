@@ -40,8 +40,8 @@ CHUNK = 1024
 # Degrees the front ends also turn each drawing by before averaging the readings.
 READ_TURNS: tuple[float, ...] = (-8.0, 8.0)
 # How to get the recommended model (`settings.default_model_path()`), and how to replace one.
-TRAIN_COMMAND = "make train (or: python -m digitrec.train --recipe improved)"
-RETRAIN_COMMAND = "python -m digitrec.train --recipe improved --force"
+TRAIN_COMMAND = "make train (its first stage alone: python -m digitrec.train --recipe improved)"
+RETRAIN_COMMAND = "python -m digitrec.train --recipe improved --force (make train's first stage)"
 
 
 class ModelNotFoundError(FileNotFoundError):

@@ -185,7 +185,7 @@ RECIPES: dict[str, Recipe] = {
             description="a second stage for a trained improved CNN (give it with --init): two "
             "epochs at a tenth of the peak rate with pens up to 8 px, as a small digit drawn "
             "with a thick pen looks once framed; it widens the pens of a model trained with "
-            "narrower ones",
+            "narrower ones; make train runs it with --flags 0.2, so a fifth of the 1s carry a flag",
         ),
         Recipe(
             "lean",
@@ -235,7 +235,7 @@ RECIPES: dict[str, Recipe] = {
 }
 # Recipes that continue a trained model (`init`) rather than start afresh.
 CONTINUING = ("polish", "finish")
-# The model `make train` builds and the app serves.
+# The recipe of the model the app serves: `make train` runs it, then `polish --flags 0.2`.
 RECOMMENDED = "improved"
 # Which recipe `--arch NAME` alone means.
 DEFAULT_RECIPE = {
