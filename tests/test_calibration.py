@@ -182,3 +182,21 @@ def test_the_command_line_records_a_models_threshold(trained_model_path, tmp_pat
     assert json.loads(settings.sidecar_path(model).read_text())["calibration"] == chosen
     assert main(["--model", str(tmp_path / "missing.keras")]) == 1
     assert capsys.readouterr().err.startswith("error: ")
+
+
+@pytest.mark.slow
+def test_the_shipped_threshold_is_what_calibration_chooses_now():
+    """The shipped model's recorded threshold is the package's choice for it today (at
+    `TARGET_ACCURACY` on `CALIBRATION_DIGITS`), and a real one: a threshold of 0 would mean
+    the front ends never say "unsure"."""
+    from digitrec import settings
+    from digitrec.calibration import CALIBRATION_DIGITS, TARGET_ACCURACY, calibrate_model
+
+    model = settings.shipped_model_path()
+    recorded = json.loads(settings.sidecar_path(model).read_text())["calibration"]
+    assert recorded["target_accuracy"] == TARGET_ACCURACY
+    assert recorded["examples"] == CALIBRATION_DIGITS
+    assert 0.0 < recorded["unsure_below"] < 1.0 and recorded["accuracy"] >= TARGET_ACCURACY
+    chosen = calibrate_model(model)  # shown, not written
+    assert chosen["unsure_below"] == pytest.approx(recorded["unsure_below"], abs=1e-3)
+    assert chosen["coverage"] == pytest.approx(recorded["coverage"], abs=1e-3)
