@@ -4,10 +4,13 @@ A person drawing on the canvas uses a pen of one width whatever size the digit i
 the digit anywhere. `redraw_digit` imitates that: it traces the centre line of an MNIST digit
 (`digitrec.strokes.centre_line_distance`, which keeps the loops that thick strokes fill in),
 scales it to the requested size and draws it with a round pen of fixed width. `add_flag` gives
-a 1 the flag many people write and MNIST's writers seldom did (`--flags` in training).
+a 1 the flag many people write and MNIST's writers seldom did (`--flags` in training);
+`add_slash` gives a 0 the slash some people write so it is no letter O.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 from scipy import ndimage
@@ -23,6 +26,10 @@ CONVENTIONS = (WHITE_ON_BLACK, INK_IN_ALPHA, BLACK_ON_WHITE)
 FLAG_ANGLE = (25.0, 50.0)
 FLAG_LOWEST = 35.0
 FLAG_LENGTH = (0.2, 0.35)
+# A slash through a 0: a straight stroke through the middle of its ink, this many degrees above
+# the level (rising to the right), reaching past the ink by this share of its height at each end.
+SLASH_ANGLE = (40.0, 75.0)
+SLASH_BEYOND = (0.0, 0.2)
 
 
 def enlarge_digit(
@@ -109,16 +116,50 @@ def add_flag(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.maximum(field, flag.astype(np.float32) / 255.0)
 
 
+def add_slash(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A 0 (or any digit) with a slash through it (`SLASH_ANGLE`, `SLASH_BEYOND`), drawn with
+    the pen that drew it, as programmers and some schools write a 0. `digit` is (H, W) in
+    [0, 1]; so is the result, the slash clipped to the field.
+    """
+    field = np.asarray(digit, np.float32)
+    mask = field > 0.5
+    if not mask.any():
+        return field
+    pen = pen_width(mask)
+    rows, columns = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    height = rows[-1] - rows[0] + 1
+    # Pixel centres, as in `add_flag`; the slash crosses the middle of the ink's box.
+    x, y = (columns[0] + columns[-1]) / 2 + 0.5, (rows[0] + rows[-1]) / 2 + 0.5
+    angle = np.radians(rng.uniform(*SLASH_ANGLE))
+    half = height / 2 * (1 + rng.uniform(*SLASH_BEYOND)) / np.sin(angle)
+    dx, dy = half * np.cos(angle), half * np.sin(angle)
+    size = max(field.shape)
+    slash = rasterise([[(x - dx, y + dy), (x + dx, y - dy)]], size=size, pen=pen)
+    return np.maximum(field, slash[: field.shape[0], : field.shape[1]].astype(np.float32) / 255.0)
+
+
 def flag_ones(x: np.ndarray, y: np.ndarray, share: float, seed: int = 0) -> np.ndarray:
     """A copy of digits `x` (N, 28, 28) or (N, 28, 28, 1) in [0, 1] with `share` of the 1s
     among them (labels `y`) given a flag (`add_flag`), chosen at random by `seed`."""
+    return _mark_some(x, y, share, seed, 1, add_flag)
+
+
+def slash_zeros(x: np.ndarray, y: np.ndarray, share: float, seed: int = 0) -> np.ndarray:
+    """The same as `flag_ones` for the 0s: `share` of them slashed (`add_slash`)."""
+    return _mark_some(x, y, share, seed, 0, add_slash)
+
+
+def _mark_some(
+    x: np.ndarray, y: np.ndarray, share: float, seed: int, digit: int, mark: Callable
+) -> np.ndarray:
+    """A copy of `x` with `share` of the digits labelled `digit` marked by `mark`."""
     rng = np.random.default_rng(seed)
-    ones = np.flatnonzero(np.asarray(y) == 1)
-    chosen = rng.choice(ones, size=round(share * len(ones)), replace=False)
-    flagged = np.array(x, copy=True)
+    these = np.flatnonzero(np.asarray(y) == digit)
+    chosen = rng.choice(these, size=round(share * len(these)), replace=False)
+    marked = np.array(x, copy=True)
     for k in chosen:
-        flagged[k] = add_flag(flagged[k].reshape(flagged.shape[1:3]), rng).reshape(x.shape[1:])
-    return flagged
+        marked[k] = mark(marked[k].reshape(marked.shape[1:3]), rng).reshape(x.shape[1:])
+    return marked
 
 
 def random_placement(

@@ -97,6 +97,11 @@ class Recipe:
         "with --augment: the share of 1s given a flag at the top, as most of Europe writes a 1 "
         "(MNIST's writers seldom did)",
     )
+    slashes: float = _setting(
+        0.0,
+        "with --augment: the share of 0s given a slash through them, as some people write a 0 "
+        "(MNIST's writers seldom did)",
+    )
     init: str | None = _setting(
         None, "start from this model file's weights (same architecture) instead of fresh ones"
     )
@@ -131,6 +136,8 @@ class Recipe:
             raise ValueError(f"plain must be between 0 and {most:g}, got {self.plain}")
         if not 0.0 <= self.flags <= 1.0:
             raise ValueError(f"flags must be between 0 and 1, got {self.flags}")
+        if not 0.0 <= self.slashes <= 1.0:
+            raise ValueError(f"slashes must be between 0 and 1, got {self.slashes}")
         if not 0.0 < self.learning_rate < 1.0:
             raise ValueError(f"learning_rate must be between 0 and 1, got {self.learning_rate}")
         if self.warmup_epochs < 0:
@@ -185,7 +192,8 @@ RECIPES: dict[str, Recipe] = {
             description="a second stage for a trained improved CNN (give it with --init): two "
             "epochs at a tenth of the peak rate with pens up to 8 px, as a small digit drawn "
             "with a thick pen looks once framed; it widens the pens of a model trained with "
-            "narrower ones; make train runs it with --flags 0.2, so a fifth of the 1s carry a flag",
+            "narrower ones; make train runs it with --flags 0.2 --slashes 0.2, so a fifth of the "
+            "1s carry a flag and a fifth of the 0s a slash",
         ),
         Recipe(
             "lean",
@@ -235,7 +243,8 @@ RECIPES: dict[str, Recipe] = {
 }
 # Recipes that continue a trained model (`init`) rather than start afresh.
 CONTINUING = ("polish", "finish")
-# The recipe of the model the app serves: `make train` runs it, then `polish --flags 0.2`.
+# The recipe of the model the app serves: `make train` runs it, then `polish --flags 0.2
+# --slashes 0.2`.
 RECOMMENDED = "improved"
 # Which recipe `--arch NAME` alone means.
 DEFAULT_RECIPE = {
@@ -518,6 +527,8 @@ def _fit(
         x_fit = arrays.x_fit
         if recipe.flags:
             x_fit = synthetic.flag_ones(x_fit, arrays.y_fit, recipe.flags, seed=recipe.seed)
+        if recipe.slashes:
+            x_fit = synthetic.slash_zeros(x_fit, arrays.y_fit, recipe.slashes, seed=recipe.seed)
         batches = {
             "x": x_fit,
             "y": arrays.y_fit,

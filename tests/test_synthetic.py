@@ -124,6 +124,32 @@ def test_a_flag_goes_down_to_the_left_from_the_top_of_a_one(mnist):
     assert not synthetic.add_flag(np.zeros((28, 28)), rng).any()
 
 
+def test_a_slash_crosses_a_zero_through_its_middle_rising_to_the_right(mnist):
+    (_, _), (x_test, y_test) = mnist
+    rng = np.random.default_rng(0)
+    for zero in x_test[y_test == 0][:20] / 255.0:
+        slashed = synthetic.add_slash(zero, rng)
+        added = (slashed > 0.5) & ~(zero > 0.5)
+        assert (slashed >= zero).all()
+        # the slash crosses the middle of the 0's box, where a 0 has its hole
+        rows, columns = np.flatnonzero((zero > 0.5).any(1)), np.flatnonzero((zero > 0.5).any(0))
+        middle = (rows[0] + rows[-1]) // 2, (columns[0] + columns[-1]) // 2
+        assert slashed[middle] > 0.5
+        # rising to the right: its lowest ink lies left of its highest
+        ys, xs = np.nonzero(added)
+        assert xs[ys == ys.max()].mean() < xs[ys == ys.min()].mean()
+    assert not synthetic.add_slash(np.zeros((28, 28)), rng).any()
+
+
+def test_slash_zeros_slashes_that_share_of_the_zeros_only(mnist):
+    (_, _), (x_test, y_test) = mnist
+    x, y = x_test[:500] / 255.0, y_test[:500]
+    slashed = synthetic.slash_zeros(x, y, 0.5, seed=3)
+    changed = np.flatnonzero((slashed != x).any(axis=(1, 2)))
+    assert (y[changed] == 0).all() and len(changed) == round(0.5 * np.sum(y == 0))
+    np.testing.assert_array_equal(synthetic.slash_zeros(x, y, 0.5, seed=3), slashed)
+
+
 def test_flag_ones_flags_that_share_of_the_ones_only(mnist):
     (_, _), (x_test, y_test) = mnist
     x, y = x_test[:500] / 255.0, y_test[:500]

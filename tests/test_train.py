@@ -303,6 +303,33 @@ def test_a_share_of_the_ones_train_with_a_flag(monkeypatch):
         dataclasses.replace(RECIPES["improved"], flags=1.5)
 
 
+def test_a_share_of_the_zeros_train_with_a_slash(monkeypatch):
+    """`slashes`: that share of the 0s reach the augmentation slashed, beside the flagged 1s;
+    no other digit changes; a share outside 0-1 is refused."""
+    fed, feed = [], augment.augmented_batches
+
+    def batches(*args, **kwargs):
+        fed.append(kwargs)
+        yield from feed(*args, **kwargs)
+
+    monkeypatch.setattr(train_module, "uses_tf_data", lambda: False)
+    monkeypatch.setattr(augment, "augmented_batches", batches)
+    recipe = Recipe(
+        "slashes", arch="dense", epochs=1, limit=640, augment=True, flags=0.5, slashes=0.5
+    )
+    result = train(recipe, verbose=0)
+    assert result.record["slashes"] == 0.5
+    arrays = train_module._prepare_data(recipe, None)
+    changed = np.flatnonzero((fed[0]["x"] != arrays.x_fit).any(axis=(1, 2, 3)))
+    zeros = np.flatnonzero(arrays.y_fit == 0)
+    ones = np.flatnonzero(arrays.y_fit == 1)
+    assert set(changed) <= set(zeros) | set(ones)
+    assert len(set(changed) & set(zeros)) == round(0.5 * len(zeros)) > 0
+    assert len(set(changed) & set(ones)) == round(0.5 * len(ones)) > 0
+    with pytest.raises(ValueError, match="slashes must be between 0 and 1"):
+        dataclasses.replace(RECIPES["improved"], slashes=-0.1)
+
+
 def test_training_without_redraw_traces_no_centre_lines(monkeypatch):
     def no_tracing(images):
         raise AssertionError("centre lines traced for a recipe that redraws nothing")
