@@ -3,12 +3,13 @@
 Each digit's centre line is drawn with a round pen at a random size and position, in several
 variants: a fixed 18 px pen whatever the digit's size; pens from thin to thick; tilted
 digits; sloppy (elastically bent) strokes. Every test 1 is also drawn with a flag at its top
-(`synthetic.add_flag`), as most of Europe writes a 1 and few of MNIST's writers did. Every
-drawing is read in each convention through `to_mnist` + `Predictor`, by each model given, once
-as the model alone reads it and once also turned by `--turns` (default `READ_TURNS`, as the web
-app and the drawing pad read), with naive whole-canvas resizing beside the fixed-pen rows for
-contrast. Digits the learner collected in notebook 03 (`data/my_digits/`) are scored too when
-there are any.
+(`synthetic.add_flag`), as most of Europe writes a 1 and few of MNIST's writers did, and every
+test 0 with a slash through it (`synthetic.add_slash`). Every drawing is read in each
+convention through `to_mnist` + `Predictor`, by each model given, once as the model alone
+reads it and once also turned by `--turns` (default `READ_TURNS`, as the web app and the
+drawing pad read), with naive whole-canvas resizing beside the fixed-pen rows for contrast.
+Digits the learner collected in notebook 03 (`data/my_digits/`) are scored too when there are
+any.
 
 Given several models, two reference columns follow: their probabilities for each drawing as
 drawn, averaged (an ensemble, not a single model), and how many drawings every model
@@ -120,6 +121,18 @@ def main() -> None:
             "to_mnist",
             np.ones(len(ones), int),
             flagged,
+        )
+    )
+    # The 0 some people slash so it is no letter O (`synthetic.add_slash`), drawn the same way.
+    zeros = [synthetic.add_slash(d / 255.0, rng) * 255.0 for d in x_test[y_test == 0]]
+    inks = draw_variant(zeros, next(iter(VARIANTS)), seed=args.seed)
+    slashed = np.stack([to_mnist(synthetic.render(ink, CONVENTIONS[0])) for ink in inks])
+    cases.append(
+        (
+            f"all {len(zeros):,} test 0s with a slash, fixed pen",
+            "to_mnist",
+            np.zeros(len(zeros), int),
+            slashed,
         )
     )
     mine = load_my_digits()

@@ -14,8 +14,8 @@ conventions (white on black, ink in the alpha channel) through `to_mnist`:
 The cost is measured on MNIST test digits as they are and redrawn as `bench/drawn_digits.py`
 draws them (its four variants), and on digits written in ways those leave out ("styles"):
 digits in the ordinary fonts and in the handwriting fonts (a 1 with a flag and a base, a
-crossed 7, slanted italics), and MNIST test digits drawn narrow or wide, or tilted 20-30
-degrees. Each column is one way to refuse:
+crossed 7, slanted italics), MNIST test digits drawn narrow or wide, very narrow, or tilted
+20-30 degrees, and test 0s with a slash through them. Each column is one way to refuse:
 
 - `unsure`: the digit model's confidence below `UNSURE_BELOW`, what the front ends flag today;
 - `max softmax`, `energy`: the digit model's confidence, or the log-sum-exp of its logits,
@@ -41,7 +41,7 @@ import numpy as np
 from read_numbers import model_path  # bench/read_numbers.py, beside this file
 
 from digitrec import negatives, refusal, refusal_training, synthetic
-from digitrec.constants import CANVAS_SIZE, PEN_WIDTH
+from digitrec.constants import CANVAS_SIZE, INK_THRESHOLD, PEN_WIDTH
 from digitrec.data import DatasetError, load_mnist
 from digitrec.predict import (
     UNSURE_BELOW,
@@ -57,10 +57,12 @@ from digitrec.train import cpu_description
 CONVENTIONS = (WHITE_ON_BLACK, INK_IN_ALPHA)
 METHODS = ("unsure", "max softmax", "energy", "refusal CNN")
 # Ways of writing a digit that the drawn variants leave out: its width times one of
-# `STRETCHED` at the same height, or tilted `TILTED` degrees either way.
+# `STRETCHED` at the same height, or times `VERY_NARROW` (a tall thin 0), or tilted `TILTED`
+# degrees either way; and the test 0s slashed (`synthetic.add_slash`).
 STRETCHED = ((0.6, 0.8), (1.25, 1.6))
+VERY_NARROW = (0.35, 0.5)
 TILTED = (20, 30)
-STYLES = ("narrow or wide", "tilted 20-30 deg")
+STYLES = ("narrow or wide", "tilted 20-30 deg", "very narrow", "0s slashed")
 
 
 def non_digits(
@@ -127,15 +129,23 @@ def draw_style(digits: np.ndarray, style: str, seed: int) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     inks = []
     for digit in digits:
-        if style == STYLES[0]:  # narrow or wide, at a size that keeps a wide one on the canvas
-            stretch = float(rng.uniform(*STRETCHED[int(rng.integers(2))]))
+        if style in (STYLES[0], STYLES[2]):  # at a size that keeps a wide one on the canvas
+            ranges = STRETCHED[int(rng.integers(2))] if style == STYLES[0] else VERY_NARROW
+            stretch = float(rng.uniform(*ranges))
             tallest = round(CANVAS_SIZE / max(stretch, 1))
             height, top, left = synthetic.random_placement(rng, 100, tallest)
             options = {"stretch": stretch}
+        elif style == STYLES[3]:
+            digit = synthetic.add_slash(digit / 255.0, rng) * 255.0
+            height, top, left = synthetic.random_placement(rng)
+            options = {}
         else:
             height, top, left = synthetic.random_placement(rng)
             options = {"rotation": float(rng.choice([-1, 1]) * rng.uniform(*TILTED))}
-        inks.append(synthetic.redraw_digit(digit, height, top, left, **options))
+        ink = synthetic.redraw_digit(digit, height, top, left, **options)
+        if ink.max() <= INK_THRESHOLD:  # a faint stroke narrowed may leave nothing to trace
+            ink = synthetic.redraw_digit(digit, height, top, left)
+        inks.append(ink)
     return inks
 
 
@@ -274,9 +284,11 @@ def main() -> None:
             )
             styles += 1
     for index, style in enumerate(STYLES):
-        inks = draw_style(digits, style, seed=args.seed + 10 + index)
+        chosen = y_test == 0 if style == STYLES[3] else np.arange(len(y_test)) < args.digits
+        chosen &= np.cumsum(chosen) <= args.digits  # the first `--digits` of those
+        inks = draw_style(x_test[chosen], style, seed=args.seed + 10 + index)
         drawings = [synthetic.render(ink, WHITE_ON_BLACK) for ink in inks]
-        cases.append((f"styles: {style}", *prepared(drawings, predictor), y_test[: args.digits]))
+        cases.append((f"styles: {style}", *prepared(drawings, predictor), y_test[chosen]))
         styles += 1
     drawn_all, styled_all = [], []
     for name, images, marks, labels in cases:
