@@ -2,12 +2,13 @@
 
 Digits: MNIST training digits, redrawn with pens the way the canvas draws them
 (`digitrec.synthetic`) and as they are, and digits in ordinary fonts. MNIST's writers wrote
-few digits some people write every day (a 1 with a flag and a base, a tall narrow 0, a digit
-tilted well over): a share of the redrawn digits is made narrower or wider and tilted further
-(`RESTYLED`), and the font digits bring a 1 with a base and a closed 4. Non-digits:
-`digitrec.negatives` (shapes, scribbles, doodled pictures and made-up ones, letters and
-symbols in ordinary fonts, two digits squeezed into one box). The threshold is chosen on
-held-out digits drawn on a canvas, so that only `DIGIT_REFUSAL` of them are refused.
+few digits some people write every day (a 1 with a flag and a base, a tall narrow 0, a slashed
+0, a digit tilted well over): a share of the redrawn digits is made narrower or wider and tilted
+further (`RESTYLED`), a share of the 0s is slashed (`SLASHED`), and the font digits bring a 1
+with a base and a closed 4. Non-digits: `digitrec.negatives` (shapes, scribbles, doodled
+pictures and made-up ones, letters and symbols in ordinary fonts, two digits squeezed into one
+box). The threshold is chosen on held-out digits drawn on a canvas, so that only
+`DIGIT_REFUSAL` of them are refused.
 
 The judge is an ensemble: `--members` copies of one small CNN (`build_model`), trained on the
 same generated data from different seeds (`member_seeds`), averaged into one Keras model
@@ -44,8 +45,11 @@ DIGIT_REFUSAL = 0.01
 # factor in `STRETCH` (log-uniform; the height stays) and tilted up to `WIDE_TILT` degrees
 # (the others: up to 15).
 RESTYLED = 0.3
-STRETCH = (0.6, 1.5)
+STRETCH = (0.4, 1.5)
 WIDE_TILT = 30
+# The share of redrawn training 0s given a slash through them (`synthetic.add_slash`), as
+# some people write a 0; without them the judge refused nearly every slashed 0.
+SLASHED = 0.2
 # MNIST training digits from this index on are held out to choose the threshold.
 HELD_OUT_FROM = 50_000
 # How the held-out digits are drawn (as people draw on the canvas): (pen px, tilt deg, bend).
@@ -137,16 +141,21 @@ def drawn_digits(digits: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return images
 
 
-def sketched_digits(digits: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
+def sketched_digits(
+    digits: np.ndarray, rng: np.random.Generator, labels: np.ndarray | None = None
+) -> list[np.ndarray]:
     """MNIST digits redrawn small, as `negatives` draws for training: pens, tilts, bends.
 
     Returns each digit's ink on a `negatives.TRAINING_CANVAS` px canvas, so the digits and
     the non-digits reach `to_mnist` drawn the same way and only their shapes tell them apart.
-    A share `RESTYLED` of them is also made narrower or wider and may tilt further.
+    A share `RESTYLED` of them is also made narrower or wider and may tilt further, and with
+    `labels`, a share `SLASHED` of the 0s is slashed.
     """
     size = negatives.TRAINING_CANVAS
     inks = []
-    for digit in digits:
+    for i, digit in enumerate(digits):
+        if labels is not None and labels[i] == 0 and rng.random() < SLASHED:
+            digit = synthetic.add_slash(digit / 255.0, rng) * 255.0
         height, top, left = synthetic.random_placement(rng, round(0.75 * size), size, size)
         stretch, tilt = 1.0, 15.0
         if rng.random() < RESTYLED:
@@ -210,7 +219,7 @@ def training_data(
     pool = x_train[:HELD_OUT_FROM]
     chosen = rng.choice(len(pool), config.digits + config.plain_digits, replace=False)
     labels_of = y_train[chosen[: config.digits]]
-    drawn = sketched_digits(pool[chosen[: config.digits]], rng)
+    drawn = sketched_digits(pool[chosen[: config.digits]], rng, labels_of)
     plain = list(pool[chosen[config.digits :]])
     written = font_digits(config.font_digits, rng)
     digits = np.stack([to_mnist(ink) for ink in drawn + plain + written])

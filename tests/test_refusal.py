@@ -196,6 +196,28 @@ def test_restyled_digits_are_narrower_or_wider_and_tilt_further(mnist, monkeypat
             assert (stretch == 0).all() and tilt.max() <= 15
 
 
+def test_a_share_of_the_sketched_zeros_is_slashed_and_no_other_digit(mnist, monkeypatch):
+    (x_train, y_train), _ = mnist
+    redraw, drawn = synthetic.redraw_digit, []
+
+    def spy(digit, *args, **kwargs):  # the real redraw, the digit it was given noted
+        drawn.append(np.asarray(digit, np.float32))
+        return redraw(digit, *args, **kwargs)
+
+    monkeypatch.setattr(synthetic, "redraw_digit", spy)
+    monkeypatch.setattr(refusal_training, "RESTYLED", 0.0)
+    digits, labels = x_train[:80], y_train[:80]
+    for share in (0.0, 1.0):
+        monkeypatch.setattr(refusal_training, "SLASHED", share)
+        drawn.clear()
+        refusal_training.sketched_digits(digits, np.random.default_rng(3), labels)
+        changed = np.array([(d != x).any() for d, x in zip(drawn, digits, strict=True)])
+        assert (changed == ((labels == 0) & (share > 0))).all()
+    drawn.clear()  # without labels, nothing is slashed
+    refusal_training.sketched_digits(digits, np.random.default_rng(3))
+    assert all((d == x).all() for d, x in zip(drawn, digits, strict=True))
+
+
 @pytest.mark.slow
 def test_training_saves_an_averaged_ensemble_and_its_threshold_that_load_back(tmp_path):
     out = tmp_path / "nd.keras"
