@@ -356,9 +356,9 @@ def test_one_mark_alone_is_read_as_a_drawing_of_one_digit_is(predictor):
 
 def test_a_doodle_alone_is_one_mark_not_cut_into_digits(shipped, monkeypatch):
     """A mark that is all the drawing holds is a doodle, likelier than a mark among digits
-    (`ALONE`): these three, a smiley, a cat and a shape inside a shape, stay whole. At the
-    prior of a mark among digits each would be cut into parts read as digits ("12", ...)."""
-    shapes = [("smiley", 5), ("cat", 0), ("enclosed", 1)]
+    (`ALONE`): these three, a smiley, a heart and a house, stay whole. At the prior of a
+    mark among digits each would be cut into parts read as digits ("12", "67", "13")."""
+    shapes = [("smiley", 6), ("heart", 5), ("house", 7)]
     pictures = [
         drawing(at(shape_strokes(kind, np.random.default_rng(seed)), 260, HEIGHT))
         for kind, seed in shapes
