@@ -141,22 +141,14 @@ def test_a_slash_crosses_a_zero_through_its_middle_rising_to_the_right(mnist):
     assert not synthetic.add_slash(np.zeros((28, 28)), rng).any()
 
 
-def test_slash_zeros_slashes_that_share_of_the_zeros_only(mnist):
+@pytest.mark.parametrize(
+    ("mark_some", "digit"), [(synthetic.flag_ones, 1), (synthetic.slash_zeros, 0)]
+)
+def test_a_share_of_one_digit_is_marked_and_no_other(mnist, mark_some, digit):
     (_, _), (x_test, y_test) = mnist
     x, y = x_test[:500] / 255.0, y_test[:500]
-    slashed = synthetic.slash_zeros(x, y, 0.5, seed=3)
-    changed = np.flatnonzero((slashed != x).any(axis=(1, 2)))
-    assert (y[changed] == 0).all() and len(changed) == round(0.5 * np.sum(y == 0))
-    np.testing.assert_array_equal(synthetic.slash_zeros(x, y, 0.5, seed=3), slashed)
-
-
-def test_flag_ones_flags_that_share_of_the_ones_only(mnist):
-    (_, _), (x_test, y_test) = mnist
-    x, y = x_test[:500] / 255.0, y_test[:500]
-    flagged = synthetic.flag_ones(x, y, 0.25, seed=3)
-    changed = np.flatnonzero((flagged != x).any(axis=(1, 2)))
-    assert (y[changed] == 1).all() and len(changed) == round(0.25 * np.sum(y == 1))
-    np.testing.assert_array_equal(synthetic.flag_ones(x, y, 0.25, seed=3), flagged)
-    np.testing.assert_array_equal(
-        synthetic.flag_ones(x[..., None], y, 0.25, seed=3)[..., 0], flagged
-    )
+    marked = mark_some(x, y, 0.25, seed=3)
+    changed = np.flatnonzero((marked != x).any(axis=(1, 2)))
+    assert (y[changed] == digit).all() and len(changed) == round(0.25 * np.sum(y == digit))
+    np.testing.assert_array_equal(mark_some(x, y, 0.25, seed=3), marked)
+    np.testing.assert_array_equal(mark_some(x[..., None], y, 0.25, seed=3)[..., 0], marked)

@@ -280,32 +280,9 @@ def test_plain_share_reaches_the_augmentation_and_is_checked():
         dataclasses.replace(improved, redraw=1.5)
 
 
-def test_a_share_of_the_ones_train_with_a_flag(monkeypatch):
-    """`flags`: that share of the 1s reach the augmentation with a flag; no other digit
-    changes; a share outside 0-1 is refused."""
-    fed, feed = [], augment.augmented_batches
-
-    def batches(*args, **kwargs):
-        fed.append(kwargs)
-        yield from feed(*args, **kwargs)
-
-    monkeypatch.setattr(train_module, "uses_tf_data", lambda: False)
-    monkeypatch.setattr(augment, "augmented_batches", batches)
-    recipe = Recipe("flags", arch="dense", epochs=1, limit=640, augment=True, flags=0.5)
-    result = train(recipe, verbose=0)
-    assert result.record["flags"] == 0.5
-    arrays = train_module._prepare_data(recipe, None)
-    changed = np.flatnonzero((fed[0]["x"] != arrays.x_fit).any(axis=(1, 2, 3)))
-    ones = np.flatnonzero(arrays.y_fit == 1)
-    assert set(changed) <= set(ones) and len(changed) == round(0.5 * len(ones)) > 0
-    assert (fed[0]["x"] >= arrays.x_fit).all()  # a flag only adds ink
-    with pytest.raises(ValueError, match="flags must be between 0 and 1"):
-        dataclasses.replace(RECIPES["improved"], flags=1.5)
-
-
-def test_a_share_of_the_zeros_train_with_a_slash(monkeypatch):
-    """`slashes`: that share of the 0s reach the augmentation slashed, beside the flagged 1s;
-    no other digit changes; a share outside 0-1 is refused."""
+def test_shares_of_the_ones_and_zeros_train_flagged_and_slashed(monkeypatch):
+    """`flags` and `slashes`: those shares of the 1s and the 0s reach the augmentation with a
+    flag or a slash added; no other digit changes; a share outside 0-1 is refused."""
     fed, feed = [], augment.augmented_batches
 
     def batches(*args, **kwargs):
@@ -315,17 +292,20 @@ def test_a_share_of_the_zeros_train_with_a_slash(monkeypatch):
     monkeypatch.setattr(train_module, "uses_tf_data", lambda: False)
     monkeypatch.setattr(augment, "augmented_batches", batches)
     recipe = Recipe(
-        "slashes", arch="dense", epochs=1, limit=640, augment=True, flags=0.5, slashes=0.5
+        "marks", arch="dense", epochs=1, limit=640, augment=True, flags=0.5, slashes=0.25
     )
     result = train(recipe, verbose=0)
-    assert result.record["slashes"] == 0.5
+    assert result.record["flags"] == 0.5 and result.record["slashes"] == 0.25
     arrays = train_module._prepare_data(recipe, None)
-    changed = np.flatnonzero((fed[0]["x"] != arrays.x_fit).any(axis=(1, 2, 3)))
-    zeros = np.flatnonzero(arrays.y_fit == 0)
-    ones = np.flatnonzero(arrays.y_fit == 1)
-    assert set(changed) <= set(zeros) | set(ones)
-    assert len(set(changed) & set(zeros)) == round(0.5 * len(zeros)) > 0
-    assert len(set(changed) & set(ones)) == round(0.5 * len(ones)) > 0
+    changed = set(np.flatnonzero((fed[0]["x"] != arrays.x_fit).any(axis=(1, 2, 3))))
+    ones = set(np.flatnonzero(arrays.y_fit == 1))
+    zeros = set(np.flatnonzero(arrays.y_fit == 0))
+    assert changed <= ones | zeros
+    assert len(changed & ones) == round(0.5 * len(ones)) > 0
+    assert len(changed & zeros) == round(0.25 * len(zeros)) > 0
+    assert (fed[0]["x"] >= arrays.x_fit).all()  # a flag or a slash only adds ink
+    with pytest.raises(ValueError, match="flags must be between 0 and 1"):
+        dataclasses.replace(RECIPES["improved"], flags=1.5)
     with pytest.raises(ValueError, match="slashes must be between 0 and 1"):
         dataclasses.replace(RECIPES["improved"], slashes=-0.1)
 
