@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from digitrec import plots, settings, synthetic
-from digitrec.constants import CANVAS_SIZE, PEN_WIDTH
+from digitrec.constants import CANVAS_SIZE, INK_THRESHOLD, PEN_WIDTH
 from digitrec.data import DatasetError, load_mnist, take_subset
 from digitrec.my_digits import load_my_digits
 from digitrec.predict import READ_TURNS, ModelLoadError, ModelNotFoundError, Predictor
@@ -45,6 +45,11 @@ VARIANTS: dict[str, dict[str, tuple[float, float]]] = {
     "sloppy strokes": {"wobble": (1.0, 2.5)},
 }
 CONVENTIONS = (WHITE_ON_BLACK, INK_IN_ALPHA)
+# Widths, as factors of the digit's own at the same height, that the variants leave out.
+STRETCHES: dict[str, tuple[tuple[float, float], ...]] = {
+    "narrow or wide (x 0.6-0.8, 1.25-1.6)": ((0.6, 0.8), (1.25, 1.6)),
+    "very narrow (x 0.35-0.5)": ((0.35, 0.5),),
+}
 
 
 def draw_variant(digits, variant, seed):
@@ -54,6 +59,26 @@ def draw_variant(digits, variant, seed):
         height, top, left = synthetic.random_placement(rng)
         options = {name: rng.uniform(*span) for name, span in VARIANTS[variant].items()}
         inks.append(synthetic.redraw_digit(digit, height, top, left, rng=rng, **options))
+    return inks
+
+
+def draw_stretched(
+    digits: np.ndarray, spans: tuple[tuple[float, float], ...], seed: int
+) -> list[np.ndarray]:
+    """Digits redrawn narrower or wider at the same height, by a factor from one of `spans`
+    (picked per digit), at a size that keeps a wide one on the canvas: inks."""
+    rng = np.random.default_rng(seed)
+    inks = []
+    for digit in digits:
+        span = spans[int(rng.integers(len(spans)))] if len(spans) > 1 else spans[0]
+        stretch = float(rng.uniform(*span))
+        height, top, left = synthetic.random_placement(
+            rng, 100, round(CANVAS_SIZE / max(stretch, 1))
+        )
+        ink = synthetic.redraw_digit(digit, height, top, left, stretch=stretch)
+        if ink.max() <= INK_THRESHOLD:  # a faint stroke narrowed may leave nothing to trace
+            ink = synthetic.redraw_digit(digit, height, top, left)
+        inks.append(ink)
     return inks
 
 
@@ -120,6 +145,12 @@ def main() -> None:
         drawn = np.stack([to_mnist(synthetic.render(ink, CONVENTIONS[0])) for ink in inks])
         label = f"all {len(marked):,} test {digit}s with {what}, fixed pen"
         cases.append((label, "to_mnist", np.full(len(marked), digit), drawn))
+    # Narrower or wider than MNIST's writers wrote, as a hand on a mouse often draws: the same
+    # test digits as the variants, at the same height.
+    for index, (what, spans) in enumerate(STRETCHES.items()):
+        inks = draw_stretched(digits, spans, seed=args.seed + len(VARIANTS) + index)
+        drawn = np.stack([to_mnist(synthetic.render(ink, CONVENTIONS[0])) for ink in inks])
+        cases.append((f"drawn {what}", "to_mnist", labels, drawn))
     mine = load_my_digits()
     if len(mine):
         cases.append(

@@ -41,7 +41,7 @@ import numpy as np
 from read_numbers import model_path  # bench/read_numbers.py, beside this file
 
 from digitrec import negatives, refusal, refusal_training, synthetic
-from digitrec.constants import CANVAS_SIZE, INK_THRESHOLD, PEN_WIDTH
+from digitrec.constants import CANVAS_SIZE, PEN_WIDTH
 from digitrec.data import DatasetError, load_mnist
 from digitrec.predict import (
     UNSURE_BELOW,
@@ -126,26 +126,20 @@ def font_digits(
 
 def draw_style(digits: np.ndarray, style: str, seed: int) -> list[np.ndarray]:
     """MNIST digits redrawn on the canvas in one of `STYLES`: inks."""
+    if style in (STYLES[0], STYLES[2]):
+        return drawn_digits.draw_stretched(
+            digits, STRETCHED if style == STYLES[0] else (VERY_NARROW,), seed
+        )
     rng = np.random.default_rng(seed)
     inks = []
     for digit in digits:
-        if style in (STYLES[0], STYLES[2]):  # at a size that keeps a wide one on the canvas
-            ranges = STRETCHED[int(rng.integers(2))] if style == STYLES[0] else VERY_NARROW
-            stretch = float(rng.uniform(*ranges))
-            tallest = round(CANVAS_SIZE / max(stretch, 1))
-            height, top, left = synthetic.random_placement(rng, 100, tallest)
-            options = {"stretch": stretch}
-        elif style == STYLES[3]:
+        if style == STYLES[3]:
             digit = synthetic.add_slash(digit / 255.0, rng) * 255.0
-            height, top, left = synthetic.random_placement(rng)
-            options = {}
+            inks.append(synthetic.redraw_digit(digit, *synthetic.random_placement(rng)))
         else:
             height, top, left = synthetic.random_placement(rng)
-            options = {"rotation": float(rng.choice([-1, 1]) * rng.uniform(*TILTED))}
-        ink = synthetic.redraw_digit(digit, height, top, left, **options)
-        if ink.max() <= INK_THRESHOLD:  # a faint stroke narrowed may leave nothing to trace
-            ink = synthetic.redraw_digit(digit, height, top, left)
-        inks.append(ink)
+            turn = float(rng.choice([-1, 1]) * rng.uniform(*TILTED))
+            inks.append(synthetic.redraw_digit(digit, height, top, left, rotation=turn))
     return inks
 
 

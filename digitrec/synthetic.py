@@ -5,7 +5,9 @@ the digit anywhere. `redraw_digit` imitates that: it traces the centre line of a
 (`digitrec.strokes.centre_line_distance`, which keeps the loops that thick strokes fill in),
 scales it to the requested size and draws it with a round pen of fixed width. `add_flag` gives
 a 1 the flag many people write and MNIST's writers seldom did (`--flags` in training);
-`add_slash` gives a 0 the slash some people write so it is no letter O.
+`add_slash` gives a 0 the slash some people write so it is no letter O. `stretch_some` draws
+digits narrower or wider than MNIST's writers did, as a hand on a mouse often does
+(`--stretches` in training).
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ FLAG_LENGTH = (0.2, 0.35)
 # the level (rising to the right), reaching past the ink by this share of its height at each end.
 SLASH_ANGLE = (40.0, 75.0)
 SLASH_BEYOND = (0.0, 0.2)
+# A digit drawn narrower or wider than MNIST's at the same height: its width times a factor in
+# this range, log-uniform, so as many are halved as doubled.
+STRETCH_RANGE = (0.4, 1.6)
 
 
 def enlarge_digit(
@@ -147,6 +152,38 @@ def flag_ones(x: np.ndarray, y: np.ndarray, share: float, seed: int = 0) -> np.n
 def slash_zeros(x: np.ndarray, y: np.ndarray, share: float, seed: int = 0) -> np.ndarray:
     """The same as `flag_ones` for the 0s: `share` of them slashed (`add_slash`)."""
     return _mark_some(x, y, share, seed, 0, add_slash)
+
+
+def stretch_some(
+    x: np.ndarray, share: float, seed: int = 0, span: tuple[float, float] = STRETCH_RANGE
+) -> np.ndarray:
+    """A copy of digits `x` (N, 28, 28) or (N, 28, 28, 1) in [0, 1] with `share` of them,
+    chosen at random by `seed`, made narrower or wider at the same height (a factor in `span`,
+    log-uniform). A narrower digit keeps its height; a wider one keeps its width and loses
+    height instead, so it stays in its field: the same shape once framed as `to_mnist` frames a
+    drawing.
+    """
+    rng = np.random.default_rng(seed)
+    low, high = span
+    if not 0 < low <= high:
+        raise ValueError(f"span must be 0 < low <= high, not {span!r}")
+    chosen = rng.choice(len(x), size=round(share * len(x)), replace=False)
+    factors = np.exp(rng.uniform(np.log(low), np.log(high), size=len(chosen)))
+    stretched = np.array(x, copy=True)
+    shape = stretched.shape[1:3]
+    centre = (np.array(shape) - 1) / 2
+    for k, factor in zip(chosen, factors, strict=True):
+        # Output pixel -> input pixel: columns read 1/factor apart, or rows factor apart. The
+        # strokes are first widened along that axis by the gap between reads, so a thin one
+        # is not skipped: a pen draws a narrow digit with strokes as wide as ever.
+        squeeze = 1.0 / factor if factor < 1 else factor
+        matrix = np.diag([1.0, squeeze] if factor < 1 else [squeeze, 1.0])
+        reach = max(1, round(squeeze))
+        field = stretched[k].reshape(shape).astype(np.float32)
+        field = ndimage.grey_dilation(field, size=(1, reach) if factor < 1 else (reach, 1))
+        field = ndimage.affine_transform(field, matrix, centre - matrix @ centre, order=1)
+        stretched[k] = field.reshape(x.shape[1:]).astype(stretched.dtype)
+    return stretched
 
 
 def _mark_some(

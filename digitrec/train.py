@@ -102,6 +102,11 @@ class Recipe:
         "with --augment: the share of 0s given a slash through them, as some people write a 0 "
         "(MNIST's writers seldom did)",
     )
+    stretches: float = _setting(
+        0.0,
+        "with --augment: the share of digits drawn narrower or wider at the same height "
+        "(synthetic.STRETCH_RANGE), as a hand on a mouse often draws them",
+    )
     init: str | None = _setting(
         None, "start from this model file's weights (same architecture) instead of fresh ones"
     )
@@ -134,10 +139,9 @@ class Recipe:
         most = 1.0 - self.redraw
         if not 0.0 <= self.plain <= most:
             raise ValueError(f"plain must be between 0 and {most:g}, got {self.plain}")
-        if not 0.0 <= self.flags <= 1.0:
-            raise ValueError(f"flags must be between 0 and 1, got {self.flags}")
-        if not 0.0 <= self.slashes <= 1.0:
-            raise ValueError(f"slashes must be between 0 and 1, got {self.slashes}")
+        for share in ("flags", "slashes", "stretches"):
+            if not 0.0 <= getattr(self, share) <= 1.0:
+                raise ValueError(f"{share} must be between 0 and 1, got {getattr(self, share)}")
         if not 0.0 < self.learning_rate < 1.0:
             raise ValueError(f"learning_rate must be between 0 and 1, got {self.learning_rate}")
         if self.warmup_epochs < 0:
@@ -529,6 +533,8 @@ def _fit(
             x_fit = synthetic.flag_ones(x_fit, arrays.y_fit, recipe.flags, seed=recipe.seed)
         if recipe.slashes:
             x_fit = synthetic.slash_zeros(x_fit, arrays.y_fit, recipe.slashes, seed=recipe.seed)
+        if recipe.stretches:
+            x_fit = synthetic.stretch_some(x_fit, recipe.stretches, seed=recipe.seed)
         batches = {
             "x": x_fit,
             "y": arrays.y_fit,

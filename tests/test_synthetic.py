@@ -152,3 +152,32 @@ def test_a_share_of_one_digit_is_marked_and_no_other(mnist, mark_some, digit):
     assert (y[changed] == digit).all() and len(changed) == round(0.25 * np.sum(y == digit))
     np.testing.assert_array_equal(mark_some(x, y, 0.25, seed=3), marked)
     np.testing.assert_array_equal(mark_some(x[..., None], y, 0.25, seed=3)[..., 0], marked)
+
+
+@pytest.mark.parametrize(("factor", "kept"), [(0.5, 0), (2.0, 1)])
+def test_stretch_some_narrows_at_the_same_height_or_widens_at_the_same_width(mnist, factor, kept):
+    """A narrower digit keeps its height, a wider one its width (it loses height instead, so it
+    stays in its field); either way the ink's width to height changes by about the factor, and
+    the strokes survive (a narrowed stroke is not skipped)."""
+    (_, _), (x_test, _) = mnist
+    x = x_test[:40] / 255.0
+    stretched = synthetic.stretch_some(x, 1.0, seed=0, span=(factor, factor))
+    for before, after in zip(x, stretched, strict=True):
+        spans, new_spans = ink_span(before), ink_span(after)
+        assert abs(new_spans[kept] - spans[kept]) <= 1
+        ratio = (new_spans[1] + 1) / (new_spans[0] + 1) / ((spans[1] + 1) / (spans[0] + 1))
+        assert ratio == pytest.approx(factor, rel=0.35)
+        assert after.max() > 0.9 and (after > 0.5).sum() >= 0.4 * (before > 0.5).sum()
+
+
+def test_stretch_some_changes_that_share_of_any_digits(mnist):
+    (_, _), (x_test, _) = mnist
+    x = x_test[:500] / 255.0
+    stretched = synthetic.stretch_some(x, 0.3, seed=3)
+    assert len(np.flatnonzero((stretched != x).any(axis=(1, 2)))) == 150
+    np.testing.assert_array_equal(synthetic.stretch_some(x, 0.3, seed=3), stretched)
+    np.testing.assert_array_equal(
+        synthetic.stretch_some(x[..., None], 0.3, seed=3)[..., 0], stretched
+    )
+    with pytest.raises(ValueError, match="span"):
+        synthetic.stretch_some(x, 0.3, span=(0.0, 1.5))

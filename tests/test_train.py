@@ -280,17 +280,24 @@ def test_plain_share_reaches_the_augmentation_and_is_checked():
         dataclasses.replace(improved, redraw=1.5)
 
 
-def test_shares_of_the_ones_and_zeros_train_flagged_and_slashed(monkeypatch):
-    """`flags` and `slashes`: those shares of the 1s and the 0s reach the augmentation with a
-    flag or a slash added; no other digit changes; a share outside 0-1 is refused."""
-    fed, feed = [], augment.augmented_batches
+@pytest.fixture
+def fed(monkeypatch) -> list[dict]:
+    """What training passes to the augmentation, one call's keyword arguments per run (through
+    `augmented_batches`, the same data as the `tf.data` pipeline)."""
+    calls, feed = [], augment.augmented_batches
 
     def batches(*args, **kwargs):
-        fed.append(kwargs)
+        calls.append(kwargs)
         yield from feed(*args, **kwargs)
 
     monkeypatch.setattr(train_module, "uses_tf_data", lambda: False)
     monkeypatch.setattr(augment, "augmented_batches", batches)
+    return calls
+
+
+def test_shares_of_the_ones_and_zeros_train_flagged_and_slashed(fed):
+    """`flags` and `slashes`: those shares of the 1s and the 0s reach the augmentation with a
+    flag or a slash added; no other digit changes; a share outside 0-1 is refused."""
     recipe = Recipe(
         "marks", arch="dense", epochs=1, limit=640, augment=True, flags=0.5, slashes=0.25
     )
@@ -308,6 +315,19 @@ def test_shares_of_the_ones_and_zeros_train_flagged_and_slashed(monkeypatch):
         dataclasses.replace(RECIPES["improved"], flags=1.5)
     with pytest.raises(ValueError, match="slashes must be between 0 and 1"):
         dataclasses.replace(RECIPES["improved"], slashes=-0.1)
+
+
+def test_a_share_of_all_digits_trains_narrower_or_wider(fed):
+    """`stretches`: that share of the digits, of any label, reaches the augmentation drawn
+    narrower or wider; a share outside 0-1 is refused."""
+    recipe = Recipe("narrow", arch="dense", epochs=1, limit=640, augment=True, stretches=0.25)
+    assert train(recipe, verbose=0).record["stretches"] == 0.25
+    arrays = train_module._prepare_data(recipe, None)
+    changed = np.flatnonzero((fed[0]["x"] != arrays.x_fit).any(axis=(1, 2, 3)))
+    assert len(changed) == round(0.25 * len(arrays.x_fit))
+    assert len(set(arrays.y_fit[changed])) == 10
+    with pytest.raises(ValueError, match="stretches must be between 0 and 1"):
+        dataclasses.replace(RECIPES["improved"], stretches=1.5)
 
 
 def test_training_without_redraw_traces_no_centre_lines(monkeypatch):
