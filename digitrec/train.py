@@ -94,17 +94,17 @@ class Recipe:
     )
     flags: float = _setting(
         0.0,
-        "with --augment: the share of 1s given a flag at the top, as most of Europe writes a 1 "
+        "the share of 1s given a flag at the top, as most of Europe writes a 1 "
         "(MNIST's writers seldom did)",
     )
     slashes: float = _setting(
         0.0,
-        "with --augment: the share of 0s given a slash through them, as some people write a 0 "
+        "the share of 0s given a slash through them, as some people write a 0 "
         "(MNIST's writers seldom did)",
     )
     stretches: float = _setting(
         0.0,
-        "with --augment: the share of digits drawn narrower or wider at the same height "
+        "the share of digits drawn narrower or wider at the same height "
         "(synthetic.STRETCH_RANGE), as a hand on a mouse often draws them",
     )
     init: str | None = _setting(
@@ -527,14 +527,14 @@ def _fit(
         if start is not None:
             model.set_weights(start)
         model = compile_model(model, learning_rate_schedule(recipe, steps))
+    x_fit = arrays.x_fit
+    if recipe.flags:
+        x_fit = synthetic.flag_ones(x_fit, arrays.y_fit, recipe.flags, seed=recipe.seed)
+    if recipe.slashes:
+        x_fit = synthetic.slash_zeros(x_fit, arrays.y_fit, recipe.slashes, seed=recipe.seed)
+    if recipe.stretches:
+        x_fit = synthetic.stretch_some(x_fit, recipe.stretches, seed=recipe.seed)
     if recipe.augment:
-        x_fit = arrays.x_fit
-        if recipe.flags:
-            x_fit = synthetic.flag_ones(x_fit, arrays.y_fit, recipe.flags, seed=recipe.seed)
-        if recipe.slashes:
-            x_fit = synthetic.slash_zeros(x_fit, arrays.y_fit, recipe.slashes, seed=recipe.seed)
-        if recipe.stretches:
-            x_fit = synthetic.stretch_some(x_fit, recipe.stretches, seed=recipe.seed)
         batches = {
             "x": x_fit,
             "y": arrays.y_fit,
@@ -552,7 +552,7 @@ def _fit(
             dataset = augmentation.augmented_batches(**batches)
         fit_data = {"x": dataset, "steps_per_epoch": steps, "shuffle": False}
     else:
-        fit_data = {"x": arrays.x_fit, "y": arrays.y_fit, "batch_size": recipe.batch_size}
+        fit_data = {"x": x_fit, "y": arrays.y_fit, "batch_size": recipe.batch_size}
     history = model.fit(
         **fit_data,
         epochs=recipe.epochs,

@@ -317,6 +317,23 @@ def test_shares_of_the_ones_and_zeros_train_flagged_and_slashed(fed):
         dataclasses.replace(RECIPES["improved"], slashes=-0.1)
 
 
+def test_flags_reach_training_without_augmentation_too(monkeypatch):
+    """`finish` trains on MNIST's digits as they are: a share of flagged 1s still reaches fit."""
+    seen, fit = [], keras.Model.fit
+
+    def spy(self, *args, **kwargs):
+        seen.append(kwargs["x"])
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", spy)
+    recipe = Recipe("plain flags", arch="dense", epochs=1, limit=640, flags=0.5)
+    train(recipe, verbose=0)
+    arrays = train_module._prepare_data(recipe, None)
+    changed = set(np.flatnonzero((seen[0] != arrays.x_fit).any(axis=(1, 2, 3))))
+    ones = set(np.flatnonzero(arrays.y_fit == 1))
+    assert changed <= ones and len(changed) == round(0.5 * len(ones)) > 0
+
+
 def test_a_share_of_all_digits_trains_narrower_or_wider(fed):
     """`stretches`: that share of the digits, of any label, reaches the augmentation drawn
     narrower or wider; a share outside 0-1 is refused."""
