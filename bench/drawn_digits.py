@@ -70,6 +70,7 @@ def draw_stretched(
     rng = np.random.default_rng(seed)
     inks = []
     for digit in digits:
+        # One span draws no number for its choice, as `not_digits` drew before sharing this.
         span = spans[int(rng.integers(len(spans)))] if len(spans) > 1 else spans[0]
         stretch = float(rng.uniform(*span))
         height, top, left = synthetic.random_placement(

@@ -33,7 +33,7 @@ FLAG_LENGTH = (0.2, 0.35)
 SLASH_ANGLE = (40.0, 75.0)
 SLASH_BEYOND = (0.0, 0.2)
 # A digit drawn narrower or wider than MNIST's at the same height: its width times a factor in
-# this range, log-uniform, so as many are halved as doubled.
+# this range, drawn log-uniform (a factor and its inverse equally likely where both are in it).
 STRETCH_RANGE = (0.4, 1.6)
 
 
