@@ -25,11 +25,13 @@ by:
   takes it for one. A candidate the refusal model calls no digit is reported as such (`?` in
   `text`), not guessed, and counts as a mark at a prior (`NOT_A_DIGIT`): a star stays one
   mark rather than being cut into parts that each look a little like a digit; a mark that
-  is all the drawing holds, at a higher one (`ALONE`): a heart drawn alone is no 67. In a
+  is all the drawing holds, at a higher one (`ALONE`): a heart drawn alone is no 67; and a
+  part cut from a drawing of one piece must read surely as a digit (`ONE_PIECE`). In a
   number the writer meant digits, so a piece the digit model is sure of (`SURE`) is refused
   only when the refusal model is sure too (`SURELY_NOT`). A drawing read as one digit or one
   mark gets the answer `Predictor.predict` gives it, so both ways of asking agree; one whose
-  marks that are no digit hold most of its ink (`MOSTLY`) is one mark, a doodle: no number;
+  marks that are no digit hold most of its ink (`MOSTLY`) is one mark, a doodle: no number,
+  and so is one piece of ink read as partly no digit (a cloud is no "?3");
 - a digit is about as tall as the rest of the writing (`SHORT`) and not much wider than it is
   high (`WIDE`): a bit of stroke is no digit, and a blob as wide as two digits is likely two;
 - pieces apart are one digit only where they need each other: where one of them alone is
@@ -37,7 +39,7 @@ by:
   plus of 2+3);
 - every cut costs a penalty (`CUT_PENALTY`), more for each stroke it crosses beyond the first
   (`STROKE_PENALTY`): touching digits meet at one narrow place, while a cut through a 0, an 8
-  or a star crosses a loop;
+  or a star crosses a loop, and one that runs along a stroke slices it (`ALONG`);
 - digits stand side by side: a part of a piece that lies within the columns of the rest
   (`INSIDE`), like a stem inside an outline, is no digit beside it.
 """
@@ -120,6 +122,10 @@ CUT_PENALTY = 0.7
 # ... and by this again for each stroke a cut crosses beyond the first: touching digits meet
 # at one place, while a cut through a loop (a 0 cut in two, or a star) crosses two or more.
 STROKE_PENALTY = float(np.exp(-1.0))
+# A cut crosses a stroke in about a pen width; one that runs along a stroke for longer slices it
+# lengthwise (a 0's side taken off as a 1): each `ALONG` pen widths of such a run counts as a
+# stroke crossed.
+ALONG = 2.0
 # A mark the refusal model calls no digit may be read as one ("?") at this prior, instead of
 # being cut into parts that each look a little like a digit.
 NOT_A_DIGIT = 0.1
@@ -149,6 +155,11 @@ LOWEST = 0.4
 # every tenth of the height wider costs `WIDE_COST` (log).
 WIDE = 1.2
 WIDE_COST = 0.5
+# A drawing that is one piece of ink is likelier one thing (a letter, a doodle) than touching
+# digits: a part cut from it is a digit only where it reads as one at least this surely (its
+# confidence times one minus its refusal score): cutting makes a bit of almost anything look a
+# little like a digit. Most touching digits read far more surely than this.
+ONE_PIECE = 0.6
 
 
 @dataclass(frozen=True)
@@ -305,8 +316,16 @@ def read_number(
     lattice = _lattice(seg)
     readings, scores, refused, value = _judge(seg, lattice, predictor, refusal)
     chosen = _best_path(lattice, value)
-    # Mostly marks that are no digit (`MOSTLY`): the whole drawing is one mark.
-    mostly = len(chosen) > 1 and refusal is not None and _mostly_marks(lattice, chosen, refused)
+    # Mostly marks that are no digit (`MOSTLY`), or one piece of ink partly no digit: the
+    # whole drawing is one mark.
+    mostly = (
+        len(chosen) > 1
+        and refusal is not None
+        and (
+            _mostly_marks(lattice, chosen, refused)
+            or (len(seg.pieces) == 1 and bool(refused[chosen].any()))
+        )
+    )
     if mostly or (
         len(chosen) == 1 and refusal is not None and _everything(seg, lattice)[chosen[0]]
     ):
@@ -366,7 +385,8 @@ def _judge(
     A candidate's value is a log-probability of what it will be reported as: a digit read
     this confidently that the refusal model takes for a digit, or, where it is refused (the
     refusal model doubts it and the digit model is not `SURE` of it, or the refusal model is
-    sure: `SURELY_NOT`), a mark that is no digit (`NOT_A_DIGIT`, which needs no cutting to be
+    sure: `SURELY_NOT`; or, cut from a drawing of one piece, it reads less surely than
+    `ONE_PIECE`), a mark that is no digit (`NOT_A_DIGIT`, which needs no cutting to be
     read: a star stays whole); less for one much shorter than the writing or much wider than
     a digit.
     """
@@ -406,6 +426,10 @@ def _judge(
     prior = np.where(everything, ALONE, NOT_A_DIGIT)
     as_mark = np.log(np.clip(scores, 1e-9, 1.0)) + np.log(prior)
     refused = (scores > refusal.threshold) & ((confidence < SURE) | (scores > SURELY_NOT))
+    if len(seg.pieces) == 1:  # a part cut from the only piece: read surely, or no digit
+        cut = np.ones(len(readings), bool)
+        cut[lattice.whole] = False
+        refused |= cut & (confidence * (1.0 - scores) < ONE_PIECE)
     value = np.where(refused, as_mark, as_digit) - short - wide
     return readings, scores, refused, np.where(needless, -np.inf, value)
 
@@ -673,10 +697,12 @@ def _cuts(mask: np.ndarray, box: Box, stroke: float) -> tuple[Cut, ...]:
 
 def _strokes_crossed(inked: np.ndarray, stroke: float) -> int:
     """How many strokes a cut crosses: the runs of ink along it, row by row, that are at
-    least half a stroke long (clipping the tip of a stroke is no crossing)."""
+    least half a stroke long (clipping the tip of a stroke is no crossing), a run longer
+    than `ALONG` pen widths counting once for each `ALONG` of it (a cut along a stroke)."""
     edges = np.diff(np.r_[0, inked.astype(np.int8), 0])
     lengths = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
-    return int(np.count_nonzero(lengths >= 0.5 * stroke))
+    lengths = lengths[lengths >= 0.5 * stroke]
+    return int(np.ceil(lengths / (ALONG * stroke)).sum())
 
 
 def _seams(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

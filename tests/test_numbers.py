@@ -151,6 +151,21 @@ def test_a_cut_through_a_loop_crosses_two_strokes(digit):
     assert all(cut.strokes >= 2 for cut in piece.cuts)  # ... but every cut crosses a loop
 
 
+def test_a_cut_along_a_stroke_crosses_it_once_for_each_two_pen_widths():
+    """A cut that slices a stroke lengthwise (a 0's side taken off as a 1) is not where touching
+    digits meet: each `ALONG` pen widths of ink along it counts as a stroke crossed."""
+
+    def along_cut(*runs: tuple[int, int]) -> np.ndarray:
+        """The ink along a cut, row by row: (ink, then blank) lengths."""
+        return np.concatenate([np.r_[np.ones(ink, bool), np.zeros(gap, bool)] for ink, gap in runs])
+
+    stroke = 10.0
+    assert numbers.ALONG == 2.0
+    assert numbers._strokes_crossed(along_cut((3, 20), (12, 20)), stroke) == 1  # a tip; a stroke
+    assert numbers._strokes_crossed(along_cut((12, 20), (20, 5)), stroke) == 2
+    assert numbers._strokes_crossed(along_cut((5, 5), (60, 20)), stroke) == 4
+
+
 # A 1, and a 7 whose bar reaches back over the 1's top: no path from top to bottom parts them.
 ONE = [[(0.5, 0.0), (0.5, 1.0)]]
 SEVEN_REACHING_BACK = [[(-0.3, 0.0), (1.0, 0.0), (0.45, 1.0)]]
@@ -356,16 +371,54 @@ def test_one_mark_alone_is_read_as_a_drawing_of_one_digit_is(predictor):
 
 def test_a_doodle_alone_is_one_mark_not_cut_into_digits(shipped, monkeypatch):
     """A mark that is all the drawing holds is a doodle, likelier than a mark among digits
-    (`ALONE`): these three, a smiley, a heart and a house, stay whole. At the prior of a
-    mark among digits each would be cut into parts read as digits ("12", "67", "13")."""
+    (`ALONE`): these three, a smiley, a heart and a house, stay whole, even with no doubt of
+    parts cut from one piece (`ONE_PIECE` off). At the prior of a mark among digits each would
+    be cut into parts read as digits ("12", "67", "13")."""
     shapes = [("smiley", 6), ("heart", 5), ("house", 7)]
     pictures = [
         drawing(at(shape_strokes(kind, np.random.default_rng(seed)), 260, HEIGHT))
         for kind, seed in shapes
     ]
+    monkeypatch.setattr(numbers, "ONE_PIECE", 0.0)
     assert [numbers.read_number(p, shipped).text for p in pictures] == ["?"] * 3
     monkeypatch.setattr(numbers, "ALONE", numbers.NOT_A_DIGIT)
     assert all(len(numbers.read_number(p, shipped)) >= 2 for p in pictures)
+
+
+def test_a_drawing_of_one_piece_is_cut_only_into_digits_read_surely(shipped, monkeypatch):
+    """One piece of ink is likelier one thing than touching digits: a part cut from it is a
+    digit only where it reads surely as one (`ONE_PIECE`). A scribble, a heart and a fish stay
+    one mark, while touching digits are still read; without the rule each of the three is cut
+    into digits ("123", "67", "00")."""
+    shapes = [("scribble", 0), ("heart", 2), ("fish", 1)]
+    pictures = [
+        drawing(at(shape_strokes(kind, np.random.default_rng(seed)), 260, HEIGHT))
+        for kind, seed in shapes
+    ]
+    width = 0.65 * HEIGHT
+    touching = drawing(digit_strokes(2, 100), digit_strokes(3, 100 + width - 8))
+    assert len(numbers.segment(touching).pieces) == 1
+    assert numbers.read_number(touching, shipped).text == "23"
+    assert [numbers.read_number(p, shipped).text for p in pictures] == ["?"] * 3
+    monkeypatch.setattr(numbers, "ONE_PIECE", 0.0)
+    assert all(set(numbers.read_number(p, shipped).text) - {"?"} for p in pictures)
+
+
+def test_one_piece_of_ink_partly_no_digit_is_one_mark(shipped):
+    """One piece of ink is one thing: where the best reading of it holds a mark that is no
+    digit, the whole drawing is that mark, not "7?" (a cross), "5?" (an umbrella) or "?3" (a
+    car), whatever share of the ink the mark holds (`MOSTLY` is for marks apart)."""
+    judge = default_model()
+    for kind, seed in [("cross", 1), ("umbrella", 1), ("car", 1)]:
+        picture = drawing(at(shape_strokes(kind, np.random.default_rng(seed)), 260, HEIGHT))
+        seg = numbers.segment(picture)
+        lattice = numbers._lattice(seg)
+        readings, _, refused, value = numbers._judge(seg, lattice, shipped, judge)
+        chosen = numbers._best_path(lattice, value)
+        assert len(seg.pieces) == 1
+        assert refused[chosen].any() and not refused[chosen].all(), (kind, chosen)
+        reading = numbers.read_number(picture, shipped, refusal=judge)
+        assert reading.text == "?" and len(reading.boxes) == 1
 
 
 def test_a_part_inside_the_columns_of_the_rest_is_no_digit_beside_it(monkeypatch):
