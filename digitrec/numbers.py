@@ -25,21 +25,23 @@ by:
   takes it for one. A candidate the refusal model calls no digit is reported as such (`?` in
   `text`), not guessed, and counts as a mark at a prior (`NOT_A_DIGIT`): a star stays one
   mark rather than being cut into parts that each look a little like a digit; a mark that
-  is all the drawing holds, at a higher one (`ALONE`): a heart drawn alone is no 67; and a
-  part cut from a drawing of one piece must read surely as a digit (`ONE_PIECE`). In a
+  is all the drawing holds, at a higher one (`ALONE`): a heart drawn alone is no 67. In a
   number the writer meant digits, so a piece the digit model is sure of (`SURE`) is refused
-  only when the refusal model is sure too (`SURELY_NOT`). A drawing read as one digit or one
-  mark gets the answer `Predictor.predict` gives it, so both ways of asking agree; one whose
-  marks that are no digit hold most of its ink (`MOSTLY`) is one mark, a doodle: no number,
-  and so is one piece of ink read as partly no digit (a cloud is no "?3");
-- a digit is about as tall as the rest of the writing (`SHORT`) and not much wider than it is
-  high (`WIDE`): a bit of stroke is no digit, and a blob as wide as two digits is likely two;
+  only when the refusal model is sure too (`SURELY_NOT`); but a drawing that is one piece is
+  likelier one thing than touching digits, so a part cut from it must read surely as a digit,
+  by both models together (`ONE_PIECE`), however sure the digit model is. A drawing read as
+  one digit or one mark gets the answer `Predictor.predict` gives it, so both ways of asking
+  agree; one whose marks that are no digit hold most of its ink (`MOSTLY`) is one mark, a
+  doodle: no number, and so is one piece of ink read as partly no digit (a cloud is no "?3");
+- a digit is about as tall as the rest of the writing (`SHORT`), not much wider than it is
+  high (`WIDE`) and, cut from a piece, not thinner than the pen (`THIN`): a bit of stroke or
+  a slice of one is no digit, and a blob as wide as two digits is likely two;
 - pieces apart are one digit only where they need each other: where one of them alone is
   surely the digit they make together, the rest, if tall enough, is a mark of its own (the
   plus of 2+3);
 - every cut costs a penalty (`CUT_PENALTY`), more for each stroke it crosses beyond the first
   (`STROKE_PENALTY`): touching digits meet at one narrow place, while a cut through a 0, an 8
-  or a star crosses a loop, and one that runs along a stroke slices it (`ALONG`);
+  or a star crosses a loop;
 - digits stand side by side: a part of a piece that lies within the columns of the rest
   (`INSIDE`), like a stem inside an outline, is no digit beside it.
 """
@@ -116,16 +118,15 @@ THREE_WIDE = 1.2
 MAX_RUN = 3
 # ... and a digit is at most this many times as wide as the writing is high.
 MAX_WIDTH = 1.3
+# ... and at least this many pen widths wide: every stroke is a pen wide, so a thinner part is
+# a slice of a stroke (a cut down the inside of a 0's side takes it off as no 1).
+THIN = 0.5
 # Each cut (or parting) a reading uses multiplies its score by this: a piece is one digit
 # unless reading it as several is better ...
 CUT_PENALTY = 0.7
 # ... and by this again for each stroke a cut crosses beyond the first: touching digits meet
 # at one place, while a cut through a loop (a 0 cut in two, or a star) crosses two or more.
 STROKE_PENALTY = float(np.exp(-1.0))
-# A cut crosses a stroke in about a pen width; one that runs along a stroke for longer slices it
-# lengthwise (a 0's side taken off as a 1): each `ALONG` pen widths of such a run counts as a
-# stroke crossed.
-ALONG = 2.0
 # A mark the refusal model calls no digit may be read as one ("?") at this prior, instead of
 # being cut into parts that each look a little like a digit.
 NOT_A_DIGIT = 0.1
@@ -155,10 +156,11 @@ LOWEST = 0.4
 # every tenth of the height wider costs `WIDE_COST` (log).
 WIDE = 1.2
 WIDE_COST = 0.5
-# A drawing that is one piece of ink is likelier one thing (a letter, a doodle) than touching
-# digits: a part cut from it is a digit only where it reads as one at least this surely (its
-# confidence times one minus its refusal score): cutting makes a bit of almost anything look a
-# little like a digit. Most touching digits read far more surely than this.
+# A drawing that is one piece (strokes one above the other, such as a 7's bar, count as one) is
+# likelier one thing (a letter, a doodle) than touching digits: a part cut from it is a digit
+# only where it reads as one at least this surely (its confidence times one minus its refusal
+# score): cutting makes a bit of almost anything look a little like a digit. Most touching
+# digits read far more surely than this.
 ONE_PIECE = 0.6
 
 
@@ -496,7 +498,7 @@ def _lattice(seg: Segmentation) -> _Lattice:
             part = _drop_slivers(part, SPECK * seg.height)
             if part.any():
                 trimmed = _trimmed(piece, part)
-                if _digit_sized(trimmed[0], typical):
+                if _digit_sized(trimmed[0], typical, seg.stroke):
                     step(nodes[i], nodes[j], trimmed)
     for i, j in _runs(seg):
         if j > i + 1:
@@ -515,11 +517,13 @@ def _beside(part: np.ndarray, other: np.ndarray) -> bool:
     return min(b, d) - max(a, c) < INSIDE * min(b - a, d - c)
 
 
-def _digit_sized(box: Box, typical: float) -> bool:
+def _digit_sized(box: Box, typical: float, stroke: float) -> bool:
     """Whether a part cut from a piece could be a digit at all: no wider than `MAX_WIDTH`
-    times the writing's height, and at least `LOWEST` of it tall."""
+    times the writing's height, at least `LOWEST` of it tall, and at least `THIN` pen widths
+    wide."""
     top, left, bottom, right = box
-    return right - left <= MAX_WIDTH * typical and bottom - top >= LOWEST * typical
+    width = right - left
+    return THIN * stroke <= width <= MAX_WIDTH * typical and bottom - top >= LOWEST * typical
 
 
 def _split_cost(strokes: int) -> float:
@@ -697,12 +701,10 @@ def _cuts(mask: np.ndarray, box: Box, stroke: float) -> tuple[Cut, ...]:
 
 def _strokes_crossed(inked: np.ndarray, stroke: float) -> int:
     """How many strokes a cut crosses: the runs of ink along it, row by row, that are at
-    least half a stroke long (clipping the tip of a stroke is no crossing), a run longer
-    than `ALONG` pen widths counting once for each `ALONG` of it (a cut along a stroke)."""
+    least half a stroke long (clipping the tip of a stroke is no crossing)."""
     edges = np.diff(np.r_[0, inked.astype(np.int8), 0])
     lengths = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
-    lengths = lengths[lengths >= 0.5 * stroke]
-    return int(np.ceil(lengths / (ALONG * stroke)).sum())
+    return int(np.count_nonzero(lengths >= 0.5 * stroke))
 
 
 def _seams(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -151,19 +151,24 @@ def test_a_cut_through_a_loop_crosses_two_strokes(digit):
     assert all(cut.strokes >= 2 for cut in piece.cuts)  # ... but every cut crosses a loop
 
 
-def test_a_cut_along_a_stroke_crosses_it_once_for_each_two_pen_widths():
-    """A cut that slices a stroke lengthwise (a 0's side taken off as a 1) is not where touching
-    digits meet: each `ALONG` pen widths of ink along it counts as a stroke crossed."""
+def test_a_part_thinner_than_the_pen_is_no_digit(monkeypatch):
+    """Every stroke is a pen wide: a cut down the inside of a 0's side would take off a slice
+    thinner than the pen, which is no 1 (`THIN`)."""
+    rows, cols = np.mgrid[0:100, 0:60]
+    radius = ((rows - 49.5) / 50) ** 2 + ((cols - 29.5) / 30) ** 2
+    mask = (radius <= 1.0) & (radius >= 0.45)  # a thick 0, about 18 px of stroke
+    ink = np.zeros((140, 100), np.float32)
+    ink[20:120, 20:80] = mask
+    slice_off = numbers.Cut(np.full(100, 20 + 54), ink=0.0)  # leaves 6 px on its right
+    piece = numbers.Piece((20, 20, 120, 80), mask, cuts=(slice_off,))
+    seg = numbers.Segmentation(ink, (piece,), (), height=100.0, stroke=18.0)
 
-    def along_cut(*runs: tuple[int, int]) -> np.ndarray:
-        """The ink along a cut, row by row: (ink, then blank) lengths."""
-        return np.concatenate([np.r_[np.ones(ink, bool), np.zeros(gap, bool)] for ink, gap in runs])
+    def narrowest(lattice: numbers._Lattice) -> int:
+        return min(box[3] - box[1] for box, _ in lattice.parts)
 
-    stroke = 10.0
-    assert numbers.ALONG == 2.0
-    assert numbers._strokes_crossed(along_cut((3, 20), (12, 20)), stroke) == 1  # a tip; a stroke
-    assert numbers._strokes_crossed(along_cut((12, 20), (20, 5)), stroke) == 2
-    assert numbers._strokes_crossed(along_cut((5, 5), (60, 20)), stroke) == 4
+    assert narrowest(numbers._lattice(seg)) >= numbers.THIN * seg.stroke
+    monkeypatch.setattr(numbers, "THIN", 0.0)
+    assert narrowest(numbers._lattice(seg)) == 6
 
 
 # A 1, and a 7 whose bar reaches back over the 1's top: no path from top to bottom parts them.
@@ -417,6 +422,7 @@ def test_one_piece_of_ink_partly_no_digit_is_one_mark(shipped):
         chosen = numbers._best_path(lattice, value)
         assert len(seg.pieces) == 1
         assert refused[chosen].any() and not refused[chosen].all(), (kind, chosen)
+        assert not numbers._mostly_marks(lattice, chosen, refused)  # the marks hold less ink
         reading = numbers.read_number(picture, shipped, refusal=judge)
         assert reading.text == "?" and len(reading.boxes) == 1
 
