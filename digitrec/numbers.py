@@ -334,7 +334,8 @@ def read_number(
         # One digit or one mark is all there is: it is read as a drawing of one digit is
         # (`Predictor.predict`), so both ways of asking agree: with the specks in its box (a
         # face's eyes), and refused whenever the refusal model's score is over its threshold.
-        box = _union([lattice.parts[k] for k in chosen])[0]
+        # Its box holds all the ink (specks aside), slivers a cut part dropped included.
+        box = _union([(piece.box, piece.mask) for piece in seg.pieces])[0]
         image = _image(seg.ink, box, np.ones((box[2] - box[0], box[3] - box[1]), bool))
         reading = predictor.predict_batch([image])[0]
         score = scores[chosen[0]]
