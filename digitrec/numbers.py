@@ -119,7 +119,7 @@ MAX_RUN = 3
 # ... and a digit is at most this many times as wide as the writing is high.
 MAX_WIDTH = 1.3
 # ... and at least this many pen widths wide: every stroke is a pen wide, so a thinner part is
-# a slice of a stroke (a cut down the inside of a 0's side takes it off as no 1).
+# a slice of a stroke (the slice a cut takes off the inside of a 0's side is no 1).
 THIN = 0.5
 # Each cut (or parting) a reading uses multiplies its score by this: a piece is one digit
 # unless reading it as several is better ...
