@@ -418,7 +418,7 @@ def test_one_piece_of_ink_partly_no_digit_is_one_mark(shipped):
         picture = drawing(at(shape_strokes(kind, np.random.default_rng(seed)), 260, HEIGHT))
         seg = numbers.segment(picture)
         lattice = numbers._lattice(seg)
-        readings, _, refused, value = numbers._judge(seg, lattice, shipped, judge)
+        _, _, refused, value = numbers._judge(seg, lattice, shipped, judge)
         chosen = numbers._best_path(lattice, value)
         assert len(seg.pieces) == 1
         assert refused[chosen].any() and not refused[chosen].all(), (kind, chosen)
