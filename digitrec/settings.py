@@ -56,12 +56,12 @@ def default_model_path() -> Path:
 
 
 def course_model_path() -> Path:
-    """The course's seed CNN: notebook 03 trains and saves it, notebooks 04 and 05 read it."""
+    """The course's seed CNN: notebook 03 trains and saves it, notebooks 04 to 07 read it."""
     return models_dir() / "seed_cnn.keras"
 
 
 def quick_model_path() -> Path:
-    """A one-epoch seed CNN for a learner who opens notebook 04 or 05 before 03.
+    """A one-epoch seed CNN for a learner who opens one of notebooks 04 to 07 before 03.
 
     Kept apart from `course_model_path()` so it never takes the place of a real model.
     """
