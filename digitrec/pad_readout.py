@@ -40,6 +40,8 @@ EMPTY_NUMBER_MESSAGE = (
 )
 UNREAD_MESSAGE = "Nothing to read yet."
 NOT_A_DIGIT = "Not a digit"
+# Said when a whole drawing reads as one mark that is no digit.
+SPACE_THE_DIGITS = "If you wrote a number, leave a little space between its digits."
 # The colours of a reading: sure, unsure, and not a digit at all.
 SURE_COLOUR = "#1a7f37"
 UNSURE_COLOUR = "#b36b00"
@@ -230,6 +232,8 @@ def describe_number(reading: NumberReading) -> str:
         which = _ordinals(refused)
         verb = "does" if len(refused) == 1 else "do"
         parts.append(f"The {which} {verb} not look like a digit (shown as ?).")
+        if count == 1:  # digits written into each other can read as one mark
+            parts.append(SPACE_THE_DIGITS)
     unsure = [
         k + 1
         for k, (p, no) in enumerate(zip(reading.digits, reading.not_a_digit, strict=True))

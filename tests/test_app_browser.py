@@ -777,6 +777,9 @@ def test_a_number_with_a_blot_and_guesses_says_both(browser, doubtful_judged_url
         "3?3: mark 2 is not a digit. Not sure of marks 1, 3."
     )
     assert tags_over_the_pad(page) == ["maybe 3", "not a digit", "maybe 3"]
+    expect(page.locator("#advice")).to_contain_text("marks what is not a digit")
+    # Digits read around the blot: no hint to space them out, that is for one mark alone.
+    expect(page.locator("#advice")).not_to_contain_text("leave a little space")
     watch.assert_clean()
     context.close()
 
@@ -810,6 +813,8 @@ def test_a_refused_drawing_is_said_to_be_no_digit(browser, refusing_url, artifac
     assert text(page, "#digit") == "?"
     assert tags_over_the_pad(page) == ["not a digit"]
     assert page.locator("#number-digits .reading").all_inner_texts() == ["not a digit"]
+    # Digits written into each other read as one mark: the page says how to write a number.
+    expect(page.locator("#advice")).to_contain_text("leave a little space between its digits")
     assert said(page).count(NOT_A_DIGIT) == 2  # each answer said once
     assert serious_violations(page) == []
     watch.assert_clean()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 import zlib
 
@@ -620,6 +621,22 @@ def test_describe_a_number_with_an_unsure_digit_and_a_refused_piece():
         "Read 3 digits: 30?. The 3rd piece does not look like a digit (shown as ?). "
         "The model is unsure of the 2nd piece. 2 marks set aside (a dot, a speck, a line under)."
     )
+
+
+def test_describe_a_number_read_as_one_mark_says_to_space_the_digits():
+    probabilities = np.full(10, 0.1, np.float32)
+    one_mark = NumberReading(
+        digits=(Prediction(8, probabilities, 0.1),),
+        boxes=((0, 0, 10, 30),),
+        not_a_digit=(True,),
+        not_digit_scores=(0.9,),
+    )
+    assert describe_number(one_mark) == (
+        "Read 1 digit: ?. The 1st piece does not look like a digit (shown as ?). "
+        "If you wrote a number, leave a little space between its digits."
+    )
+    a_digit = dataclasses.replace(one_mark, not_a_digit=(False,), not_digit_scores=(0.1,))
+    assert "leave a little space" not in describe_number(a_digit)
 
 
 # -- not a digit, one drawing at a time --------------------------------------------------------

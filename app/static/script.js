@@ -605,8 +605,11 @@
     numberList.replaceChildren(...result.digits.map(numberItem));
     showBoxes(result.digits);
     const unsure = result.digits.some((d) => d.unsure);
+    // Digits written into each other can read as one mark: say how to write them instead.
+    const oneMark = result.digits.length === 1 && result.digits[0].not_a_digit;
     adviceOut.textContent = [
       result.complete ? "" : "\u201c?\u201d marks what is not a digit.",
+      oneMark ? "If you wrote a number, leave a little space between its digits." : "",
       unsure ? "A \u201cmaybe\u201d is a guess: write that digit larger, on its own." : "",
       uploadNote(),
     ].join(" ").trim();
