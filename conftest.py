@@ -1,7 +1,8 @@
 """Settings for the whole test run, notebooks included (nbval kernels inherit this env).
 
 The suite runs every notebook in fast mode, and writes models to a temporary folder so a
-test run never replaces a model a learner trained in `models/`.
+test run never replaces a model a learner trained in `models/`; the folder goes when the run
+ends.
 """
 
 import os
@@ -39,7 +40,7 @@ def pytest_collection_modifyitems(config, items):
 # may have run `make train` first, so before notebook 01 that folder gets a recommended model
 # (a copy of the shipped one: the notebooks still read with a real model) and a quick stand-in
 # (a tiny real model). After the last notebook both must be unchanged, byte for byte, and
-# notebook 03 must have saved the course's own CNN, which 04 and 05 read. Only when every cell
+# notebook 03 must have saved the course's own CNN, which 04 to 07 read. Only when every cell
 # of the whole course runs, in order (no -k, -m, --lf or --nf picking or reordering cells),
 # and only in the suite's own temporary folder, never in a learner's.
 COURSE_PREFIXES = ("01_", "02_", "03_", "04_", "05_", "06_", "07_")
@@ -88,3 +89,8 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     replaced = [str(p) for p, data in _course["before"].items() if Path(p).read_bytes() != data]
     assert not replaced, f"the course replaced a model it does not own: {replaced}"
     assert settings.course_model_path().is_file(), "notebook 03 saves the course's CNN"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if OWN_MODELS_DIR:  # the run's own models folder, never one it was given
+        shutil.rmtree(os.environ["DIGITREC_MODELS"], ignore_errors=True)
