@@ -40,11 +40,11 @@ def test_exercise_1_hardest_digit(solutions, said):
     answer = solutions.exercise_1(LABELS, GUESSES)
     assert answer == 7
     assert check_hardest_digit(answer, LABELS, GUESSES) is True
-    assert "7s are read right 50%" in said(RIGHT)
+    assert "7s in these drawings are read right 50%" in said(RIGHT)
     assert check_hardest_digit(1, LABELS, GUESSES) is False
     assert "another digit does worse" in said(NOT_YET)
     assert check_hardest_digit(4, LABELS, GUESSES) is False
-    assert "no drawings" in said(NOT_YET)
+    assert "there is no 4 in these drawings" in said(NOT_YET)
     for bad in (10, "seven", 7.5, True):
         assert check_hardest_digit(bad, LABELS, GUESSES) is False
         assert "expected a digit 0-9" in said(NOT_YET)

@@ -70,6 +70,10 @@ def test_exercise_3_augmented_model(solutions, mnist, said):
     answer = solutions.exercise_3(keras.models.clone_model(cnn), x, y, rotation=20, epochs=1)
     assert check_augmented_model(answer, cnn) is True
     assert "RandomRotation of ±20°" in said(RIGHT)
+    assert check_augmented_model(answer, cnn, rotation=20) is True
+    assert "RandomRotation of ±20°" in said(RIGHT)
+    assert check_augmented_model(answer, cnn, rotation=15) is False
+    assert "turns digits ±20°, not ±15°" in said(NOT_YET)
     for old, new in zip(before, cnn.get_weights(), strict=True):
         np.testing.assert_array_equal(old, new)  # the course's CNN is untouched
 
@@ -84,6 +88,13 @@ def test_exercise_3_augmented_model(solutions, mnist, said):
     )
     assert check_augmented_model(untrained, cnn) is False
     assert "not been trained" in said(NOT_YET)
+    # Degrees where Keras wants a fraction of a turn: RandomRotation(15) turns up to 15 turns.
+    in_degrees = keras.Sequential(
+        [keras.Input((28, 28, 1)), keras.layers.RandomRotation(0.5)]
+        + keras.models.clone_model(cnn).layers
+    )
+    assert check_augmented_model(in_degrees, cnn, rotation=15) is False
+    assert "turns digits ±180°, not ±15°" in said(NOT_YET)
     assert check_augmented_model(keras.models.clone_model(cnn), cnn) is False
     assert "not RandomRotation" in said(NOT_YET)
     assert check_augmented_model("a model", cnn) is False

@@ -30,7 +30,8 @@ def _as_int(answer: Any) -> int | None:
 
 
 def check_hardest_digit(answer: Any, labels: np.ndarray, guesses: np.ndarray) -> bool:
-    """Exercise 1: the digit the model reads worst in the class set (lowest accuracy)."""
+    """Exercise 1: the digit the model reads worst in these drawings (lowest accuracy);
+    digits never drawn do not count."""
     if unanswered(answer):
         return verdict(False, right="", wrong=UNFINISHED)
     digit = _as_int(answer)
@@ -42,13 +43,21 @@ def check_hardest_digit(answer: Any, labels: np.ndarray, guesses: np.ndarray) ->
     worst = min(accuracy.values())
     if digit in accuracy and np.isclose(accuracy[digit], worst):
         return verdict(
-            True, right=f"the class's {digit}s are read right {worst:.0%} of the time.", wrong=""
+            True,
+            right=f"the {digit}s in these drawings are read right {worst:.0%} of the time.",
+            wrong="",
         )
-    given = f"{accuracy[digit]:.0%}" if digit in accuracy else "no drawings"
+    if digit not in accuracy:
+        return verdict(
+            False,
+            right="",
+            wrong=f"there is no {digit} in these drawings: skip digits never drawn.",
+            hint="keep only the digits d for which `(labels == d).any()`.",
+        )
     return verdict(
         False,
         right="",
-        wrong=f"{digit} is read right {given}; another digit does worse.",
+        wrong=f"{digit} is read right {accuracy[digit]:.0%} of the time; another digit does worse.",
         hint="for each digit d, take the guesses where `labels == d` and average `== d`; "
         "then the digit with the smallest value.",
     )

@@ -98,8 +98,9 @@ def check_slant(answer: Any, image: np.ndarray) -> bool:
     )
 
 
-def check_augmented_model(answer: Any, cnn: Any) -> bool:
-    """Exercise 3: a trained copy of `cnn` with a RandomRotation layer in front of its layers."""
+def check_augmented_model(answer: Any, cnn: Any, rotation: float | None = None) -> bool:
+    """Exercise 3: a trained copy of `cnn` with a RandomRotation layer in front of its layers,
+    turning digits up to `rotation` degrees either way (any amount where it is None)."""
     import keras
 
     model = read_answer(answer, _keras_model, "a Keras model")
@@ -114,6 +115,15 @@ def check_augmented_model(answer: Any, cnn: Any) -> bool:
             wrong=f"its first layer is {first}, not RandomRotation.",
             hint="keras.Sequential([keras.Input((28, 28, 1)), keras.layers.RandomRotation(...), "
             "*copy.layers])",
+        )
+    low, high = (360 * float(f) for f in layers[0].factor)  # Keras keeps (low, high) turns
+    turns = f"±{high:.0f}°" if np.isclose(low, -high) else f"{low:+.0f}° to {high:+.0f}°"
+    if rotation is not None and not np.allclose((low, high), (-rotation, rotation)):
+        return verdict(
+            False,
+            right="",
+            wrong=f"its RandomRotation turns digits {turns}, not ±{rotation:g}°.",
+            hint="the layer takes a fraction of a full turn: `RandomRotation(ROTATION / 360)`.",
         )
     kinds = [type(layer).__name__ for layer in layers[1:]]
     expected = [type(layer).__name__ for layer in cnn.layers]
@@ -140,8 +150,6 @@ def check_augmented_model(answer: Any, cnn: Any) -> bool:
             wrong="the model has not been trained yet.",
             hint="compile it (Adam, sparse categorical cross-entropy) and `fit` it.",
         )
-    low, high = (360 * float(f) for f in layers[0].factor)  # Keras keeps (low, high) turns
-    turns = f"±{high:.0f}°" if np.isclose(low, -high) else f"{low:+.0f}° to {high:+.0f}°"
     return verdict(
         True,
         right=f"a fresh copy of the CNN's {len(expected)} layers behind a RandomRotation of "
