@@ -199,7 +199,7 @@ def init_app(app: Flask) -> None:
         slot = ModelSlot(
             None,
             f"the model file {path.name} could not be loaded. "
-            f"Train a new one with: {RETRAIN_COMMAND}",
+            f"Train a new one in its place with: {RETRAIN_COMMAND}",
         )
     app.extensions[EXTENSION] = slot
     app.extensions[CATALOGUE] = Catalogue(default, slot, Path(app.config["MODELS_DIR"]), shipped)

@@ -212,6 +212,9 @@ def calibrate_model(
     from digitrec.predict import READ_TURNS, Predictor
 
     model = Predictor.load(path, turns=READ_TURNS)
+    if write:  # the record is read (and checked) first: a bad one fails before the work
+        sidecar = settings.sidecar_path(Path(path))
+        saved = _record(sidecar)
     (_, _), (x_test, y_test) = data.load_mnist()
     x_cal, y_cal = data.take_subset(data.scale_images(x_test)[..., 0], y_test, digits, seed=seed)
     drawn, _ = augment.augmenter(augment.DEFAULT, seed=seed)(
@@ -224,13 +227,28 @@ def calibrate_model(
         "read turned as the front ends read",
     }
     if write:
-        sidecar = settings.sidecar_path(Path(path))
-        saved = json.loads(sidecar.read_text()) if sidecar.is_file() else {}
         saved["calibration"] = record
         temporary = sidecar.with_name(f".{sidecar.name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(saved, indent=2) + "\n")
-        os.replace(temporary, sidecar)
+        try:
+            temporary.write_text(json.dumps(saved, indent=2) + "\n")
+            os.replace(temporary, sidecar)
+        finally:
+            temporary.unlink(missing_ok=True)
     return record
+
+
+def _record(sidecar: Path) -> dict[str, Any]:
+    """A model's JSON record, to add the calibration to: {} where there is none yet, or a
+    CalibrationError where it is not a JSON object (it is left as it is)."""
+    if not sidecar.exists():
+        return {}
+    try:
+        saved = json.loads(sidecar.read_text())
+    except (OSError, ValueError) as exc:
+        raise CalibrationError(f"cannot read the model's record {sidecar}: {exc}") from None
+    if not isinstance(saved, dict):
+        raise CalibrationError(f"the model's record {sidecar} is not a JSON object")
+    return saved
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -257,12 +275,25 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.digits < 10:
             raise CalibrationError(f"--digits must be at least 10, got {args.digits}")
+        if args.seed < 0:
+            raise CalibrationError(f"--seed must be 0 or more, got {args.seed}")
+        if args.write and args.model is None and path == settings.shipped_model_path():
+            # No model of one's own yet: the default is the package's, whose record the app
+            # reads. Changing it takes naming it.
+            raise CalibrationError(
+                f"there is no trained model at {settings.recommended_model_path()}, and --write "
+                f"would change the record shipped with the package; name the model to record "
+                f"it in with --model"
+            )
         record = calibrate_model(
             path, digits=args.digits, target_accuracy=args.target, seed=args.seed, write=args.write
         )
     except (CalibrationError, ModelNotFoundError, ModelLoadError, DatasetError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted: nothing was written", file=sys.stderr)
+        return 130
     print(
         f"{path}: unsure below {record['unsure_below']:.3f} -> {record['accuracy']:.2%} of the "
         f"answers right, {record['coverage']:.2%} answered ({record['examples']:,} drawn digits)"

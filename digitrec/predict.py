@@ -41,7 +41,16 @@ CHUNK = 1024
 READ_TURNS: tuple[float, ...] = (-8.0, 8.0)
 # How to get the recommended model (`settings.default_model_path()`), and how to replace one.
 TRAIN_COMMAND = "make train (its first stage alone: python -m digitrec.train --recipe improved)"
-RETRAIN_COMMAND = "python -m digitrec.train --recipe improved --force (make train's first stage)"
+
+
+def retrain_command(path: str | os.PathLike[str]) -> str:
+    """How to replace a model file that cannot be loaded: a new one trained in its place (and
+    nowhere else, so no good model elsewhere is replaced)."""
+    return f"python -m digitrec.train --recipe improved --out {path} --force"
+
+
+# The same where the file may not be named (the app's answers name no path).
+RETRAIN_COMMAND = retrain_command("<that file>")
 
 
 class ModelNotFoundError(FileNotFoundError):
@@ -135,13 +144,13 @@ class Predictor:
             raise ModelLoadError(
                 f"could not load the model {model_path} ({type(exc).__name__}: "
                 f"{str(exc).splitlines()[0] if str(exc) else 'unreadable'}). "
-                f"Train a new one with: {RETRAIN_COMMAND}"
+                f"Train a new one in its place with: {retrain_command(model_path)}"
             ) from None
         shape = tuple(model.input_shape[1:]) if hasattr(model, "input_shape") else None
         if shape != (28, 28, 1) or tuple(model.output_shape[1:]) != (10,):
             raise ModelLoadError(
                 f"{model_path} is not a digit model (input {shape}, output "
-                f"{model.output_shape}); train one with: {RETRAIN_COMMAND}"
+                f"{model.output_shape}): give a digit model, or train one with: {TRAIN_COMMAND}"
             )
         judge, problem = None, None
         if refusal:
@@ -223,6 +232,7 @@ def _prediction(
 
 def _read_sidecar(model_path: Path) -> dict:
     try:
-        return json.loads(settings.sidecar_path(model_path).read_text())
+        record = json.loads(settings.sidecar_path(model_path).read_text())
     except (OSError, ValueError):
         return {}
+    return record if isinstance(record, dict) else {}  # a record is a JSON object

@@ -83,19 +83,30 @@ class NotDigitModel:
         """Load the model (default: the shipped `DEFAULT_PATH`) and its threshold (JSON beside)."""
         model_path = Path(path) if path is not None else DEFAULT_PATH
         sidecar = settings.sidecar_path(model_path)
-        if not model_path.is_file() or not sidecar.is_file():
+        if not model_path.is_file():
             raise RefusalModelError(
-                f"no refusal model at {model_path} (with {sidecar.name} beside it). "
-                f"Make one with: {TRAIN_COMMAND} --out {model_path} --force"
+                f"no refusal model at {model_path}. "
+                f"Make one with: {TRAIN_COMMAND} --out {model_path}"
             )
+        # A model with no threshold in its record may be a good model of another kind, given
+        # by mistake: its hint writes elsewhere. Only a file Keras cannot read is replaced.
         try:
             metadata = json.loads(sidecar.read_text())
             threshold = float(metadata["threshold"])
-            model = keras.models.load_model(model_path, compile=False, safe_mode=True)
-        except Exception as exc:  # Keras and json raise many kinds for a bad file
+        except (OSError, ValueError, TypeError, KeyError):
             raise RefusalModelError(
-                f"could not load the refusal model {model_path} ({type(exc).__name__}). "
-                f"Make a new one with: {TRAIN_COMMAND} --out {model_path} --force"
+                f"{model_path} is no refusal model: its record {sidecar.name} is missing or "
+                f"holds no threshold. Give a refusal model, or make one with: {TRAIN_COMMAND} "
+                "--out NEW.keras"
+            ) from None
+        try:
+            model = keras.models.load_model(model_path, compile=False, safe_mode=True)
+        except Exception as exc:  # Keras raises many kinds for a bad file
+            reason = str(exc).splitlines()[0] if str(exc) else "unreadable"
+            raise RefusalModelError(
+                f"could not load the refusal model {model_path} ({type(exc).__name__}: "
+                f"{reason}). Make a new one in its place with: {TRAIN_COMMAND} --out "
+                f"{model_path} --force"
             ) from None
         if tuple(model.input_shape[1:]) != (MNIST_SIZE, MNIST_SIZE, 1):
             raise RefusalModelError(f"{model_path} does not read 28x28 images")

@@ -182,6 +182,38 @@ def test_the_command_line_records_a_models_threshold(trained_model_path, tmp_pat
     assert json.loads(settings.sidecar_path(model).read_text())["calibration"] == chosen
     assert main(["--model", str(tmp_path / "missing.keras")]) == 1
     assert capsys.readouterr().err.startswith("error: ")
+    assert main(["--model", str(model), "--seed", "-1"]) == 1
+    assert "--seed must be 0 or more" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("record", ["[1, 2]", "{not json", ""])
+def test_a_bad_record_is_left_alone(trained_model_path, tmp_path, capsys, record):
+    import shutil
+
+    from digitrec.calibration import main
+
+    model = shutil.copy(trained_model_path, tmp_path / "cnn.keras")
+    sidecar = tmp_path / "cnn.json"
+    sidecar.write_text(record)
+    assert main(["--model", str(model), "--digits", "20", "--write"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "cnn.json" in err and "Traceback" not in err
+    assert sidecar.read_text() == record
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cnn.json", "cnn.keras"]  # no temp
+
+
+def test_write_without_a_model_of_ones_own_leaves_the_shipped_record(tmp_path, monkeypatch, capsys):
+    from digitrec import settings
+    from digitrec.calibration import main
+
+    monkeypatch.setenv("DIGITREC_MODELS", str(tmp_path))  # no model of one's own there
+    monkeypatch.delenv("DIGITREC_MODEL", raising=False)
+    assert settings.default_model_path() == settings.shipped_model_path()
+    shipped = settings.sidecar_path(settings.shipped_model_path())
+    before = shipped.read_bytes()
+    assert main(["--digits", "20", "--write"]) == 1
+    assert "name the model to record it in with --model" in capsys.readouterr().err
+    assert shipped.read_bytes() == before
 
 
 @pytest.mark.slow

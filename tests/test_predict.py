@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 
 import keras
@@ -12,7 +13,6 @@ from scipy import ndimage
 from digitrec import refusal, synthetic
 from digitrec.predict import (
     READ_TURNS,
-    RETRAIN_COMMAND,
     TRAIN_COMMAND,
     UNSURE_BELOW,
     ModelLoadError,
@@ -116,7 +116,8 @@ def test_unreadable_model_file_gives_a_clear_error(tmp_path):
     bad.write_bytes(b"not a zip file at all")
     with pytest.raises(ModelLoadError, match="could not load the model") as info:
         Predictor.load(bad)
-    assert RETRAIN_COMMAND in str(info.value) and "--force" in RETRAIN_COMMAND
+    # The command replaces the unreadable file itself, never a model elsewhere.
+    assert f"--out {bad} --force" in str(info.value)
 
 
 def test_safe_mode_refuses_code_in_the_model_file(tmp_path):
@@ -135,8 +136,18 @@ def test_a_model_of_the_wrong_shape_is_refused(tmp_path):
     )
     path = tmp_path / "other.keras"
     model.save(path)
-    with pytest.raises(ModelLoadError, match="not a digit model"):
+    with pytest.raises(ModelLoadError, match="not a digit model") as info:
         Predictor.load(path)
+    assert "--force" not in str(info.value)  # it may be a good model of another kind
+
+
+@pytest.mark.parametrize("record", ["[1, 2]", '"text"', "{not json"])
+def test_a_record_that_is_no_json_object_is_ignored(trained_model_path, tmp_path, record):
+    path = tmp_path / "cnn.keras"
+    shutil.copyfile(trained_model_path, path)
+    path.with_suffix(".json").write_text(record)
+    predictor = Predictor.load(path)
+    assert predictor.metadata == {} and predictor.unsure_below == UNSURE_BELOW
 
 
 def test_turns_average_the_readings_of_the_turned_images(predictor, mnist):

@@ -151,6 +151,16 @@ def test_a_broken_model_says_how_to_make_a_new_one(tmp_path):
     assert f"{refusal.TRAIN_COMMAND} --out {broken} --force" in str(info.value)
 
 
+def test_a_digit_model_given_as_the_refusal_model_is_left_alone(trained_model_path):
+    # A model whose record holds no threshold (here a digit model): the hint writes elsewhere.
+    with pytest.raises(refusal.RefusalModelError, match="is no refusal model") as info:
+        refusal.NotDigitModel.load(trained_model_path)
+    assert (
+        "--force" not in str(info.value)
+        and str(trained_model_path) not in str(info.value).split("Give a refusal model")[1]
+    )
+
+
 def test_a_threshold_outside_zero_to_one_is_rejected(shipped):
     with pytest.raises(ValueError, match="threshold"):
         refusal.NotDigitModel(shipped.model, 1.5)
