@@ -138,7 +138,8 @@ def _read_npz(source: Path, origin: str) -> dict[str, np.ndarray]:
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as exc:
         raise DatasetError(
             f"MNIST file {source} is corrupt or not an .npz archive "
-            f"({type(exc).__name__}: {exc}). Delete it and download it again. {_HOW_TO_FIX}"
+            f"({type(exc).__name__}: {exc}); if it is a download of MNIST, download it again. "
+            f"{_HOW_TO_FIX}"
         ) from None
 
 

@@ -142,6 +142,8 @@ class Recipe:
         for share in ("flags", "slashes", "stretches"):
             if not 0.0 <= getattr(self, share) <= 1.0:
                 raise ValueError(f"{share} must be between 0 and 1, got {getattr(self, share)}")
+        if self.seed < 0:
+            raise ValueError(f"seed must be 0 or more, got {self.seed}")
         if not 0.0 < self.learning_rate < 1.0:
             raise ValueError(f"learning_rate must be between 0 and 1, got {self.learning_rate}")
         if self.warmup_epochs < 0:
@@ -498,6 +500,11 @@ def _prepare_data(recipe: Recipe, data_path: str | os.PathLike[str] | None) -> _
     x_train = data.scale_images(x_train)
     # Hold out the last examples, as Keras's own `validation_split` does.
     split_at = math.floor(len(x_train) * (1.0 - recipe.validation_split))
+    if split_at < 1:
+        raise ValueError(
+            f"holding out {recipe.validation_split:g} of {len(x_train):,} examples leaves none "
+            "to train on: hold out less, or train on more (limit)"
+        )
     validation = (x_train[split_at:], y_train[split_at:]) if split_at < len(x_train) else None
     return _Data(
         x_train[:split_at],
@@ -887,14 +894,25 @@ def ensure_model() -> Path:
 
 
 def check_writable(out: Path, *, force: bool) -> None:
-    """Refuse a path without the `.keras` suffix, or an existing model unless `force`."""
+    """Refuse a path without the `.keras` suffix, an existing model unless `force`, and a
+    path that could not be written (a folder, under a file, in a folder one may not write
+    to), so a long run does not fail at its end."""
     if out.suffix != ".keras":
         raise ValueError(f"the model file must end in .keras, got {out}")
+    if out.is_dir():
+        raise ValueError(f"{out} is a folder; give a model file's path ending in .keras")
     if out.exists() and not force:
         raise ModelExistsError(
             f"{out} already exists; to replace it pass force=True (command line: --force), "
             "or choose another path"
         )
+    folder = out.absolute().parent  # the folder to write in, or the nearest that exists
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ValueError(f"cannot save {out}: {folder} is a file, not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise PermissionError(f"cannot save {out}: no permission to write in {folder}")
 
 
 def save_model(

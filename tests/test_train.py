@@ -447,6 +447,7 @@ def test_force_replaces_the_model(tmp_path):
     [
         (["--arch", "nope"], "invalid choice"),
         (["--epochs", "0"], "epochs must be at least 1"),
+        (["--seed", "-1"], "seed must be 0 or more"),
         (["--limit", "ten"], "invalid int value"),
         (["--validation-split", "1.5"], "must be in [0, 1)"),
         (["--learning-rate", "3"], "must be between 0 and 1"),
@@ -462,6 +463,33 @@ def test_bad_arguments_give_one_line_errors(tmp_path, args, message, capsys):
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "m.keras").exists()
+
+
+def test_a_path_that_cannot_be_written_is_refused_before_training(tmp_path, capsys):
+    """Each fails at once (no data loaded, nothing trained), in one line."""
+    (tmp_path / "a-file.txt").write_text("notes")
+    (tmp_path / "folder.keras").mkdir()
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    cases = [
+        (tmp_path / "a-file.txt" / "m.keras", "is a file, not a folder"),
+        (tmp_path / "folder.keras", "is a folder"),
+        (locked / "m.keras", "no permission to write in"),
+    ]
+    if os.access(locked, os.W_OK):  # root may write anywhere: nothing to refuse there
+        cases.pop()
+    for out, message in cases:
+        code = main(["--data", str(tmp_path / "none.npz"), "--out", str(out), "--force"])
+        err = capsys.readouterr().err
+        assert code == 1 and message in err and err.count("\n") == 1, err
+    assert (tmp_path / "a-file.txt").read_text() == "notes"
+
+
+def test_holding_out_everything_is_refused(tmp_path, capsys):
+    out = tmp_path / "m.keras"
+    code = main(["--limit", "200", "--validation-split", "0.999", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1 and "leaves none to train on" in err and not out.exists()
 
 
 def test_missing_data_file_is_a_one_line_error(tmp_path, capsys):
