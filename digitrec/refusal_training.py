@@ -34,7 +34,7 @@ from keras import layers
 
 from digitrec import negatives, synthetic
 from digitrec.constants import INK_THRESHOLD, MNIST_SIZE
-from digitrec.data import load_mnist
+from digitrec.data import DatasetError, load_mnist
 from digitrec.preprocess import to_mnist
 from digitrec.refusal import DEFAULT_PATH, TRAIN_COMMAND, NotDigitModel
 from digitrec.train import check_writable, cpu_description, library_versions, save_model
@@ -350,13 +350,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="replace an existing model (the default --out is the judge shipped in the package)",
     )
     args = parser.parse_args(argv)
-    if args.members < 1:
-        parser.error("--members must be at least 1")
+    for option in ("members", "epochs"):
+        if getattr(args, option) < 1:
+            parser.error(f"--{option} must be at least 1")
+    if args.seed < 0:
+        parser.error("--seed must be 0 or more")
     config = TrainingSettings(seed=args.seed, epochs=args.epochs, members=args.members)
     try:
         refusal = train(args.out, config, force=args.force)
-    except (ValueError, OSError) as exc:  # a model there already (no --force), no .keras suffix
+    except (ValueError, OSError, DatasetError) as exc:  # a model there, no .keras, no MNIST
         parser.exit(2, f"{parser.prog}: {exc}\n")
+    except KeyboardInterrupt:
+        parser.exit(130, f"\ninterrupted: nothing was written; {args.out} is unchanged\n")
     record = refusal.metadata
     print(
         f"saved {args.out}: threshold {refusal.threshold:.4f}, held-out drawn digits refused "

@@ -288,6 +288,32 @@ def test_member_seeds_follow_the_seed_and_an_empty_ensemble_is_rejected():
         refusal_training.main(["train", "--members", "0"])
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--epochs", "0"], "--epochs must be at least 1"),
+        (["--epochs", "-3"], "--epochs must be at least 1"),
+        (["--members", "0"], "--members must be at least 1"),
+        (["--seed", "-1"], "--seed must be 0 or more"),
+    ],
+)
+def test_the_command_line_refuses_bad_numbers_before_training(tmp_path, capsys, args, message):
+    out = tmp_path / "judge.keras"
+    with pytest.raises(SystemExit) as stopped:
+        refusal_training.main(["train", "--out", str(out), *args])
+    assert stopped.value.code == 2
+    assert message in capsys.readouterr().err and not out.exists()
+
+
+def test_the_command_line_says_when_mnist_is_missing(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("DIGITREC_MNIST", str(tmp_path / "none.npz"))
+    with pytest.raises(SystemExit) as stopped:
+        refusal_training.main(["train", "--out", str(tmp_path / "judge.keras")])
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err
+    assert "MNIST file not found" in error and "Traceback" not in error
+
+
 def test_the_command_line_refuses_to_replace_a_model_before_training(tmp_path, capsys):
     out = tmp_path / "judge.keras"
     out.write_bytes(b"a model someone trained")
