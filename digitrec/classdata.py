@@ -301,7 +301,17 @@ def _rows(path: str | os.PathLike[str], class_code: str | None) -> list[tuple]:
     with connect(path, write=False) as connection:
         if not _has_drawings(connection):
             raise ClassDataError(f"{path} holds no class drawings")
-        return connection.execute(query + " ORDER BY id", arguments).fetchall()
+        rows = connection.execute(query + " ORDER BY id", arguments).fetchall()
+        if class_code is not None and not rows:
+            classes = [row[0] for row in connection.execute("SELECT DISTINCT class FROM drawings")]
+            raise ClassDataError(_no_such_class(path, class_code, classes))
+    return rows
+
+
+def _no_such_class(path: str | os.PathLike[str], class_code: str, classes: list[str]) -> str:
+    """The error for a class a database (or an exported set) holds no drawings of."""
+    known = ", ".join(sorted(classes)) or "none"
+    return f"{path} holds no drawings of class {class_code!r} (its classes: {known})"
 
 
 def _has_drawings(connection: sqlite3.Connection) -> bool:
@@ -315,11 +325,21 @@ def load_class_set(path: str | os.PathLike[str], class_code: str | None = None) 
     if path.suffix == ".npz":
         try:
             with np.load(path, allow_pickle=False) as npz:
-                return ClassSet(npz["images"], npz["labels"], npz["writers"], npz["ids"])
+                exported = ClassSet(npz["images"], npz["labels"], npz["writers"], npz["ids"])
         except (OSError, KeyError, ValueError) as exc:
             raise ClassDataError(
                 f"{path} is not a class set exported by digitrec ({exc})"
             ) from None
+        if class_code is None:
+            return exported
+        # Each writer is "class/writer": keep the class asked for.
+        classes = [str(writer).split("/")[0] for writer in exported.writers]
+        keep = np.array(classes) == check_name(class_code, "class")
+        if not keep.any():
+            raise ClassDataError(_no_such_class(path, class_code, sorted(set(classes))))
+        return ClassSet(
+            exported.images[keep], exported.labels[keep], exported.writers[keep], exported.ids[keep]
+        )
     rows = _rows(path, class_code)
     images = [to_mnist(Image.open(io.BytesIO(row[4]))) for row in rows]
     return ClassSet(

@@ -178,6 +178,28 @@ def test_command_line_exports_and_explains_errors_in_one_line(db, tmp_path, caps
     assert error.startswith("error: no class database at") and "\n" not in error
 
 
+def test_a_class_that_is_not_there_is_an_error_and_writes_nothing(db, tmp_path, capsys):
+    add_drawing(db, png_of(8), 8, "Ada", "7b")
+    add_drawing(db, png_of(1), 1, "Bo", "8a")
+    for out in (tmp_path / "o.npz", tmp_path / "folder"):
+        argv = ["export", "--db", str(db), "--out", str(out), "--class", "9z"]
+        assert classdata.main(argv) == 2
+        error = capsys.readouterr().err.strip()
+        assert "no drawings of class '9z' (its classes: 7b, 8a)" in error and "\n" not in error
+        assert not out.exists()  # no empty export left to block the name
+
+
+def test_an_exported_set_keeps_only_the_class_asked_for(db, tmp_path):
+    add_drawing(db, png_of(8), 8, "Ada", "7b")
+    add_drawing(db, png_of(1), 1, "Bo", "8a")
+    exported = tmp_path / "all.npz"
+    assert export(db, exported) == 2
+    assert load_class_set(exported, "8a").writers.tolist() == ["8a/Bo"]
+    assert export(exported, tmp_path / "7b.npz", class_code="7b") == 1
+    with pytest.raises(ClassDataError, match="no drawings of class '9z'"):
+        load_class_set(exported, "9z")
+
+
 @pytest.fixture
 def other_program_db(tmp_path):
     """Another program's SQLite file, as a mistyped --db or DIGITREC_CLASSDATA_PATH finds it."""
