@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from command_line import check_output, run
+
 from digitrec import jupyter_browser as harness
 from digitrec.strokes import example_strokes
 
@@ -40,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--variants", nargs="+", choices=sorted(VARIANTS), default=list(VARIANTS))
     args = parser.parse_args(argv)
+    check_output(parser, args.artifacts, folder=True)
+    check_output(parser, args.results, folder=True)
     if not args.model.is_file():
         print(f"error: no model at {args.model}; train one with: make train", file=sys.stderr)
         return 2
@@ -126,4 +130,4 @@ def read_one(page, digit: int, variant: str, args) -> dict:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

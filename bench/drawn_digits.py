@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from command_line import check_output, count, finite, random_seed, run
 
 from digitrec import plots, settings, synthetic
 from digitrec.constants import CANVAS_SIZE, INK_THRESHOLD, PEN_WIDTH
@@ -92,12 +93,12 @@ def default_models() -> list[Path]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", action="append", type=Path, help="repeat for several")
-    parser.add_argument("--n", type=int, default=5000, help="test digits per variant")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--n", type=count, default=5000, help="test digits per variant")
+    parser.add_argument("--seed", type=random_seed, default=0)
     parser.add_argument("--json", default=None, help="also write the results here")
     parser.add_argument(
         "--turns",
-        type=float,
+        type=finite,
         nargs="*",
         default=list(READ_TURNS),
         help="degrees: also read each image turned by these and averaged (default %(default)s)",
@@ -109,6 +110,8 @@ def main() -> None:
         help="save the first model's misread drawings per variant as PNG files in this folder",
     )
     args = parser.parse_args()
+    check_output(parser, args.json)
+    check_output(parser, args.mistakes, folder=True)
 
     try:
         predictors = [Predictor.load(path) for path in (args.model or default_models())]
@@ -212,4 +215,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -31,6 +31,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from command_line import count, random_seed, run  # noqa: E402
 from serve_load import Server, make_bodies, wait_healthy  # noqa: E402
 
 from app.pages import NUMBER_WIDTH  # noqa: E402  (serve_load puts the project on the path)
@@ -310,10 +311,10 @@ def rss_kb(pid: int) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="default: models/cnn.keras")
-    parser.add_argument("--requests", type=int, default=10_000)
-    parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=4, help="waitress worker threads")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--requests", type=count, default=10_000)
+    parser.add_argument("--clients", type=count, default=4)
+    parser.add_argument("--threads", type=count, default=4, help="waitress worker threads")
+    parser.add_argument("--seed", type=random_seed, default=0)
     args = parser.parse_args()
 
     from digitrec import settings
@@ -406,4 +407,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

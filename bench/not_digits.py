@@ -38,6 +38,7 @@ from pathlib import Path
 import drawn_digits  # bench/drawn_digits.py, beside this file: its drawn-digit variants
 import keras
 import numpy as np
+from command_line import check_output, count, random_seed, run
 from read_numbers import model_path  # bench/read_numbers.py, beside this file
 
 from digitrec import negatives, refusal, refusal_training, synthetic
@@ -214,11 +215,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None, help="the digit model")
     parser.add_argument("--refusal", type=Path, default=None, help="default: the shipped one")
-    parser.add_argument("--n", type=int, default=300, help="drawings per kind of non-digit")
-    parser.add_argument("--digits", type=int, default=2000, help="test digits per variant")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--n", type=count, default=300, help="drawings per kind of non-digit")
+    parser.add_argument("--digits", type=count, default=2000, help="test digits per variant")
+    parser.add_argument("--seed", type=random_seed, default=0)
     parser.add_argument("--json", default=None, help="also write the results here")
     args = parser.parse_args()
+    check_output(parser, args.json)
     path = model_path(args.model, "not_digits")
     try:
         predictor = Predictor.load(path)
@@ -318,4 +320,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

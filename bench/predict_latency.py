@@ -13,22 +13,26 @@ import statistics
 import time
 
 import numpy as np
+from command_line import count, run
 
 from digitrec import synthetic
 from digitrec.constants import CANVAS_SIZE
-from digitrec.data import load_mnist
-from digitrec.predict import READ_TURNS, Predictor
+from digitrec.data import DatasetError, load_mnist
+from digitrec.predict import READ_TURNS, ModelLoadError, ModelNotFoundError, Predictor
 from digitrec.preprocess import to_mnist
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="default: models/cnn.keras")
-    parser.add_argument("--rounds", type=int, default=300)
+    parser.add_argument("--rounds", type=count, default=300)
     args = parser.parse_args()
 
-    predictor = Predictor.load(args.model)
-    (_, _), (x_test, _) = load_mnist()
+    try:
+        predictor = Predictor.load(args.model)
+        (_, _), (x_test, _) = load_mnist()
+    except (ModelNotFoundError, ModelLoadError, DatasetError) as error:
+        raise SystemExit(f"predict_latency: {error}") from None
     ink = synthetic.redraw_digit(x_test[0], height=200, top=40, left=40)
     drawing = synthetic.render(ink, synthetic.INK_IN_ALPHA)
 
@@ -75,4 +79,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

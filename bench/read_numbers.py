@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from command_line import check_output, count, finite, random_seed, run
 
 from digitrec import negatives, settings, synthetic
 from digitrec.constants import INK_THRESHOLD, PEN_WIDTH
@@ -167,18 +168,19 @@ def model_path(given: Path | None, bench: str) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=300, help="numbers per case")
+    parser.add_argument("--n", type=count, default=300, help="numbers per case")
     parser.add_argument(
         "--model", type=Path, help="digit model (default: recommended, else course)"
     )
     parser.add_argument("--refusal", type=Path, help="refusal model (default: the shipped one)")
     parser.add_argument("--no-refusal", action="store_true", help="read every piece as a digit")
     turns = "degrees: also read each piece turned by these and averaged (default %(default)s)"
-    parser.add_argument("--turns", type=float, nargs="*", default=list(READ_TURNS), help=turns)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--turns", type=finite, nargs="*", default=list(READ_TURNS), help=turns)
+    parser.add_argument("--seed", type=random_seed, default=0)
     parser.add_argument("--json", help="also write the results here")
     parser.add_argument("--plain", action="store_true", help="also plain pairs that touch")
     args = parser.parse_args()
+    check_output(parser, args.json)
     path = model_path(args.model, "read_numbers")
     try:
         predictor = Predictor.load(path, turns=args.turns)
@@ -246,4 +248,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

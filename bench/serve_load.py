@@ -59,6 +59,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import numpy as np
+from command_line import check_output, run
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # `app` lives at the project root
@@ -717,6 +718,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.out = RESULTS / ("serve_load_workers.json" if workers else "serve_load.json")
     if args.out.suffix != ".json" or args.out.is_dir():
         parser.error(f"--out must name a .json file, got {args.out}")
+    check_output(parser, args.out)
     if args.model is not None and not args.serve and not Path(args.model).is_file():
         parser.error(f"--model: no such file: {args.model}")
     return args
@@ -737,10 +739,6 @@ def main(argv: list[str] | None = None) -> None:
 
         if importlib.util.find_spec("gunicorn") is None:
             raise SystemExit("gunicorn is not installed: pip install gunicorn")
-    try:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SystemExit(f"cannot write --out {args.out}: {exc.strerror}") from None
 
     # SIGTERM (`timeout`, a job runner) unwinds like Ctrl-C, so the servers are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("serve_load.py: stopped by SIGTERM"))
@@ -758,4 +756,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

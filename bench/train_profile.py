@@ -32,9 +32,10 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 import keras
 import numpy as np
 import tensorflow as tf
+from command_line import count, run
 
 from digitrec import augment, data
-from digitrec.model import build_model
+from digitrec.model import ARCHITECTURES, build_model
 from digitrec.train import cpu_description, dtype_policy
 
 CORES = os.cpu_count() or 1
@@ -89,11 +90,12 @@ def show(title: str, times: dict[str, tuple[float, float]], batch: int | None = 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--arch", default="improved")
-    parser.add_argument("--batch", type=int, default=256)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--steps", type=int, default=5, help="calls per task and round")
-    parser.add_argument("--precision", nargs="*", default=["float32", "mixed_bfloat16"])
+    parser.add_argument("--arch", choices=sorted(ARCHITECTURES), default="improved")
+    parser.add_argument("--batch", type=count, default=256)
+    parser.add_argument("--rounds", type=count, default=5)
+    parser.add_argument("--steps", type=count, default=5, help="calls per task and round")
+    precisions = ["float32", "mixed_bfloat16"]
+    parser.add_argument("--precision", nargs="*", choices=precisions, default=precisions)
     parser.add_argument("--no-layers", action="store_true", help="skip the per-layer table")
     args = parser.parse_args()
     print(cpu_description(), f"| load {os.getloadavg()[0]:.2f}")
@@ -139,4 +141,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

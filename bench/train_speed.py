@@ -25,6 +25,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 # isort: split
 import keras
+from command_line import count, finite, run
 
 from digitrec.data import load_mnist, scale_images
 from digitrec.train import (
@@ -138,8 +139,8 @@ def recommended() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--target", type=float, default=0.99)
-    parser.add_argument("--rounds", type=int, default=1, help="runs of each seed-CNN recipe")
+    parser.add_argument("--target", type=finite, default=0.99)
+    parser.add_argument("--rounds", type=count, default=1, help="runs of each seed-CNN recipe")
     parser.add_argument(
         "--recipes",
         nargs="+",
@@ -149,6 +150,8 @@ def main() -> None:
     )
     parser.add_argument("--recommended", action="store_true", help="also the recommended recipe")
     args = parser.parse_args()
+    if not 0.0 < args.target < 1.0:
+        parser.error(f"--target must be an accuracy between 0 and 1, got {args.target}")
     print(f"{cpu_description()}; load {os.getloadavg()[0]:.1f}")
     print("times: wall clock (CPU time per core)")
     (_, _), (x_test, y_test) = load_mnist()
@@ -159,4 +162,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

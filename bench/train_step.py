@@ -37,6 +37,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 import keras
 import numpy as np
 import tensorflow as tf
+from command_line import count, run
 from keras import layers
 
 from digitrec.model import IMPROVED_FILTERS, build_model, compile_model
@@ -185,9 +186,9 @@ def onednn_off_and_on(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=256)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--steps", type=int, default=10, help="steps timed per round")
+    parser.add_argument("--batch", type=count, default=256)
+    parser.add_argument("--rounds", type=count, default=5)
+    parser.add_argument("--steps", type=count, default=10, help="steps timed per round")
     parser.add_argument(
         "--layers", action="store_true", help="where a float32 step of the improved CNN goes"
     )
@@ -244,4 +245,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

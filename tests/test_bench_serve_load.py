@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))  # as when it runs: its sibling modules beside it
 _spec = importlib.util.spec_from_file_location("serve_load", ROOT / "bench" / "serve_load.py")
 serve_load = importlib.util.module_from_spec(_spec)
 sys.modules["serve_load"] = serve_load  # its dataclass looks itself up there
