@@ -61,10 +61,10 @@ train: $(ENV_STAMP)
 	@if [ -f "$(MODEL)" ]; then \
 		echo "$(MODEL) exists; remove it to retrain (or give another MODEL=path.keras)"; \
 	else \
-		{ [ -f "$(STAGE1)" ] || $(PY) -m digitrec.train --recipe improved --out $(STAGE1); } && \
-		$(PY) -m digitrec.train --recipe polish --init $(STAGE1) --flags 0.2 --slashes 0.2 \
-			--seed 1 --out $(MODEL) && \
-		$(PY) -m digitrec.calibration --model $(MODEL) --write; \
+		{ [ -f "$(STAGE1)" ] || $(PY) -m digitrec.train --recipe improved --out "$(STAGE1)"; } && \
+		$(PY) -m digitrec.train --recipe polish --init "$(STAGE1)" --flags 0.2 --slashes 0.2 \
+			--seed 1 --out "$(MODEL)" && \
+		$(PY) -m digitrec.calibration --model "$(MODEL)" --write; \
 	fi
 
 # The course's seed CNN (what notebook 03 trains and saves), with the fast recipe.
@@ -78,9 +78,11 @@ train-seed: $(ENV_STAMP)
 
 # `python -m app` serves with waitress on one thread (the work is CPU-bound, so more threads
 # only slow each request; bench/serve_load.py) and sets waitress's body limit to the app's.
-# It serves models/cnn.keras if you trained one, else the model shipped with the package.
+# It serves models/cnn.keras if you trained one, else the model shipped with the package;
+# `make app MODEL=path.keras` serves that file.
 app: $(ENV_STAMP)
-	$(PY) -m app --host=$(HOST) --port=$(PORT)
+	$(if $(filter command line,$(origin MODEL)),DIGITREC_MODEL="$(MODEL)" )$(PY) -m app \
+		--host=$(HOST) --port=$(PORT)
 
 bench: $(ENV_STAMP)
 	$(PY) bench/predict_latency.py
