@@ -42,6 +42,7 @@ from skimage.morphology import convex_hull_image
 
 from digitrec import settings
 from digitrec.constants import INK_THRESHOLD, MNIST_SIZE
+from digitrec.model import why_unreadable
 from digitrec.strokes import pen_width
 
 DEFAULT_PATH = settings.PACKAGE_DIR / "pretrained" / "not_digit.keras"
@@ -102,10 +103,10 @@ class NotDigitModel:
         try:
             model = keras.models.load_model(model_path, compile=False, safe_mode=True)
         except Exception as exc:  # Keras raises many kinds for a bad file
-            reason = str(exc).splitlines()[0] if str(exc) else "unreadable"
             raise RefusalModelError(
-                f"could not load the refusal model {model_path} ({type(exc).__name__}: "
-                f"{reason}). Make a new one in its place with: {TRAIN_COMMAND} --out "
+                f"could not load the refusal model {model_path} "
+                f"({why_unreadable(model_path, exc)}). Make a new one in its place with: "
+                f"{TRAIN_COMMAND} --out "
                 f"{model_path} --force"
             ) from None
         if tuple(model.input_shape[1:]) != (MNIST_SIZE, MNIST_SIZE, 1):

@@ -38,6 +38,7 @@ from digitrec.model import (
     NUM_CLASSES,
     build_model,
     compile_model,
+    why_unreadable,
 )
 
 SCHEDULES = ("constant", "cosine")
@@ -454,7 +455,9 @@ def average_models(
         try:
             models.append(keras.models.load_model(path, compile=False, safe_mode=True))
         except Exception as exc:  # a missing or corrupt file: Keras raises many kinds
-            raise ValueError(f"could not read the model {path} ({type(exc).__name__})") from None
+            raise ValueError(
+                f"could not read the model {path} ({why_unreadable(path, exc)})"
+            ) from None
         records.append(_sidecar(str(path)) or {})
     shapes = [[w.shape for w in m.get_weights()] for m in models]
     if any(shape != shapes[0] for shape in shapes):
@@ -612,7 +615,9 @@ def initial_weights(recipe: Recipe) -> list[np.ndarray] | None:
     try:
         weights = keras.models.load_model(path, compile=False, safe_mode=True).get_weights()
     except Exception as exc:  # Keras raises many kinds for a bad file
-        raise ValueError(f"could not read {path} to start from ({type(exc).__name__})") from None
+        raise ValueError(
+            f"could not read {path} to start from ({why_unreadable(path, exc)})"
+        ) from None
     expected = [w.shape for w in build_model(recipe.arch).get_weights()]
     if [w.shape for w in weights] != expected:
         raise ValueError(f"{path} is not a model of the {recipe.arch!r} architecture")

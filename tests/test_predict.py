@@ -118,6 +118,9 @@ def test_unreadable_model_file_gives_a_clear_error(tmp_path):
         Predictor.load(bad)
     # The command replaces the unreadable file itself, never a model elsewhere.
     assert f"--out {bad} --force" in str(info.value)
+    # Keras calls such a file "not found"; it is there, and the message says what it is.
+    assert "not a .keras model file, or one cut short" in str(info.value)
+    assert "File not found" not in str(info.value)
 
 
 def test_safe_mode_refuses_code_in_the_model_file(tmp_path):
