@@ -6,10 +6,7 @@ beside it in `ARCHITECTURES` so the training command can pick one with `--arch N
 
 from __future__ import annotations
 
-import os
-import zipfile
 from collections.abc import Callable
-from pathlib import Path
 
 import keras
 from keras import layers
@@ -184,17 +181,3 @@ def build_model(arch: str = "seed") -> keras.Model:
         known = ", ".join(sorted(ARCHITECTURES))
         raise ValueError(f"unknown architecture {arch!r}; choose one of: {known}") from None
     return builder()
-
-
-def why_unreadable(path: str | os.PathLike[str], error: Exception) -> str:
-    """Why Keras could not load a model file, in words for an error message.
-
-    Keras says "File not found" for a file that is there but is no `.keras` archive (cut
-    short, or another kind of file); that is said as it is.
-    """
-    text = str(error).splitlines()[0] if str(error) else ""
-    if not Path(path).is_file():
-        return "no such file"
-    if isinstance(error, zipfile.BadZipFile) or "File not found" in text:
-        return "not a .keras model file, or one cut short"
-    return f"{type(error).__name__}: {text or 'unreadable'}"

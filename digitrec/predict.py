@@ -29,7 +29,6 @@ import tensorflow as tf
 
 from digitrec import settings
 from digitrec.constants import NUM_CLASSES
-from digitrec.model import why_unreadable
 from digitrec.preprocess import Stages, preprocess_stages
 from digitrec.refusal import NotDigitModel, RefusalModelError, is_blob, is_dot
 from digitrec.warp import warp
@@ -143,7 +142,8 @@ class Predictor:
             model = keras.models.load_model(model_path, compile=False, safe_mode=True)
         except Exception as exc:  # Keras raises many kinds for a bad file
             raise ModelLoadError(
-                f"could not load the model {model_path} ({why_unreadable(model_path, exc)}). "
+                f"could not load the model {model_path} "
+                f"({settings.why_unreadable(model_path, exc)}). "
                 f"Train a new one in its place with: {retrain_command(model_path)}"
             ) from None
         shape = tuple(model.input_shape[1:]) if hasattr(model, "input_shape") else None

@@ -42,7 +42,6 @@ from skimage.morphology import convex_hull_image
 
 from digitrec import settings
 from digitrec.constants import INK_THRESHOLD, MNIST_SIZE
-from digitrec.model import why_unreadable
 from digitrec.strokes import pen_width
 
 DEFAULT_PATH = settings.PACKAGE_DIR / "pretrained" / "not_digit.keras"
@@ -105,7 +104,7 @@ class NotDigitModel:
         except Exception as exc:  # Keras raises many kinds for a bad file
             raise RefusalModelError(
                 f"could not load the refusal model {model_path} "
-                f"({why_unreadable(model_path, exc)}). Make a new one in its place with: "
+                f"({settings.why_unreadable(model_path, exc)}). Make a new one in its place with: "
                 f"{TRAIN_COMMAND} --out "
                 f"{model_path} --force"
             ) from None

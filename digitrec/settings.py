@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -80,3 +81,17 @@ def fast_mode() -> bool:
 def sidecar_path(model_path: str | os.PathLike[str]) -> Path:
     """The JSON file beside a model that records how it was trained (`cnn.keras` -> `cnn.json`)."""
     return Path(model_path).with_suffix(".json")
+
+
+def why_unreadable(path: str | os.PathLike[str], error: Exception) -> str:
+    """Why Keras could not load a model file, in words for an error message.
+
+    Keras says "File not found" for a file that is there but is no `.keras` archive (cut
+    short, or another kind of file); that is said as it is.
+    """
+    text = str(error).splitlines()[0] if str(error) else ""
+    if not Path(path).is_file():
+        return "no such file"
+    if isinstance(error, zipfile.BadZipFile) or "File not found" in text:
+        return "not a .keras model file, or one cut short"
+    return f"{type(error).__name__}: {text or 'unreadable'}"

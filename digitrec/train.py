@@ -38,7 +38,6 @@ from digitrec.model import (
     NUM_CLASSES,
     build_model,
     compile_model,
-    why_unreadable,
 )
 
 SCHEDULES = ("constant", "cosine")
@@ -456,7 +455,7 @@ def average_models(
             models.append(keras.models.load_model(path, compile=False, safe_mode=True))
         except Exception as exc:  # a missing or corrupt file: Keras raises many kinds
             raise ValueError(
-                f"could not read the model {path} ({why_unreadable(path, exc)})"
+                f"could not read the model {path} ({settings.why_unreadable(path, exc)})"
             ) from None
         records.append(_sidecar(str(path)) or {})
     shapes = [[w.shape for w in m.get_weights()] for m in models]
@@ -616,7 +615,7 @@ def initial_weights(recipe: Recipe) -> list[np.ndarray] | None:
         weights = keras.models.load_model(path, compile=False, safe_mode=True).get_weights()
     except Exception as exc:  # Keras raises many kinds for a bad file
         raise ValueError(
-            f"could not read {path} to start from ({why_unreadable(path, exc)})"
+            f"could not read {path} to start from ({settings.why_unreadable(path, exc)})"
         ) from None
     expected = [w.shape for w in build_model(recipe.arch).get_weights()]
     if [w.shape for w in weights] != expected:
