@@ -191,15 +191,18 @@ def test_predict_headers(client, mnist):
     assert float(timings["total"]) >= float(timings["predict"])
 
 
-def test_unsure_drawing_is_flagged(client):
-    # A lone dot is no digit: the model must not be confident about it.
+def test_a_dot_and_a_grid_are_not_answered_as_digits(client):
+    # A lone dot is no digit, and a grid of lines is none either: neither gets a plain answer.
     pixels = np.zeros((280, 280), np.uint8)
     pixels[130:150, 130:150] = 255
     scribble = np.zeros((280, 280), np.uint8)
     scribble[::7, :] = 255
     scribble[:, ::9] = 255
-    results = [post(client, {"image": data_url(p)}).get_json() for p in (pixels, scribble)]
-    assert all(r["unsure"] == (r["confidence"] < 0.6) for r in results)
+    responses = [post(client, {"image": data_url(p)}) for p in (pixels, scribble)]
+    assert [response.status_code for response in responses] == [200, 200]
+    dot, grid = (response.get_json() for response in responses)
+    assert dot["not_a_digit"] is True and dot["digit"] is None
+    assert grid["not_a_digit"] or grid["unsure"]
 
 
 def test_concurrent_requests_get_their_own_answers(app, mnist):

