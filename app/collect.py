@@ -41,6 +41,10 @@ OFF = (
     "collecting drawings is off on this server; a teacher turns it on by setting "
     "DIGITREC_CLASSDATA_PATH to a database file and restarting the app"
 )
+UNAVAILABLE = (
+    "the class database cannot store drawings just now; the drawing is not saved. "
+    "Tell your teacher (the app's log says why)"
+)
 
 
 @bp.record_once
@@ -104,6 +108,10 @@ def collect() -> tuple[Response, int]:
         raise ApiError(413, str(exc)) from None
     except classdata.BlankDrawingError as exc:
         raise ApiError(422, str(exc)) from None
+    except (classdata.DatabaseError, sqlite3.Error, OSError) as exc:
+        # The server's fault, not the learner's: the detail (a path) goes to the log only.
+        current_app.logger.error("the class database cannot store a drawing: %s", exc)
+        raise ApiError(503, UNAVAILABLE) from None
     except classdata.ClassDataError as exc:
         raise ApiError(400, str(exc)) from None
     return jsonify(id=row_id, next=(label + 1) % NUM_CLASSES), 201

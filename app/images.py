@@ -103,5 +103,6 @@ def _draft(image: Image.Image, max_pixels: int) -> None:
 
 
 def _reason(exc: Exception) -> str:
+    """What Pillow said, in its words (its first line), without Python's name for the error."""
     text = str(exc).splitlines()[0][:120] if str(exc) else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return text or "no reason given"

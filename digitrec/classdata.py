@@ -81,6 +81,10 @@ class ClassDataError(ValueError):
     """A drawing, name or file that cannot be stored or exported; the message says why."""
 
 
+class DatabaseError(ClassDataError):
+    """A class database that cannot be opened or used (not the drawing's fault)."""
+
+
 class DrawingTooLargeError(ClassDataError):
     """A drawing over `MAX_PNG_BYTES` bytes or `MAX_PNG_PIXELS` pixels."""
 
@@ -111,10 +115,13 @@ class ClassSet:
 
 
 def check_name(value: object, what: str) -> str:
-    """A valid writer name or class code (stripped), or `ClassDataError` saying what is wrong."""
+    """A valid writer name or class code (stripped), or `ClassDataError` saying what is wrong.
+
+    A typographic apostrophe (as phone keyboards type it: O’Brien) is stored as a plain one.
+    """
     if not isinstance(value, str):
         raise ClassDataError(f"{what} must be a string")
-    name = value.strip()
+    name = value.strip().replace("\u2019", "'")
     if not NAME.fullmatch(name):
         raise ClassDataError(
             f"{what} must be 1-40 letters, digits, spaces, and . ' _ -, "
@@ -177,7 +184,7 @@ def connect(path: str | os.PathLike[str], *, write: bool = True) -> Iterator[sql
     """
     path = Path(path)
     if path.is_dir():
-        raise ClassDataError(f"{path} is a folder, not a database file")
+        raise DatabaseError(f"{path} is a folder, not a database file")
     if write:
         path.parent.mkdir(parents=True, exist_ok=True)
         target, uri = str(path), False
@@ -188,7 +195,7 @@ def connect(path: str | os.PathLike[str], *, write: bool = True) -> Iterator[sql
     try:
         connection = sqlite3.connect(target, uri=uri, timeout=30)
     except sqlite3.Error as exc:  # a file this user may not read, say
-        raise ClassDataError(f"cannot open {path} ({exc})") from None
+        raise DatabaseError(f"cannot open {path} ({exc})") from None
     with closing(connection):
         try:
             names = {
@@ -199,7 +206,7 @@ def connect(path: str | os.PathLike[str], *, write: bool = True) -> Iterator[sql
             }
             if names - OWN_OBJECTS:
                 others = ", ".join(sorted(names - OWN_OBJECTS))
-                raise ClassDataError(
+                raise DatabaseError(
                     f"{path} is another program's database (it holds {others}); "
                     "give a new file for the class's drawings"
                 )
@@ -207,7 +214,7 @@ def connect(path: str | os.PathLike[str], *, write: bool = True) -> Iterator[sql
                 connection.execute("PRAGMA journal_mode=WAL")
                 connection.executescript(SCHEMA)
         except sqlite3.DatabaseError as exc:
-            raise ClassDataError(f"{path} is not a usable class database ({exc})") from None
+            raise DatabaseError(f"{path} is not a usable class database ({exc})") from None
         yield connection
 
 

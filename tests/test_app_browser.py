@@ -422,6 +422,25 @@ def test_download_the_28x28_image(quiet):
     assert np.abs(grey - preview).max() <= 1 / 255 + 1e-9
 
 
+def test_an_error_leaves_nothing_of_the_answer_before_it(quiet):
+    page, _ = quiet
+    draw_with_mouse(page, SEVEN)
+    with page.expect_response("**/api/predict"):
+        page.click("#predict")
+    assert_shows(page, 7)
+    assert page.is_enabled("#download") and ink_on(page, "#preview") > 20
+
+    page.route("**/api/predict", lambda route: route.abort())  # the server is gone
+    page.click("#predict")
+    expect(page.locator("#status")).to_contain_text("Could not reach the server")
+    # No bars, preview or download of the earlier answer beside the error; the drawing stays.
+    assert text(page, "#digit") == "?"
+    assert page.locator("#bars li.best").count() == 0
+    assert ink_on(page, "#preview") == 0
+    assert page.is_disabled("#download") and ink_on(page, "#pad") > 0
+    page.unroute("**/api/predict")
+
+
 def contrast(page, foreground: str, background: str) -> float:
     """WCAG contrast ratio between two CSS colours, as the browser computes them."""
     return page.evaluate(

@@ -319,6 +319,19 @@ def test_a_file_that_is_not_a_database_fails_at_start_and_is_left_alone(tmp_path
     assert notes.read_text().startswith("lesson notes")
 
 
+def test_a_database_that_breaks_while_serving_is_a_503_naming_no_path(tmp_path, db, caplog):
+    app = make_app(tmp_path)
+    web = app.test_client()
+    assert post(web, body(1)).status_code == 201
+    for extra in db.parent.glob(db.name + "-*"):  # the WAL files: the database is now the file
+        extra.unlink()
+    db.write_bytes(b"not a database any more " * 100)  # a disk fault, a bad copy
+    message = assert_error(post(web, body(2)), 503, "not saved", "teacher")
+    assert str(tmp_path) not in message
+    assert str(db) in caplog.text  # the teacher finds the cause in the log
+    assert db.read_bytes().startswith(b"not a database any more")  # left as it was
+
+
 def test_another_programs_database_fails_at_start_and_is_left_alone(tmp_path):
     other = tmp_path / "gradebook.sqlite"
     with closing(sqlite3.connect(other)) as connection, connection:

@@ -70,6 +70,12 @@ def test_sql_significant_characters_are_stored_verbatim(db):
     assert count_drawings(db) == 2
 
 
+def test_a_phone_keyboards_apostrophe_is_a_plain_one(db):
+    add_drawing(db, png_of(3), 3, "O\u2019Brien", "7b")  # as iOS types it
+    add_drawing(db, png_of(4), 4, "O'Brien", "7b")
+    assert load_class_set(db).writers.tolist() == ["7b/O'Brien", "7b/O'Brien"]  # one writer
+
+
 @pytest.mark.parametrize(
     "data, message",
     [

@@ -8,6 +8,9 @@
   const writer = document.getElementById("writer");
   const classCode = document.getElementById("class-code");
   const digitOut = document.getElementById("digit");
+  const articleOut = document.getElementById("article");
+  // "a 3" but "an 8", as the digit is said.
+  const withArticle = (d) => (d === 8 ? "an " : "a ") + d;
   const saveButton = document.getElementById("save");
   const countOut = document.getElementById("count");
   const messageOut = document.getElementById("message");
@@ -18,6 +21,9 @@
   let saved = 0;
   let inked = false;
   let last = null; // {id, x, y} of the pointer drawing now
+  // While a drawing is being saved the pad takes no ink: what is saved is what is cleared.
+  let saving = false;
+  const SAVE_TIMEOUT_MS = 10000;
 
   function say(text, kind) {
     messageOut.textContent = text;
@@ -42,7 +48,7 @@
   }
 
   pad.addEventListener("pointerdown", (event) => {
-    if (last !== null || (event.pointerType === "mouse" && event.button !== 0)) return;
+    if (saving || last !== null || (event.pointerType === "mouse" && event.button !== 0)) return;
     event.preventDefault();
     pad.setPointerCapture(event.pointerId);
     const p = at(event);
@@ -76,12 +82,17 @@
       return;
     }
     if (!inked) {
-      say("The box is empty: draw a " + digit + " first.", "warn");
+      say("The box is empty: draw " + withArticle(digit) + " first.", "warn");
       return;
     }
     saveButton.disabled = true;
+    saving = true;
+    last = null; // a stroke still going ends here: the picture below is what is saved
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), SAVE_TIMEOUT_MS);
     try {
       const response = await fetch("/api/collect", {
+        signal: controller.signal,
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "application/json" },
         body: JSON.stringify({
@@ -101,17 +112,29 @@
       if (response.status === 201 && body) {
         saved += 1;
         countOut.textContent = saved + " saved";
-        say("Saved your " + digit + ". Now draw a " + body.next + ".", "");
+        say("Saved your " + digit + ". Now draw " + withArticle(body.next) + ".", "");
         digit = body.next;
         digitOut.textContent = String(digit);
+        articleOut.textContent = digit === 8 ? "an" : "a";
         clearPad();
       } else {
         const text = body && typeof body.error === "string" ? body.error : "HTTP " + response.status;
-        say("Not saved: " + text, "error");
+        // The API names its fields; the page names them as its labels do, and points there.
+        const field = /^writer\b/.test(text) ? writer : /^class\b/.test(text) ? classCode : null;
+        const worded = text.replace(/^writer\b/, "your name").replace(/^class\b/, "the class code");
+        say("Not saved: " + worded, "error");
+        if (field) field.focus();
       }
     } catch (error) {
-      say("Could not reach the server (" + error.message + "). Try again.", "error");
+      say(
+        error && error.name === "AbortError"
+          ? "The server took too long to answer: not saved. Try again."
+          : "Could not reach the server (" + error.message + "). Try again.",
+        "error",
+      );
     } finally {
+      clearTimeout(timer);
+      saving = false;
       saveButton.disabled = false;
     }
   }
@@ -120,7 +143,7 @@
   document.getElementById("clear").addEventListener("click", () => {
     last = null;
     clearPad();
-    say("Cleared. Draw a " + digit + ", then press Save.", "");
+    say("Cleared. Draw " + withArticle(digit) + ", then press Save.", "");
   });
   for (const [key, input] of Object.entries(REMEMBER)) {
     try {

@@ -499,6 +499,12 @@
     updateButtons();
   }
 
+  // The server's message as a sentence: "the drawing is empty: ..." -> "The drawing is empty: ...."
+  function sentence(text) {
+    const said = String(text).trim();
+    return said.charAt(0).toUpperCase() + said.slice(1) + (/[.!?]$/.test(said) ? "" : ".");
+  }
+
   function percent(p) {
     return (100 * p).toFixed(1) + "%";
   }
@@ -660,9 +666,9 @@
     boxesOut.replaceChildren();
   }
 
+  // Nothing of an earlier answer (bars, preview, marks, download) stays beside an error.
   function showError(text) {
-    answer.className = "answer idle";
-    digitOut.textContent = "?";
+    resetResult("");
     say(text, "error");
   }
 
@@ -705,7 +711,7 @@
       if (seq !== requestSeq || (!announce && !response.ok)) return;
       if (response.ok && number) showNumber(body, announce);
       else if (response.ok) showAnswer(body, announce);
-      else if (response.status === 422) resetResult("Nothing to read: " + body + ".");
+      else if (response.status === 422) resetResult(sentence(body));
       else showError("Sorry, the server could not read the drawing: " + body);
     } catch (error) {
       if (seq !== requestSeq || !announce) return;
