@@ -20,7 +20,7 @@ from axe_playwright_python.sync_playwright import Axe
 from PIL import Image
 from playwright.sync_api import expect
 from test_app_models import save_constant_model
-from test_app_number import digit_strokes, ink_judge, judged_app
+from test_app_number import digit_strokes, ink_judge, judged_app, number_drawing
 from test_predict import constant_judge
 
 from app import create_app
@@ -403,6 +403,39 @@ def test_upload_a_picture(desktop, mnist):
         "#upload", files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"}]
     )
     expect(page.locator("#status")).to_contain_text("not a PNG or JPEG")
+    watch.assert_clean()
+
+
+def test_number_boxes_sit_on_an_uploaded_picture(quiet):
+    """The server's boxes are in the picture's pixels; the pad shows the picture scaled and
+    centred, and each box is drawn where its digit is shown."""
+    page, watch = quiet
+    switch_to_number_mode(page)
+    # "47" at the top of a square picture, the pad being three times as wide as high.
+    ink = number_drawing([4, 7])
+    square = np.zeros((NUMBER_WIDTH, NUMBER_WIDTH), np.uint8)
+    square[: ink.shape[0]] = ink
+    picture = as_file(Image.fromarray(square), "forty-seven.png", "PNG")
+    with page.expect_response("**/api/number") as answer:
+        page.set_input_files("#upload", files=[picture])
+    read = answer.value.json()
+    assert read["text"] == "47"
+    # Over the server's pixel limit, the page sent the picture scaled down: boxes are in those.
+    sent = answer.value.request.post_data_json["image"]
+    sent_size = Image.open(io.BytesIO(base64.b64decode(sent.split(",", 1)[1]))).size[0]
+    assert sent_size < NUMBER_WIDTH
+    page.wait_for_function("() => document.querySelectorAll('#boxes .box').length === 2")
+    pad = page.locator("#pad").bounding_box()
+    shown = CANVAS_SIZE / NUMBER_WIDTH  # the picture's scale on the pad: it fits the height
+    left_edge = (NUMBER_WIDTH - shown * NUMBER_WIDTH) / 2  # and is centred across
+    css = pad["width"] / NUMBER_WIDTH
+    for box, digit in zip(page.locator("#boxes .box").all(), read["digits"], strict=True):
+        top, left, bottom, right = (NUMBER_WIDTH / sent_size * v for v in digit["box"])
+        drawn = box.bounding_box()
+        assert drawn["x"] == pytest.approx(pad["x"] + (left_edge + left * shown) * css, abs=2)
+        assert drawn["y"] == pytest.approx(pad["y"] + top * shown * css, abs=2)
+        assert drawn["width"] == pytest.approx((right - left) * shown * css, abs=2)
+        assert drawn["height"] == pytest.approx((bottom - top) * shown * css, abs=2)
     watch.assert_clean()
 
 

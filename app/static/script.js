@@ -358,10 +358,10 @@
       return;
     }
     let bitmap;
-    let url;
+    let sent;
     try {
       bitmap = await createImageBitmap(file); // upright: the EXIF orientation is applied
-      url = await uploadUrl(file, bitmap);
+      sent = await uploadUrl(file, bitmap);
     } catch (error) {
       showError("Could not read \u201c" + file.name + "\u201d as a picture.");
       return;
@@ -369,7 +369,7 @@
     cancelLive();
     stroke = null;
     keyPen.down = false;
-    items = [{ bitmap: bitmap, url: url, name: file.name }];
+    items = [{ bitmap: bitmap, url: sent.url, sent: sent, name: file.name }];
     repaint();
     clearBoxes();
     describePen();
@@ -377,10 +377,11 @@
   }
 
   // The file as it is when the server takes it; else scaled down here to fit its limits.
+  // With the size of the picture sent: the server's boxes are in its pixels.
   async function uploadUrl(file, bitmap) {
     const pixels = bitmap.width * bitmap.height;
     if (4 * Math.ceil(file.size / 3) + jsonOverhead() <= MAX_BODY && pixels <= MAX_PIXELS) {
-      return readDataUrl(file);
+      return { url: await readDataUrl(file), width: bitmap.width, height: bitmap.height };
     }
     let scale = Math.min(1, Math.sqrt(MAX_PIXELS / pixels));
     const canvas = document.createElement("canvas");
@@ -389,7 +390,9 @@
       canvas.height = Math.max(1, Math.floor(bitmap.height * scale));
       canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
       const url = canvas.toDataURL(file.type, 0.92);
-      if (url.length + jsonOverhead() <= MAX_BODY) return url;
+      if (url.length + jsonOverhead() <= MAX_BODY) {
+        return { url: url, width: canvas.width, height: canvas.height };
+      }
       if (canvas.width < MNIST || canvas.height < MNIST) throw new Error("too large");
       scale /= 2;
     }
@@ -644,10 +647,25 @@
 
   // Each digit's box over the pad, with its reading: [top, left, bottom, right] in canvas
   // pixels, placed in percent so it follows the pad's size on the screen.
+  // Where a point of the picture read lies on the pad: the same for a drawing; for an upload,
+  // scaled and centred as paintItem shows it (from the pixels of the picture sent).
+  function padPlace() {
+    const item = upload();
+    if (!item) return (x, y) => [x, y];
+    const shown = Math.min(width / item.bitmap.width, HEIGHT / item.bitmap.height);
+    const sx = (shown * item.bitmap.width) / item.sent.width;
+    const sy = (shown * item.bitmap.height) / item.sent.height;
+    const x0 = (width - shown * item.bitmap.width) / 2;
+    const y0 = (HEIGHT - shown * item.bitmap.height) / 2;
+    return (x, y) => [x0 + x * sx, y0 + y * sy];
+  }
+
   function showBoxes(digits) {
     clearBoxes();
+    const place = padPlace();
     for (const d of digits) {
-      const [top, left, bottom, right] = d.box;
+      const [left, top] = place(d.box[1], d.box[0]);
+      const [right, bottom] = place(d.box[3], d.box[2]);
       const box = document.createElement("div");
       box.className = "box" + (d.not_a_digit ? " refused" : d.unsure ? " unsure" : "");
       box.style.left = (100 * left) / width + "%";
