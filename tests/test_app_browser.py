@@ -629,6 +629,11 @@ def test_no_model_is_said_on_load_and_the_page_keeps_working(browser, no_model_u
     # Said as soon as the page opens, before anyone draws.
     expect(status).to_contain_text("no model is loaded")
     expect(status).to_contain_text("make train")
+    # The shipped model is in the chooser: the page says it can read drawings now.
+    assert set(
+        page.eval_on_selector_all("#model option:not([disabled])", "os => os.map(o => o.value)")
+    ) == {"cnn", "shipped"}  # the default (missing) and the shipped one
+    expect(status).to_contain_text("Or choose another model under \u201cModel\u201d.")
     expect(status).to_have_class("status error")
     assert "No model" in text(page, "#model-info")
 

@@ -60,6 +60,14 @@ def test_three_digits_drawn_with_the_mouse_are_three_rows(browser, tmp_path, art
             expect(page.locator("#count")).to_have_text(f"{digit + 1} saved")
         expect(page.locator("#digit")).to_have_text("3")
         expect(page.locator("#message")).to_contain_text("Saved your 2. Now draw a 3.")
+        # A reload goes on from the digit asked for, not from 0 (the set stays balanced).
+        page.reload()
+        page.wait_for_selector("html[data-ready=true]")
+        expect(page.locator("#prompt")).to_have_text("Draw a 3")
+        page.evaluate("localStorage.setItem('digitrec.next', '8')")
+        page.reload()
+        page.wait_for_selector("html[data-ready=true]")
+        expect(page.locator("#prompt")).to_have_text("Draw an 8")
         context.close()
     assert problems == []
     with sqlite3.connect(db) as connection:

@@ -30,6 +30,19 @@
     messageOut.className = "message" + (kind ? " " + kind : "");
   }
 
+  // Ask for `next`, and remember it: after a reload the learner goes on from there, so a
+  // class's set does not fill up with 0s.
+  function ask(next) {
+    digit = next;
+    digitOut.textContent = String(digit);
+    articleOut.textContent = digit === 8 ? "an" : "a";
+    try {
+      localStorage.setItem("digitrec.next", String(digit));
+    } catch (ignored) {
+      // storage blocked: a reload starts again at 0
+    }
+  }
+
   function clearPad() {
     ctx.fillStyle = "#000";
     ctx.fillRect(0, 0, pad.width, pad.height);
@@ -113,9 +126,7 @@
         saved += 1;
         countOut.textContent = saved + " saved";
         say("Saved your " + digit + ". Now draw " + withArticle(body.next) + ".", "");
-        digit = body.next;
-        digitOut.textContent = String(digit);
-        articleOut.textContent = digit === 8 ? "an" : "a";
+        ask(body.next);
         clearPad();
       } else {
         const text = body && typeof body.error === "string" ? body.error : "HTTP " + response.status;
@@ -154,6 +165,13 @@
     }
   }
 
+  let remembered = null;
+  try {
+    remembered = Number(localStorage.getItem("digitrec.next"));
+  } catch (ignored) {
+    // storage blocked
+  }
+  ask(Number.isInteger(remembered) && remembered >= 0 && remembered <= 9 ? remembered : 0);
   clearPad();
   document.documentElement.dataset.ready = "true"; // lets tests wait for the script
 })();

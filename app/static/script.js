@@ -775,7 +775,13 @@
       } else {
         state = "no model";
         modelInfo.textContent = "No model is loaded yet.";
-        showError("The server cannot read drawings yet: " + (await readError(response)));
+        // The default model is missing, but another in the chooser may read drawings now.
+        const others = Array.from(modelSelect.options).filter((o) => !o.disabled && !o.selected);
+        showError(
+          "The server cannot read drawings with its default model: " +
+            (await readError(response)) +
+            (others.length > 0 ? " Or choose another model under \u201cModel\u201d." : ""),
+        );
       }
     } catch (error) {
       modelInfo.textContent = "The server could not be reached.";
