@@ -322,6 +322,13 @@ def test_keyboard_only_draw_predict_undo_clear(desktop):
     strokes_two = ink_on(page, "#pad")
     press(page, "Control+z")  # ... undone
     assert 0 < ink_on(page, "#pad") < strokes_two
+    # Esc on the model chooser or the pen slider is theirs: the drawing stays.
+    left = ink_on(page, "#pad")
+    for control in ("#model", "#pen-width"):
+        page.focus(control)
+        page.keyboard.press("Escape")
+        assert ink_on(page, "#pad") == left
+    page.focus("#pad")
     press(page, "Escape")
     assert_cleared(page)
     assert "Cleared" in text(page, "#status")

@@ -330,6 +330,11 @@
   document.addEventListener("keydown", (event) => {
     if (event.defaultPrevented || event.isComposing) return;
     if (event.key === "Escape") {
+      // Not from a control: there Esc closes the chooser or leaves the slider, it does not
+      // wipe the drawing (which has no undo).
+      if (event.target instanceof HTMLSelectElement || event.target instanceof HTMLInputElement) {
+        return;
+      }
       event.preventDefault();
       clearAll();
     } else if ((event.ctrlKey || event.metaKey) && !event.altKey && !event.shiftKey &&
