@@ -2,7 +2,9 @@
 
 HTTP errors raised by Flask and Werkzeug themselves (404, 405, 413, ...) get the same shape
 on API routes; anything unexpected is logged in full on the server and answered with a
-short 500 that reveals nothing of the code.
+short 500 that reveals nothing of the code. One exception: under `python -m app`, waitress
+refuses a body over the limit before the app sees any of it, with its own plain-text 413
+(`serve.body_limit`); the page says the picture is too large for that one too.
 """
 
 from __future__ import annotations

@@ -702,6 +702,7 @@
     } catch (ignored) {
       // not JSON: a proxy's error page, or the server's edge refusing a body
     }
+    if (response.status === 413) return "the picture is too large to send (413)";
     return "the server answered " + response.status + " " + (response.statusText || "");
   }
 
