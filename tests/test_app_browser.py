@@ -666,6 +666,17 @@ def test_no_model_is_said_on_load_and_the_page_keeps_working(browser, no_model_u
     page.click("#predict")
     expect(status).to_contain_text("the server answered 502")
 
+    # The server's edge (waitress) refuses a body over the limit in plain text.
+    page.unroute("**/api/predict")
+    page.route(
+        "**/api/predict",
+        lambda route: route.fulfill(
+            status=413, body="Request Entity Too Large", content_type="text/plain"
+        ),
+    )
+    page.click("#predict")
+    expect(status).to_contain_text("the picture is too large to send (413)")
+
     page.click("#clear")  # still responsive
     assert_cleared(page)
     assert watch.page_errors == []
