@@ -1,0 +1,84 @@
+"""A folder of pictures, each labelled, read through the real app, as a user's upload would be.
+
+The folder holds `cases.json`, a list of {"file": path in the folder, "kind": "digit" |
+"number" | "letter" | "doodle", "expected": the digit or number as a string, or null for a
+letter or a doodle}, and the pictures (PNG or JPEG). Each picture goes to `POST /api/predict`
+(the one-digit pad) and `POST /api/number` (the number pad) of `app.create_app()` through
+Flask's test client. Scored: digits and numbers read right; letters and doodles refused on the
+one-digit pad, and read as no digit at all on the number pad. Pictures drawn by someone who
+never saw the code make a held-out test of the reading rules.
+
+Run: `python bench/read_pictures.py FOLDER [--model models/cnn.keras] [--show]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+from command_line import run
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `app` lives at the project root
+
+from app import create_app  # noqa: E402
+
+KINDS = ("digit", "number", "letter", "doodle")
+
+
+def read_folder(folder: Path, model: Path | None = None) -> tuple[dict, list[str]]:
+    """{score name: [right, of]} for the folder's cases, and one line per miss."""
+    cases = json.loads((folder / "cases.json").read_text())
+    config = {"TESTING": True} | ({"MODEL_PATH": str(model)} if model else {})
+    client = create_app(config).test_client()
+    scores: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    misses = []
+    for case in cases:
+        kind, expected, name = case["kind"], case.get("expected"), case["file"]
+        kind_of_file = "jpeg" if name.lower().endswith((".jpg", ".jpeg")) else "png"
+        data = base64.b64encode((folder / name).read_bytes()).decode()
+        body = {"image": f"data:image/{kind_of_file};base64,{data}"}
+        one = client.post("/api/predict", json=body).get_json()
+        number = client.post("/api/number", json=body).get_json()
+        digit = None if one.get("digit") is None else str(one["digit"])
+        text = number.get("text", number.get("error", ""))
+        if kind == "digit":
+            results = {"digits read right": digit == expected}
+        elif kind == "number":
+            results = {"numbers read right": text == expected}
+        else:
+            results = {
+                f"{kind}s refused (one-digit pad)": digit is None,
+                f"{kind}s giving no digit (number pad)": not any(c.isdigit() for c in text),
+            }
+        for score, right in results.items():
+            scores[score][0] += int(right)
+            scores[score][1] += 1
+            if not right:
+                misses.append(f"{score}: {name} expected {expected}, read {digit} / {text!r}")
+    return dict(scores), misses
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path, help="holds cases.json and the pictures")
+    parser.add_argument("--model", type=Path, default=None, help="default: the app's default")
+    parser.add_argument("--show", action="store_true", help="list every picture misread")
+    args = parser.parse_args()
+    if not (args.folder / "cases.json").is_file():
+        parser.error(f"no cases.json in {args.folder}")
+    try:
+        scores, misses = read_folder(args.folder, args.model)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise SystemExit(f"read_pictures: cannot read {args.folder}: {error}") from None
+    if args.show:
+        print("\n".join(misses))
+    for score, (right, of) in scores.items():
+        print(f"{score:42} {right:>4} / {of}")
+
+
+if __name__ == "__main__":
+    run(main)

@@ -1,0 +1,55 @@
+"""bench/read_pictures.py: a folder of labelled pictures, read through the real app."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from test_app_number import number_drawing
+
+from digitrec.strokes import example_strokes, rasterise
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))  # as when a benchmark runs: its siblings beside it
+
+import read_pictures  # noqa: E402
+
+
+def save(folder: Path, name: str, ink: np.ndarray, fmt: str = "PNG") -> str:
+    buffer = io.BytesIO()
+    Image.fromarray(ink).save(buffer, fmt)
+    (folder / name).write_bytes(buffer.getvalue())
+    return name
+
+
+def test_a_folder_is_read_through_the_app_and_scored_per_kind(tmp_path):
+    square = rasterise([[(60, 60), (220, 60), (220, 220), (60, 220), (60, 60)]])
+    cases = [
+        {
+            "file": save(tmp_path, "7.png", rasterise(example_strokes(7))),
+            "kind": "digit",
+            "expected": "7",
+        },
+        {
+            "file": save(tmp_path, "7-as-3.jpg", rasterise(example_strokes(7)), "JPEG"),
+            "kind": "digit",
+            "expected": "3",
+        },  # a wrong label: counted as a miss
+        {
+            "file": save(tmp_path, "26.png", number_drawing([2, 6])),
+            "kind": "number",
+            "expected": "26",
+        },
+        {"file": save(tmp_path, "square.png", square), "kind": "doodle", "expected": None},
+    ]
+    (tmp_path / "cases.json").write_text(json.dumps(cases))
+    scores, misses = read_pictures.read_folder(tmp_path)  # the shipped model
+    assert scores["digits read right"] == [1, 2]
+    assert scores["numbers read right"] == [1, 1]
+    assert scores["doodles refused (one-digit pad)"] == [1, 1]
+    assert scores["doodles giving no digit (number pad)"] == [1, 1]
+    assert misses == ["digits read right: 7-as-3.jpg expected 3, read 7 / '7'"]
