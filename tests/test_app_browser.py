@@ -629,6 +629,11 @@ def test_csp_blocks_inline_script(desktop):
     assert any("Content Security Policy" in m for m in watch.console)
 
 
+def answering(**answer):
+    """A route handler that answers every request with `answer` (Route.fulfill's options)."""
+    return lambda route: route.fulfill(**answer)
+
+
 def test_no_model_is_said_on_load_and_the_page_keeps_working(browser, no_model_url):
     context = browser.new_context(viewport=DESKTOP)
     page, watch = open_page(context, no_model_url, health="no model")
@@ -655,27 +660,16 @@ def test_no_model_is_said_on_load_and_the_page_keeps_working(browser, no_model_u
     page.click("#predict")
     expect(status).to_contain_text("Could not reach the server")
 
-    # Something in between answers with an HTML error page instead of JSON.
-    page.unroute("**/api/predict")
-    page.route(
-        "**/api/predict",
-        lambda route: route.fulfill(
-            status=502, body="<h1>Bad Gateway</h1>", content_type="text/html"
-        ),
-    )
-    page.click("#predict")
-    expect(status).to_contain_text("the server answered 502")
-
-    # The server's edge (waitress) refuses a body over the limit in plain text.
-    page.unroute("**/api/predict")
-    page.route(
-        "**/api/predict",
-        lambda route: route.fulfill(
-            status=413, body="Request Entity Too Large", content_type="text/plain"
-        ),
-    )
-    page.click("#predict")
-    expect(status).to_contain_text("the picture is too large to send (413)")
+    # Something in between answers with an HTML error page instead of JSON; the server's
+    # edge (waitress) refuses a body over the limit in plain text.
+    for code, body, kind, said_then in [
+        (502, "<h1>Bad Gateway</h1>", "text/html", "the server answered 502"),
+        (413, "Request Entity Too Large", "text/plain", "the picture is too large to send (413)"),
+    ]:
+        page.unroute("**/api/predict")
+        page.route("**/api/predict", answering(status=code, body=body, content_type=kind))
+        page.click("#predict")
+        expect(status).to_contain_text(said_then)
 
     page.click("#clear")  # still responsive
     assert_cleared(page)
