@@ -6,9 +6,12 @@ The app runs on waitress (`app.serve.serving`) on 127.0.0.1 and a free port, wit
 
 from __future__ import annotations
 
+import io
 import sqlite3
 
+import numpy as np
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 from app import create_app
@@ -75,3 +78,45 @@ def test_three_digits_drawn_with_the_mouse_are_three_rows(browser, tmp_path, art
             "SELECT class, writer, label FROM drawings ORDER BY id"
         ).fetchall()
     assert stored == [("7b", "Zoë O'Neil", digit) for digit in range(3)]
+
+
+def test_a_1_drawn_with_the_keyboard_alone_is_saved(browser, tmp_path):
+    db = tmp_path / "class.sqlite"
+    app = create_app({"MODEL_PATH": str(tmp_path / "no-model.keras"), "CLASSDATA_PATH": str(db)})
+    problems: list[str] = []
+    with serving(app, threads=2) as url:
+        context = browser.new_context(viewport={"width": 900, "height": 900})
+        page = context.new_page()
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.goto(f"{url}/collect")
+        page.wait_for_selector("html[data-ready=true]")
+        page.evaluate("localStorage.setItem('digitrec.next', '1')")
+        page.reload()
+        page.wait_for_selector("html[data-ready=true]")
+        page.fill("#writer", "Ada")
+        page.fill("#class-code", "7b")
+        page.keyboard.press("Tab")  # from the class code to the drawing area
+        expect(page.locator("#sheet")).to_be_focused()
+        expect(page.locator("#sheet-cursor")).to_be_visible()
+        for _ in range(9):
+            page.keyboard.press("ArrowUp")  # to the top of the stem
+        page.keyboard.press("Space")  # pen down
+        expect(page.locator("#sheet-pen")).to_contain_text("Pen down")
+        for _ in range(18):
+            page.keyboard.press("ArrowDown")
+        page.keyboard.press("Space")  # pen up
+        expect(page.locator("#sheet-pen")).to_have_text(
+            "Pen up, 14 of 28 across and 23 of 28 down."
+        )
+        page.keyboard.press("Enter")  # saves
+        expect(page.locator("#count")).to_have_text("1 saved")
+        expect(page.locator("#prompt")).to_have_text("Draw a 2")
+        context.close()
+    assert problems == []
+    with sqlite3.connect(db) as connection:
+        [(label, png)] = connection.execute("SELECT label, png FROM drawings").fetchall()
+    ink = np.asarray(Image.open(io.BytesIO(png)).convert("L"))
+    columns = np.flatnonzero(ink.max(axis=0) > 128)
+    rows = np.flatnonzero(ink.max(axis=1) > 128)
+    assert label == 1
+    assert columns.max() - columns.min() < 30 and rows.max() - rows.min() > 150  # a stem

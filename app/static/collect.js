@@ -24,6 +24,14 @@
   // While a drawing is being saved the pad takes no ink: what is saved is what is cleared.
   let saving = false;
   const SAVE_TIMEOUT_MS = 10000;
+  // The keyboard pen, as on the main page: an arrow key moves it one pixel of the 28x28
+  // digit (Shift: a fifth of that), Space puts it down or lifts it, Enter saves.
+  const cursor = document.getElementById("sheet-cursor");
+  const penState = document.getElementById("sheet-pen");
+  const FIELD = 28;
+  const STEP = pad.width / FIELD;
+  const MOVES = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+  const keyPen = { x: pad.width / 2, y: pad.height / 2, down: false };
 
   function say(text, kind) {
     messageOut.textContent = text;
@@ -50,6 +58,7 @@
     ctx.lineWidth = PEN;
     ctx.lineCap = ctx.lineJoin = "round";
     inked = false;
+    keyPen.down = false;
   }
 
   function at(event) {
@@ -87,6 +96,57 @@
   pad.addEventListener("pointerup", lift);
   pad.addEventListener("pointercancel", lift);
   pad.addEventListener("contextmenu", (event) => event.preventDefault());
+
+  function showKeyPen() {
+    const scale = pad.getBoundingClientRect().width / pad.width;
+    const size = PEN * scale;
+    cursor.hidden = document.activeElement !== pad;
+    cursor.style.width = cursor.style.height = size + "px";
+    cursor.style.transform =
+      "translate(" + (keyPen.x * scale - size / 2) + "px, " + (keyPen.y * scale - size / 2) + "px)";
+    cursor.classList.toggle("down", keyPen.down);
+    penState.textContent =
+      "Pen " + (keyPen.down ? "down (drawing)" : "up") + ", " + Math.round(keyPen.x / STEP) +
+      " of " + FIELD + " across and " + Math.round(keyPen.y / STEP) + " of " + FIELD + " down.";
+  }
+
+  pad.addEventListener("keydown", (event) => {
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    const move = MOVES[event.key];
+    if (event.key === "Enter") {
+      event.preventDefault();
+      save();
+      return;
+    }
+    if (saving || (!move && event.key !== " ")) return;
+    event.preventDefault();
+    if (move) {
+      const step = event.shiftKey ? STEP / 5 : STEP;
+      const x = Math.min(pad.width, Math.max(0, keyPen.x + move[0] * step));
+      const y = Math.min(pad.height, Math.max(0, keyPen.y + move[1] * step));
+      if (keyPen.down) {
+        ctx.beginPath();
+        ctx.moveTo(keyPen.x, keyPen.y);
+        ctx.lineTo(x, y);
+        ctx.stroke();
+      }
+      Object.assign(keyPen, { x: x, y: y });
+    } else {
+      keyPen.down = !keyPen.down;
+      if (keyPen.down) {
+        ctx.beginPath();
+        ctx.arc(keyPen.x, keyPen.y, PEN / 2, 0, 2 * Math.PI);
+        ctx.fill();
+        inked = true;
+      }
+    }
+    showKeyPen();
+  });
+  pad.addEventListener("focus", showKeyPen);
+  pad.addEventListener("blur", () => {
+    keyPen.down = false;
+    cursor.hidden = true;
+  });
 
   async function save() {
     if (!writer.value.trim() || !classCode.value.trim()) {
