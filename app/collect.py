@@ -93,7 +93,7 @@ def collect() -> tuple[Response, int]:
     value = image_of(payload)
     label = _field(payload, "label", classdata.check_label)
     writer = _field(payload, "writer", lambda v: classdata.check_name(v, "writer"))
-    class_code = _field(payload, "class", lambda v: classdata.check_name(v, "class"))
+    class_code = _field(payload, "class", classdata.check_class_code)
     png = decode_data_url(value)
     open_image(png, config["MAX_IMAGE_PIXELS"])  # size from the header first: 413 early
     try:

@@ -130,6 +130,12 @@ def check_name(value: object, what: str) -> str:
     return name
 
 
+def check_class_code(value: object) -> str:
+    """A valid class code, in lower case: a class told to type "7b" also types "7B", and both
+    are one class. Codes stored before were kept as typed; queries match them in any case."""
+    return check_name(value, "class").lower()
+
+
 def check_label(value: object) -> int:
     """A label 0-9 (an int, not a bool, float or string), or `ClassDataError`."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < NUM_CLASSES:
@@ -233,7 +239,7 @@ def add_drawing(
     drawings in the last minute. The count and the insert happen in one write transaction, so
     concurrent requests cannot slip past the limit together.
     """
-    row = (check_name(class_code, "class"), check_name(writer, "writer"), check_label(label))
+    row = (check_class_code(class_code), check_name(writer, "writer"), check_label(label))
     png = check_png(png)
     if per_minute is not None and (isinstance(per_minute, bool) or per_minute < 1):
         raise ValueError(f"per_minute must be a positive whole number, got {per_minute!r}")
@@ -263,8 +269,8 @@ def _check_rate(
     connection: sqlite3.Connection, class_code: str, writer: str, limit: int, now: datetime
 ) -> None:
     recent, oldest = connection.execute(
-        "SELECT COUNT(*), MIN(created) FROM drawings WHERE class = ? AND writer = ? "
-        "AND created > ?",
+        "SELECT COUNT(*), MIN(created) FROM drawings "
+        "WHERE class = ? COLLATE NOCASE AND writer = ? AND created > ?",
         (class_code, writer, _timestamp(now - RATE_WINDOW)),
     ).fetchone()
     if recent >= limit:
@@ -295,16 +301,16 @@ def count_drawings(path: str | os.PathLike[str], class_code: str | None = None) 
             return 0
         if class_code is None:
             return connection.execute("SELECT COUNT(*) FROM drawings").fetchone()[0]
-        query = "SELECT COUNT(*) FROM drawings WHERE class = ?"
-        return connection.execute(query, (class_code,)).fetchone()[0]
+        query = "SELECT COUNT(*) FROM drawings WHERE class = ? COLLATE NOCASE"
+        return connection.execute(query, (check_class_code(class_code),)).fetchone()[0]
 
 
 def _rows(path: str | os.PathLike[str], class_code: str | None) -> list[tuple]:
     query = "SELECT id, class, writer, label, png, created FROM drawings"
     arguments: tuple = ()
     if class_code is not None:
-        query += " WHERE class = ?"
-        arguments = (check_name(class_code, "class"),)
+        query += " WHERE class = ? COLLATE NOCASE"
+        arguments = (check_class_code(class_code),)
     with connect(path, write=False) as connection:
         if not _has_drawings(connection):
             raise ClassDataError(f"{path} holds no class drawings")
@@ -341,7 +347,7 @@ def load_class_set(path: str | os.PathLike[str], class_code: str | None = None) 
             return exported
         # Each writer is "class/writer": keep the class asked for.
         classes = [str(writer).split("/")[0] for writer in exported.writers]
-        keep = np.array(classes) == check_name(class_code, "class")
+        keep = np.char.lower(np.array(classes)) == check_class_code(class_code)
         if not keep.any():
             raise ClassDataError(_no_such_class(path, class_code, sorted(set(classes))))
         return ClassSet(

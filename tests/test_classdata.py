@@ -70,6 +70,25 @@ def test_sql_significant_characters_are_stored_verbatim(db):
     assert count_drawings(db) == 2
 
 
+def test_a_class_code_is_one_class_in_any_case(db, tmp_path):
+    add_drawing(db, png_of(1), 1, "Ada", "7B")
+    add_drawing(db, png_of(2), 2, "Bo", "7b")
+    with sqlite3.connect(db) as connection:  # a row stored as typed, before codes were lowered
+        connection.execute(
+            "INSERT INTO drawings (class, writer, label, png, created) VALUES (?, ?, ?, ?, ?)",
+            ("7B", "Cy", 3, png_of(3), "2026-01-01T00:00:00.000+00:00"),
+        )
+    connection.close()
+    assert count_drawings(db, "7b") == count_drawings(db, "7B") == 3
+    assert load_class_set(db, "7B").labels.tolist() == [1, 2, 3]
+    assert export(db, tmp_path / "7b.npz", class_code="7b") == 3
+    assert load_class_set(tmp_path / "7b.npz", "7B").writers.tolist() == [
+        "7b/Ada",
+        "7b/Bo",
+        "7B/Cy",
+    ]
+
+
 def test_a_phone_keyboards_apostrophe_is_a_plain_one(db):
     add_drawing(db, png_of(3), 3, "O\u2019Brien", "7b")  # as iOS types it
     add_drawing(db, png_of(4), 4, "O'Brien", "7b")
