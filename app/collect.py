@@ -13,7 +13,8 @@ minute; the count is kept in the database, so it holds across threads and worker
 `POST /api/collect` takes JSON `{"image": "data:image/png;base64,...", "label": 3, "writer":
 "Ada", "class": "7b"}` and answers 201 `{"id": <row id>, "next": <the next digit to ask>}`,
 or an error in the API's shape (`app.errors`): 400 bad field, 404 off, 413 too large, 415 not
-JSON, 422 empty drawing, 429 too many drawings in a minute (with `Retry-After`).
+JSON, 422 empty drawing, 429 too many drawings in a minute (with `Retry-After`), 503 when the
+class database cannot store it (the log says why). A class code is one class in any case.
 """
 
 from __future__ import annotations

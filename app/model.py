@@ -41,7 +41,6 @@ from flask import Flask, current_app
 from digitrec import settings
 from digitrec.predict import (
     READ_TURNS,
-    RETRAIN_COMMAND,
     TRAIN_COMMAND,
     ModelLoadError,
     ModelNotFoundError,
@@ -196,10 +195,12 @@ def init_app(app: Flask) -> None:
         )
     except ModelLoadError as exc:
         app.logger.warning("the app starts without a model: %s", exc)
+        # Unreadable, or a good model of another kind given by mistake: the log says which,
+        # with the command that suits it; nothing here says to replace the file.
         slot = ModelSlot(
             None,
-            f"the model file {path.name} could not be loaded. "
-            f"Train a new one in its place with: {RETRAIN_COMMAND}",
+            f"the model file {path.name} could not be loaded (the server's log says why). "
+            f"Give a digit model, or train one with: {TRAIN_COMMAND}",
         )
     app.extensions[EXTENSION] = slot
     app.extensions[CATALOGUE] = Catalogue(default, slot, Path(app.config["MODELS_DIR"]), shipped)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,11 +47,7 @@ TRAIN_COMMAND = "make train (its first stage alone: python -m digitrec.train --r
 def retrain_command(path: str | os.PathLike[str]) -> str:
     """How to replace a model file that cannot be loaded: a new one trained in its place (and
     nowhere else, so no good model elsewhere is replaced)."""
-    return f"python -m digitrec.train --recipe improved --out {path} --force"
-
-
-# The same where the file may not be named (the app's answers name no path).
-RETRAIN_COMMAND = retrain_command("<that file>")
+    return f"python -m digitrec.train --recipe improved --out {shlex.quote(str(path))} --force"
 
 
 class ModelNotFoundError(FileNotFoundError):

@@ -446,6 +446,22 @@ def test_number_boxes_sit_on_an_uploaded_picture(quiet):
     watch.assert_clean()
 
 
+def test_a_422_is_said_in_the_servers_words(quiet):
+    page, watch = quiet
+    draw_with_mouse(page, SEVEN)
+    error = '{"error": "the drawing has 48 separate marks: too many to read"}'
+    page.route(
+        "**/api/predict",
+        answering(status=422, body=error, content_type="application/json"),
+    )
+    page.click("#predict")
+    expect(page.locator("#status")).to_have_text(
+        "The drawing has 48 separate marks: too many to read."
+    )
+    page.unroute("**/api/predict")
+    assert watch.page_errors == []  # the console notes the 422 itself, as browsers do
+
+
 def test_download_the_28x28_image(quiet):
     page, _ = quiet
     draw_with_mouse(page, SEVEN)
@@ -639,7 +655,7 @@ def test_no_model_is_said_on_load_and_the_page_keeps_working(browser, no_model_u
     page, watch = open_page(context, no_model_url, health="no model")
     status = page.locator("#status")
     # Said as soon as the page opens, before anyone draws.
-    expect(status).to_contain_text("no model is loaded")
+    expect(status).to_contain_text("No model is loaded")
     expect(status).to_contain_text("make train")
     # The shipped model is in the chooser: the page says it can read drawings now.
     assert set(

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 from test_app_number import number_drawing
 
@@ -53,3 +54,24 @@ def test_a_folder_is_read_through_the_app_and_scored_per_kind(tmp_path):
     assert scores["doodles refused (one-digit pad)"] == [1, 1]
     assert scores["doodles giving no digit (number pad)"] == [1, 1]
     assert misses == ["digits read right: 7-as-3.jpg expected 3, read 7 / '7'"]
+
+
+def test_a_picture_the_app_refuses_to_take_is_reported_not_scored(tmp_path):
+    blank = np.zeros((280, 280), np.uint8)
+    cases = [{"file": save(tmp_path, "blank.png", blank), "kind": "doodle", "expected": None}]
+    (tmp_path / "cases.json").write_text(json.dumps(cases))
+    scores, misses = read_pictures.read_folder(tmp_path)
+    assert scores == {"pictures the app refused to take (4xx)": [0, 1]}
+    assert misses[0].startswith("refused: blank.png ([422, 422]")
+
+
+def test_without_a_model_nothing_is_scored(tmp_path):
+    ink = rasterise(example_strokes(1))
+    cases = [{"file": save(tmp_path, "1.png", ink), "kind": "doodle", "expected": None}]
+    (tmp_path / "cases.json").write_text(json.dumps(cases))
+    with pytest.raises(ValueError, match="the app cannot read"):
+        read_pictures.read_folder(tmp_path, model=tmp_path / "none.keras")
+    cases[0]["kind"] = "letters"
+    (tmp_path / "cases.json").write_text(json.dumps(cases))
+    with pytest.raises(ValueError, match="kind 'letters' is none of digit, number"):
+        read_pictures.read_folder(tmp_path)

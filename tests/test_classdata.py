@@ -85,7 +85,7 @@ def test_a_class_code_is_one_class_in_any_case(db, tmp_path):
     assert load_class_set(tmp_path / "7b.npz", "7B").writers.tolist() == [
         "7b/Ada",
         "7b/Bo",
-        "7B/Cy",
+        "7b/Cy",  # stored as "7B", read as the one class
     ]
 
 

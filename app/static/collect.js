@@ -23,7 +23,9 @@
   let last = null; // {id, x, y} of the pointer drawing now
   // While a drawing is being saved the pad takes no ink: what is saved is what is cleared.
   let saving = false;
-  const SAVE_TIMEOUT_MS = 10000;
+  // Longer than the server waits for the class database (30 s), so a save given up on here
+  // was not stored later.
+  const SAVE_TIMEOUT_MS = 40000;
   // The keyboard pen, as on the main page: an arrow key moves it one pixel of the 28x28
   // digit (Shift: a fifth of that), Space puts it down or lifts it, Enter saves.
   const cursor = document.getElementById("sheet-cursor");
@@ -59,6 +61,7 @@
     ctx.lineCap = ctx.lineJoin = "round";
     inked = false;
     keyPen.down = false;
+    if (document.activeElement === pad) showKeyPen();
   }
 
   function at(event) {
@@ -149,6 +152,7 @@
   });
 
   async function save() {
+    if (saving) return; // Enter held down, or pressed twice: one drawing is saved once
     if (!writer.value.trim() || !classCode.value.trim()) {
       say("Type your name and your class code first.", "error");
       (writer.value.trim() ? classCode : writer).focus();

@@ -332,7 +332,9 @@
     if (event.key === "Escape") {
       // Not from a control: there Esc closes the chooser or leaves the slider, it does not
       // wipe the drawing (which has no undo).
-      if (event.target instanceof HTMLSelectElement || event.target instanceof HTMLInputElement) {
+      const target = event.target;
+      if (target instanceof HTMLSelectElement || (target instanceof HTMLInputElement &&
+                                                   target.type === "range")) {
         return;
       }
       event.preventDefault();
@@ -508,7 +510,7 @@
   }
 
   // The server's message as a sentence: "the drawing is empty: ..." -> "The drawing is empty: ...."
-  function sentence(text) {
+  function asSentence(text) {
     const said = String(text).trim();
     return said.charAt(0).toUpperCase() + said.slice(1) + (/[.!?]$/.test(said) ? "" : ".");
   }
@@ -735,7 +737,7 @@
       if (seq !== requestSeq || (!announce && !response.ok)) return;
       if (response.ok && number) showNumber(body, announce);
       else if (response.ok) showAnswer(body, announce);
-      else if (response.status === 422) resetResult(sentence(body));
+      else if (response.status === 422) resetResult(asSentence(body));
       else showError("Sorry, the server could not read the drawing: " + body);
     } catch (error) {
       if (seq !== requestSeq || !announce) return;
@@ -785,7 +787,7 @@
         const others = Array.from(modelSelect.options).filter((o) => !o.disabled && !o.selected);
         showError(
           "The server cannot read drawings with its default model: " +
-            (await readError(response)) +
+            asSentence(await readError(response)) +
             (others.length > 0 ? " Or choose another model under \u201cModel\u201d." : ""),
         );
       }
