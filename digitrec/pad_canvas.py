@@ -193,7 +193,8 @@ class StrokeCanvas:
         self.handle_mouse_up(x, y)
 
     def handle_touch_start(self, touches: list[Point]) -> None:
-        if touches:  # one finger draws; the others (a pinch, a palm) are ignored
+        # One finger draws; another landing meanwhile (a palm) starts nothing.
+        if touches and not self._drawing:
             self.handle_mouse_down(*touches[0])
 
     def handle_touch_move(self, touches: list[Point]) -> None:
@@ -201,8 +202,9 @@ class StrokeCanvas:
             self.handle_mouse_move(*touches[0])
 
     def handle_touch_end(self, touches: list[Point]) -> None:
-        # The browser reports the fingers still down, not the one lifted: just end the stroke.
-        if self._drawing:
+        # The browser reports the fingers still down, not the one lifted: the stroke ends when
+        # none is (a palm lifted mid-stroke does not end it).
+        if self._drawing and not touches:
             self._end_stroke()
 
     # -- internals -------------------------------------------------------------------------

@@ -69,7 +69,9 @@ class CollectPanel:
             if self.label_picker.value is None:
                 raise my_digits.MyDigitsError("pick the digit you drew before saving")
             label = int(self.label_picker.value)
-        return my_digits.save_drawing(self._image(), label, self.folder)
+        path = my_digits.save_drawing(self._image(), label, self.folder)
+        self.show_count()
+        return path
 
     def show_count(self, note: str = "") -> None:
         """Say how many drawings are in the folder, after `note` (what just happened)."""
@@ -83,6 +85,12 @@ class CollectPanel:
             path = self.save()
         except (my_digits.MyDigitsError, EmptyDrawingError) as exc:
             self.show_count(note=f"Not saved: {exc}. ")
+            return
+        except OSError as exc:  # the folder cannot be written: the drawing stays on the canvas
+            reason = exc.strerror or str(exc)
+            self.status.value = (
+                f"Not saved ({reason}): check that {self.folder} is a folder you can write to."
+            )
             return
         label = path.parent.name
         self._on_saved()

@@ -112,9 +112,11 @@ class Readout:
         self.show_stages()
 
     def say(self, message: str) -> None:
-        """Replace the sentence above the bars, leaving the last reading's bars in place."""
+        """Replace the sentence above the bars, leaving the last reading's bars in place; the
+        stages view, when shown, follows the drawing as it is now."""
         self.message = message
         self.status.value = _status_html(message, None)
+        self.show_stages()
 
     def show_stages(self) -> None:
         """Show or hide the stages view, as the toggle says; when shown, compute the stages."""
@@ -232,7 +234,8 @@ def describe_number(reading: NumberReading) -> str:
         which = _ordinals(refused)
         verb = "does" if len(refused) == 1 else "do"
         parts.append(f"The {which} {verb} not look like a digit (shown as ?).")
-        if count == 1:  # digits written into each other can read as one mark
+        top, left, bottom, right = reading.boxes[0]
+        if count == 1 and right - left > bottom - top:  # wide: digits written into each other?
             parts.append(SPACE_THE_DIGITS)
     unsure = [
         k + 1

@@ -203,6 +203,7 @@ class DrawingPad:
     @folder.setter
     def folder(self, folder: str | os.PathLike[str]) -> None:
         self.collector.folder = Path(folder)
+        self.collector.show_count()
 
     @property
     def strokes(self) -> list[list[Point]]:
@@ -238,6 +239,8 @@ class DrawingPad:
                 self.prediction = self.predictor.predict(self.image())
             except EmptyDrawingError:
                 self.prediction = None
+            except Exception as exc:  # in a widget's callback it would reach no one
+                return self._unreadable(exc)
         self.readout.show(self.prediction, empty=self.is_empty)
         return self.prediction
 
@@ -271,10 +274,20 @@ class DrawingPad:
                 reading = read_number(self.image(), self.predictor, refusal=self.predictor.refusal)
             except EmptyDrawingError:
                 reading = None
+            except Exception as exc:  # too many marks, say: in a callback it would reach no one
+                return self._unreadable(exc)
         self.number_reading = reading
         self.readout.show(reading, empty=self.is_empty)
         self.drawing.show_marks(_number_marks(reading) if reading is not None else [])
         return reading
+
+    def _unreadable(self, error: Exception) -> None:
+        """Forget the last reading and say why this drawing could not be read."""
+        self.prediction = None
+        self.number_reading = None
+        self.drawing.clear_marks()
+        self.readout.show(None, empty=self.is_empty)
+        self.readout.say(f"Could not read this drawing: {error}")
 
     def _stroke_started(self) -> None:
         self._stale = self.prediction is not None or self.number_reading is not None

@@ -898,10 +898,18 @@ def test_a_refused_drawing_is_said_to_be_no_digit(browser, refusing_url, artifac
     assert text(page, "#digit") == "?"
     assert tags_over_the_pad(page) == ["not a digit"]
     assert page.locator("#number-digits .reading").all_inner_texts() == ["not a digit"]
-    # Digits written into each other read as one mark: the page says how to write a number.
-    expect(page.locator("#advice")).to_contain_text("leave a little space between its digits")
+    # A tall mark: no advice about spacing digits.
+    expect(page.locator("#advice")).not_to_contain_text("leave a little space")
     assert said(page).count(NOT_A_DIGIT) == 2  # each answer said once
     assert serious_violations(page) == []
+
+    # A mark wider than high may be digits written into each other: the page says how to
+    # write a number.
+    page.click("#clear")
+    draw_with_mouse(page, [s for digit in digit_strokes([4, 7]) for s in digit])
+    with page.expect_response("**/api/number"):
+        page.click("#predict")
+    expect(page.locator("#advice")).to_contain_text("leave a little space between its digits")
     watch.assert_clean()
     context.close()
 

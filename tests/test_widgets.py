@@ -207,6 +207,17 @@ def test_touch_draws_with_the_first_finger_only(pad):
     assert len(pad.strokes) == 1
 
 
+def test_a_palm_landing_and_lifting_mid_stroke_does_not_cut_it(pad):
+    send(pad, "touch_start", touches=[{"x": 140, "y": 40}])
+    send(pad, "touch_move", touches=[{"x": 140, "y": 100}])
+    send(pad, "touch_start", touches=[{"x": 140, "y": 100}, {"x": 20, "y": 260}])  # a palm
+    send(pad, "touch_end", touches=[{"x": 140, "y": 100}])  # the palm lifts, the finger stays
+    send(pad, "touch_move", touches=[{"x": 140, "y": 240}])
+    send(pad, "touch_end", touches=[])
+
+    assert pad.strokes == [[(140.0, 40.0), (140.0, 100.0), (140.0, 240.0)]]
+
+
 def test_touch_cancel_ends_the_stroke(pad):
     send(pad, "touch_start", touches=[{"x": 50, "y": 50}])
     send(pad, "touch_cancel", touches=[])
@@ -371,6 +382,15 @@ def test_the_stages_view_shows_ink_crop_box_and_centred(pad):
     assert box.shape[0] == 20 * (112 // 20)  # the longer side is 20 px
 
 
+def test_the_stages_view_follows_the_drawing_without_live_reading(pad):
+    pad.live_toggle.value = False
+    pad.stages_toggle.value = True
+    pad.draw_strokes(example_strokes(1))
+    one = decode_png(pad.stage_images["centred"].value)
+    pad.draw_strokes(example_strokes(7, height=120, top=20, left=120))  # no Predict pressed
+    assert not np.array_equal(decode_png(pad.stage_images["centred"].value), one)
+
+
 def test_the_default_predictor_is_the_default_model(trained_model_path, monkeypatch, tmp_path):
     monkeypatch.setenv("DIGITREC_MODEL", str(trained_model_path))
     pad = DrawingPad(folder=tmp_path)
@@ -425,6 +445,27 @@ def test_save_button_appends_the_drawing_with_its_label(predictor, tmp_path):
     again = my_digits.load_my_digits(folder)
     assert len(again) == 2
     assert loaded.paths[0].read_bytes() == first
+
+
+def test_a_folder_that_cannot_be_written_says_not_saved_and_keeps_the_drawing(predictor, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    pad = DrawingPad(predictor, collect=True, folder=notes / "digits")  # under a file
+    pad.draw_strokes(example_strokes(5))
+    pad.label_picker.value = "5"
+    pad.save_button.click()
+    assert pad.collect_status.value.startswith("Not saved (")
+    assert "is a folder you can write to" in pad.collect_status.value
+    assert pad.strokes and notes.read_text() == "mine"
+
+
+def test_saving_from_code_and_a_new_folder_update_the_count(predictor, tmp_path):
+    pad = DrawingPad(predictor, collect=True, folder=tmp_path / "a")
+    pad.draw_strokes(example_strokes(5))
+    pad.save(5)
+    assert "1 drawing of yours" in pad.collect_status.value
+    pad.folder = tmp_path / "b"
+    assert pad.collect_status.value == f"0 drawings of yours in {tmp_path / 'b'}"
 
 
 def test_save_without_a_label_or_a_drawing_writes_nothing(predictor, tmp_path):
@@ -552,6 +593,20 @@ def test_clear_forgets_the_number_its_boxes_and_panels(number_pad):
     assert number_pad.image()[..., 0].max() == 0
 
 
+def test_too_many_marks_are_said_and_the_last_reading_goes(number_pad):
+    number_pad.draw_strokes(number_strokes("1"))
+    assert number_pad.predict().text == "1"
+    hatching = [
+        [(30 + 20 * column, 20 + 90 * row), (30 + 20 * column, 80 + 90 * row)]
+        for column in range(40)
+        for row in range(3)
+    ]  # more marks than a number has
+    number_pad.draw_strokes(hatching)
+    assert number_pad.predict() is None  # no traceback in a callback that reaches no one
+    assert number_pad.number_reading is None and number_pad.drawing.marks == []
+    assert number_pad.message.startswith("Could not read this drawing: the drawing has")
+
+
 def test_number_mode_reports_pieces_that_are_not_digits(predictor, monkeypatch):
     monkeypatch.setattr(numbers, "MOSTLY", 1.01)  # each piece, not the drawing as one mark
     pad = judged_number_pad(predictor, 0.9)
@@ -637,6 +692,8 @@ def test_describe_a_number_read_as_one_mark_says_to_space_the_digits():
     )
     a_digit = dataclasses.replace(one_mark, not_a_digit=(False,), not_digit_scores=(0.1,))
     assert "leave a little space" not in describe_number(a_digit)
+    a_dot = dataclasses.replace(one_mark, boxes=((0, 0, 10, 10),))  # no wider than high
+    assert "leave a little space" not in describe_number(a_dot)
 
 
 # -- not a digit, one drawing at a time --------------------------------------------------------

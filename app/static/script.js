@@ -621,8 +621,11 @@
     numberList.replaceChildren(...result.digits.map(numberItem));
     showBoxes(result.digits);
     const unsure = result.digits.some((d) => d.unsure);
-    // Digits written into each other can read as one mark: say how to write them instead.
-    const oneMark = result.digits.length === 1 && result.digits[0].not_a_digit;
+    // Digits written into each other can read as one mark, wider than it is high: say how to
+    // write them instead.
+    const [top, left, bottom, right] = result.digits.length === 1 ? result.digits[0].box : [0, 0, 0, 0];
+    const oneMark = result.digits.length === 1 && result.digits[0].not_a_digit &&
+      right - left > bottom - top;
     adviceOut.textContent = [
       result.complete ? "" : "\u201c?\u201d marks what is not a digit.",
       oneMark ? "If you wrote a number, leave a little space between its digits." : "",
