@@ -230,13 +230,15 @@ def describe_number(reading: NumberReading) -> str:
     digits = "digit" if count == 1 else "digits"
     parts = [f"Read {count} {digits}: {reading.text}."]
     refused = [k + 1 for k, no in enumerate(reading.not_a_digit) if no]
-    if refused:
+    if count == 1 and refused:  # the whole drawing is one mark, and no digit
+        parts = ["That does not look like a digit (shown as ?)."]
+        top, left, bottom, right = reading.boxes[0]
+        if right - left > bottom - top:  # wide: digits written into each other?
+            parts.append(SPACE_THE_DIGITS)
+    elif refused:
         which = _ordinals(refused)
         verb = "does" if len(refused) == 1 else "do"
         parts.append(f"The {which} {verb} not look like a digit (shown as ?).")
-        top, left, bottom, right = reading.boxes[0]
-        if count == 1 and right - left > bottom - top:  # wide: digits written into each other?
-            parts.append(SPACE_THE_DIGITS)
     unsure = [
         k + 1
         for k, (p, no) in enumerate(zip(reading.digits, reading.not_a_digit, strict=True))

@@ -687,7 +687,7 @@ def test_describe_a_number_read_as_one_mark_says_to_space_the_digits():
         not_digit_scores=(0.9,),
     )
     assert describe_number(one_mark) == (
-        "Read 1 digit: ?. The 1st piece does not look like a digit (shown as ?). "
+        "That does not look like a digit (shown as ?). "
         "If you wrote a number, leave a little space between its digits."
     )
     a_digit = dataclasses.replace(one_mark, not_a_digit=(False,), not_digit_scores=(0.1,))
