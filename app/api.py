@@ -119,7 +119,8 @@ def healthz() -> Response | tuple[Response, int]:
         test_accuracy=about["test_accuracy"],
         arch=about["arch"],
         params=about["params"],
-        trained=about["created"],
+        created=about["created"],  # as GET /api/models calls it
+        trained=about["created"],  # the same, by its first name, kept for clients
         refusal=getattr(predictor, "refusal", None) is not None,  # a stand-in may lack it
     )
 

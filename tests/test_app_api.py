@@ -546,6 +546,7 @@ def test_healthz_names_the_model_and_its_accuracy(client, trained_model_path):
     assert body["model"] == trained_model_path.stem
     assert body["test_accuracy"] == pytest.approx(sidecar["test_accuracy"])
     assert body["test_accuracy"] > 0.9
+    assert body["created"] == body["trained"] == sidecar["created"]  # as /api/models has it
     assert response.headers["Cache-Control"] == "no-store"
     with client.application.app_context():
         assert body["refusal"] is (current_slot().predictor.refusal is not None)
