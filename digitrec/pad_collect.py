@@ -70,7 +70,7 @@ class CollectPanel:
                 raise my_digits.MyDigitsError("pick the digit you drew before saving")
             label = int(self.label_picker.value)
         path = my_digits.save_drawing(self._image(), label, self.folder)
-        self.show_count()
+        self.show_count(note=f"Saved a {label}. ")
         return path
 
     def show_count(self, note: str = "") -> None:
@@ -82,7 +82,7 @@ class CollectPanel:
 
     def _save_clicked(self) -> None:
         try:
-            path = self.save()
+            self.save()
         except (my_digits.MyDigitsError, EmptyDrawingError) as exc:
             self.show_count(note=f"Not saved: {exc}. ")
             return
@@ -92,7 +92,5 @@ class CollectPanel:
                 f"Not saved ({reason}): check that {self.folder} is a folder you can write to."
             )
             return
-        label = path.parent.name
         self._on_saved()
         self.label_picker.value = None
-        self.show_count(note=f"Saved a {label}. ")
