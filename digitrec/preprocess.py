@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 from scipy import ndimage
+from skimage.filters import apply_hysteresis_threshold
 
 from digitrec.constants import INK_THRESHOLD, MNIST_BOX, MNIST_CENTRE, MNIST_SIZE
 
@@ -25,6 +26,17 @@ RESAMPLE = Image.Resampling.BILINEAR
 WHITE_ON_BLACK = "white-on-black"
 BLACK_ON_WHITE = "black-on-white"
 INK_IN_ALPHA = "ink-in-alpha"
+
+# A photographed page (`clean_page`). Ink at least STRONG times the writing's own contrast is
+# writing, and so is ink above FAINT times it that joins such ink (skimage's hysteresis
+# threshold): ruled and squared lines, paper grain and shadows are much fainter than the
+# writing, pencil pressed lightly in places is not.
+FAINT = 0.45
+STRONG = 0.65
+# A page is taken as photographed when over STRAY_SHARE of it, more than three pixels from
+# the writing, holds any ink (grain, lines, shadow); a drawing's page is empty there, and the
+# drawing is left exactly as it is.
+STRAY_SHARE = 0.01
 
 
 class EmptyDrawingError(ValueError):
@@ -69,7 +81,8 @@ def extract_ink(image: Any) -> tuple[np.ndarray, str]:
 
     Ink in the alpha channel wins when the image has any transparency (an HTML canvas or
     ipycanvas leaves untouched pixels at (0, 0, 0, 0)); otherwise the border's brightness
-    tells a white page with dark ink from a dark page with light ink.
+    tells a white page with dark ink from a dark page with light ink, and a photographed
+    page's lines, grain and shadows are taken out (`clean_page`).
     """
     pixels = _as_float_array(image)
     if pixels.ndim == 3 and pixels.shape[2] in (2, 4):
@@ -92,7 +105,49 @@ def extract_ink(image: Any) -> tuple[np.ndarray, str]:
         ink, convention = grey, WHITE_ON_BLACK
     if background > 0.0:  # a grey page: stretch so the page is 0 and full ink is 1
         ink = np.clip((ink - background) / (1.0 - background), 0.0, 1.0)
-    return ink.astype(np.float32), convention
+    return clean_page(ink.astype(np.float32)), convention
+
+
+def clean_page(ink: np.ndarray) -> np.ndarray:
+    """A photographed or scanned page's ink with the page itself taken out.
+
+    Uneven light is evened out: the page's own level, smoothed from the pixels away from the
+    writing, is subtracted. Then ink fainter than the writing is dropped (see `FAINT` and
+    `STRONG`), keeping a one-pixel fringe around what stays (anti-aliased edges), and the
+    writing is stretched to full ink. A drawing (on a canvas, or an MNIST digit) comes back
+    exactly as it was: its page holds no ink away from the writing (`STRAY_SHARE`).
+    """
+    writing = float(ndimage.median_filter(ink, size=3).max())  # the strokes' own contrast
+    if writing <= INK_THRESHOLD:
+        return ink
+    away = ~ndimage.binary_dilation(ink > INK_THRESHOLD * writing, iterations=3)
+    if not away.any() or np.mean(ink[away] > 1 / 255) <= STRAY_SHARE:
+        return ink  # a drawing, not a photograph
+    page = ~ndimage.binary_dilation(ink > STRONG * writing, iterations=2)
+    if page.any() and np.ptp(ink[page]) > 0.0:
+        ink = np.clip(ink - _page_level(ink, page), 0.0, 1.0)
+        writing = float(ndimage.median_filter(ink, size=3).max())
+        if writing <= INK_THRESHOLD:
+            return ink
+    kept = apply_hysteresis_threshold(ink, FAINT * writing, STRONG * writing)
+    kept = ndimage.binary_dilation(kept) & (ink > INK_THRESHOLD * writing)
+    return np.where(kept, np.clip(ink / writing, 0.0, 1.0), 0.0).astype(np.float32)
+
+
+def _page_level(ink: np.ndarray, page: np.ndarray) -> np.ndarray:
+    """The page's ink level everywhere, smoothed over an eighth of the picture from the
+    page's own pixels only (normalised convolution), so thick strokes do not leak into it."""
+    step = max(1, min(ink.shape) // 96)
+    small_ink = np.where(page, ink, 0.0)[::step, ::step]
+    small_page = page[::step, ::step].astype(np.float32)
+    sigma = max(1.0, min(small_ink.shape) / 8)
+    weight = ndimage.gaussian_filter(small_page, sigma, mode="nearest")
+    total = ndimage.gaussian_filter(small_ink, sigma, mode="nearest")
+    fallback = float(np.median(ink[page]))
+    level = np.where(weight > 1e-3, total / np.maximum(weight, 1e-3), fallback)
+    zoom = np.divide(ink.shape, level.shape)
+    level = ndimage.zoom(level, zoom, order=1, mode="nearest", grid_mode=True)
+    return level[: ink.shape[0], : ink.shape[1]]
 
 
 def naive_resize(image: Any) -> np.ndarray:

@@ -17,6 +17,7 @@ from flask import Flask
 from test_app_api import assert_error, data_url
 from test_app_models import copy_model, save_constant_model
 from test_predict import constant_judge
+from test_preprocess import photographed
 
 from app import create_app
 from app.api import MAX_MARKS
@@ -112,6 +113,15 @@ def test_a_number_is_read_digit_by_digit(client, digits):
         assert found["not_a_digit"] is False
         assert 0.0 < found["confidence"] <= 1.0
         assert np.array(found["preview"]).shape == (28, 28)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_a_number_photographed_on_ruled_paper_is_read(client, fmt):
+    """The lines, grain and shadow of a photographed page are not marks of the number."""
+    photo = photographed(number_drawing([3, 1, 4]))
+    response = read(client, {"image": data_url(photo, fmt, quality=80)})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["text"] == "314"
 
 
 def test_each_digits_box_holds_its_strokes(client):

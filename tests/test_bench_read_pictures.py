@@ -56,13 +56,41 @@ def test_a_folder_is_read_through_the_app_and_scored_per_kind(tmp_path):
     assert misses == ["digits read right: 7-as-3.jpg expected 3, read 7 / '7'"]
 
 
-def test_a_picture_the_app_refuses_to_take_is_reported_not_scored(tmp_path):
+def test_a_picture_the_app_cannot_take_is_reported_and_an_empty_one_read_as_nothing(tmp_path):
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"no image here")
     blank = np.zeros((280, 280), np.uint8)
-    cases = [{"file": save(tmp_path, "blank.png", blank), "kind": "doodle", "expected": None}]
+    cases = [
+        {"file": "broken.png", "kind": "doodle", "expected": None},
+        {"file": save(tmp_path, "blank.png", blank), "kind": "doodle", "expected": None},
+    ]
     (tmp_path / "cases.json").write_text(json.dumps(cases))
     scores, misses = read_pictures.read_folder(tmp_path)
-    assert scores == {"pictures the app refused to take (4xx)": [0, 1]}
-    assert misses[0].startswith("refused: blank.png ([422, 422]")
+    assert scores == {
+        "pictures the app took": [1, 2],  # the blank one: taken, 422 on both pads
+        "doodles refused (one-digit pad)": [1, 1],
+        "doodles giving no digit (number pad)": [1, 1],
+    }
+    assert len(misses) == 1 and misses[0].startswith("not taken: broken.png ([400, 400]")
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_a_picture_over_the_servers_limits_is_sent_scaled_down_as_the_page_does(tmp_path, fmt):
+    seven = 255 - np.kron(rasterise(example_strokes(7)), np.ones((4, 4), np.uint8))  # 1120 px
+    name = save(tmp_path, f"7.{fmt.lower()}", seven, fmt)
+    data = (tmp_path / name).read_bytes()
+    sent = read_pictures.as_the_page_sends(data, fmt == "JPEG", 313_600, 1024 * 1024)
+    with Image.open(io.BytesIO(sent)) as picture:
+        assert picture.format == fmt and picture.width * picture.height <= 313_600
+    small = save(tmp_path, "small.png", rasterise(example_strokes(7)))
+    assert (
+        read_pictures.as_the_page_sends((tmp_path / small).read_bytes(), False, 313_600, 1 << 20)
+        == (tmp_path / small).read_bytes()
+    )  # a picture the server takes goes as it is
+    (tmp_path / "cases.json").write_text(
+        json.dumps([{"file": name, "kind": "digit", "expected": "7"}])
+    )
+    scores, misses = read_pictures.read_folder(tmp_path)
+    assert scores == {"pictures the app took": [1, 1], "digits read right": [1, 1]}, misses
 
 
 def test_without_a_model_nothing_is_scored(tmp_path):

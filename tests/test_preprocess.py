@@ -137,6 +137,41 @@ def test_grey_pen_on_grey_paper_still_reads_as_full_ink():
     assert np.abs(stages.centred - to_mnist(ink)).max() < 0.05
 
 
+def photographed(ink: np.ndarray, seed: int = 0) -> np.ndarray:
+    """`ink` (white on black, uint8 or [0, 1]) as a phone photographs it on ruled paper: light
+    falling off across the page, grain, faint lines every 28 px, dark ink; RGB uint8."""
+    ink = ink / 255.0 if ink.dtype == np.uint8 else ink
+    rng = np.random.default_rng(seed)
+    height, width = ink.shape
+    page = 0.95 - 0.25 * np.linspace(0.0, 1.0, width)[None, :] + rng.normal(0, 0.01, ink.shape)
+    for row in range(14, height, 28):
+        page[row : row + 2] -= 0.15  # a ruled line, a sixth as dark as the writing's strokes
+    photo = np.clip(page - 0.7 * ink, 0.0, 1.0)
+    return np.dstack([(photo * 255).astype(np.uint8)] * 3)
+
+
+def test_a_photographed_page_reads_as_the_drawing_on_it():
+    ink = draw_seven(280, (60, 50, 220, 240), pen=14)
+    found, convention = extract_ink(photographed(ink))
+    assert convention == BLACK_ON_WHITE
+    assert not found[:, :40].any() and not found[:, 240:].any()  # no lines, grain or shadow
+    assert np.abs(to_mnist(photographed(ink)) - to_mnist(ink)).mean() < 0.02
+    assert np.abs(found - ink).mean() < 0.02  # the writing itself at full ink
+
+
+def test_a_drawing_comes_back_exactly_as_drawn():
+    """Pages with nothing but the writing on them are left alone (`STRAY_SHARE`): the faint
+    anti-aliased edges of a canvas stroke stay, however faint."""
+    big = draw_seven(1120, (240, 200, 880, 960), pen=56)
+    smooth = Image.fromarray(big).resize((280, 280), Image.Resampling.BILINEAR)  # anti-aliased
+    ink = np.asarray(smooth, np.float32)
+    assert ((ink > 0) & (ink < 0.1)).sum() > 100  # many faint edge pixels
+    for drawing, convention in ((ink, WHITE_ON_BLACK), (1.0 - ink, BLACK_ON_WHITE)):
+        found, name = extract_ink(drawing)
+        assert name == convention
+        np.testing.assert_allclose(found, ink, atol=1e-6)
+
+
 @pytest.mark.parametrize(
     "blank",
     [
