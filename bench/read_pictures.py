@@ -26,7 +26,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from command_line import run
-from PIL import Image
+from PIL import Image, ImageOps
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `app` lives at the project root
 
@@ -47,7 +47,8 @@ def as_the_page_sends(data: bytes, jpeg: bool, max_pixels: int, max_body: int) -
             if base64_size + JSON_OVERHEAD <= max_body and pixels <= max_pixels:
                 return data
             image.load()
-            picture = image.convert("RGB" if jpeg else "RGBA")
+            # upright first, as the browser's createImageBitmap and the server read it
+            picture = ImageOps.exif_transpose(image).convert("RGB" if jpeg else "RGBA")
     except (OSError, Image.DecompressionBombError):  # the server says what is wrong with it
         return data
     scale = min(1.0, math.sqrt(max_pixels / pixels))

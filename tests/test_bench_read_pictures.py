@@ -93,6 +93,19 @@ def test_a_picture_over_the_servers_limits_is_sent_scaled_down_as_the_page_does(
     assert scores == {"pictures the app took": [1, 1], "digits read right": [1, 1]}, misses
 
 
+def test_a_picture_over_the_byte_limit_is_scaled_until_it_fits_and_turned_upright():
+    rng = np.random.default_rng(0)
+    noise = rng.integers(0, 256, (600, 400, 3), np.uint8)  # hard to compress
+    exif = Image.Exif()
+    exif[0x0112] = 6  # the camera was turned: shown rotated by 90 degrees
+    buffer = io.BytesIO()
+    Image.fromarray(noise).save(buffer, "JPEG", quality=95, exif=exif)
+    sent = read_pictures.as_the_page_sends(buffer.getvalue(), True, 313_600, 100_000)
+    assert 4 * -(-len(sent) // 3) + 64 <= 100_000
+    with Image.open(io.BytesIO(sent)) as picture:
+        assert picture.height < picture.width  # upright: 600 tall, 400 wide turns on its side
+
+
 def test_without_a_model_nothing_is_scored(tmp_path):
     ink = rasterise(example_strokes(1))
     cases = [{"file": save(tmp_path, "1.png", ink), "kind": "doodle", "expected": None}]

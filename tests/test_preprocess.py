@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from digitrec import synthetic
+from digitrec import preprocess, synthetic
 from digitrec.preprocess import (
     BLACK_ON_WHITE,
     INK_IN_ALPHA,
@@ -145,7 +147,7 @@ def photographed(ink: np.ndarray, seed: int = 0) -> np.ndarray:
     height, width = ink.shape
     page = 0.95 - 0.25 * np.linspace(0.0, 1.0, width)[None, :] + rng.normal(0, 0.01, ink.shape)
     for row in range(14, height, 28):
-        page[row : row + 2] -= 0.15  # a ruled line, a sixth as dark as the writing's strokes
+        page[row : row + 2] -= 0.15  # a ruled line, about a fifth as dark as the writing's strokes
     photo = np.clip(page - 0.7 * ink, 0.0, 1.0)
     return np.dstack([(photo * 255).astype(np.uint8)] * 3)
 
@@ -157,6 +159,29 @@ def test_a_photographed_page_reads_as_the_drawing_on_it():
     assert not found[:, :40].any() and not found[:, 240:].any()  # no lines, grain or shadow
     assert np.abs(to_mnist(photographed(ink)) - to_mnist(ink)).mean() < 0.02
     assert np.abs(found - ink).mean() < 0.02  # the writing itself at full ink
+
+
+def test_a_lightly_pressed_stroke_on_a_photographed_page_is_kept():
+    canvas = Image.new("L", (280, 280), 0)
+    pen = ImageDraw.Draw(canvas)
+    pen.line([(110, 50), (70, 170), (200, 170)], fill=255, width=16)
+    pen.line([(170, 60), (170, 240)], fill=int(255 * 0.55), width=16)  # pressed lightly
+    found, _ = extract_ink(photographed(np.asarray(canvas)))
+    assert found[185:230, 166:175].min() > 0.4  # the light stroke's lower half, whole
+
+
+@pytest.mark.parametrize("quality", [50, 70, 85])
+def test_a_jpeg_of_a_drawing_in_coloured_ink_is_not_taken_for_a_photograph(quality, monkeypatch):
+    canvas = Image.new("RGB", (560, 200), "white")
+    pen = ImageDraw.Draw(canvas)
+    for left in (40, 200, 360):
+        pen.line([(left, 40), (left + 100, 40), (left + 40, 170)], fill=(200, 0, 0), width=12)
+    buffer = io.BytesIO()
+    canvas.save(buffer, "JPEG", quality=quality)
+    photo = Image.open(buffer)
+    found, _ = extract_ink(photo)
+    monkeypatch.setattr(preprocess, "clean_page", lambda ink: ink)
+    np.testing.assert_array_equal(found, extract_ink(photo)[0])  # left as it came
 
 
 def test_a_drawing_comes_back_exactly_as_drawn():
