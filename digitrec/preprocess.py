@@ -38,6 +38,23 @@ STRONG = 0.65
 # A drawing's page is empty there, or nearly so in a JPEG, and the drawing is left as it is.
 STRAY = 0.05
 STRAY_SHARE = 0.01
+# Which way round a photographed page's ink is: the tail of the picture's middle (where the
+# writing usually is) that reaches SWITCH times further from its median than the other.
+# A page of mid grey (GREY_PAGE: cardboard, a grey board) is always taken as photographed.
+SWITCH = 2.0
+GREY_PAGE = (0.25, 0.7)
+# What lies around the page (a table, a wall): regions touching the picture's edge, thicker
+# than a pen's stroke, at least AROUND times the writing's contrast and AROUND_LEVEL darker
+# than the page (when the ink is dark), ending in a sharp edge (slope at least SHARP times
+# their level per pixel; a shadow fades out). Found on a copy at most SMALL pixels across.
+AROUND = 0.6
+AROUND_LEVEL = 0.35
+SHARP = 0.1
+SMALL = 400
+# A mark lying within EDGE_BAND of the picture's edge and EDGE_LONG of its length is the
+# page's or the board's edge, not writing.
+EDGE_BAND = 0.12
+EDGE_LONG = 0.6
 
 
 class EmptyDrawingError(ValueError):
@@ -98,7 +115,7 @@ def extract_ink(image: Any) -> tuple[np.ndarray, str]:
     else:
         grey = pixels
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    background = float(np.median(border))
+    background = page = float(np.median(border))
     if background > 0.5:
         ink, convention = 1.0 - grey, BLACK_ON_WHITE
         background = 1.0 - background
@@ -106,10 +123,122 @@ def extract_ink(image: Any) -> tuple[np.ndarray, str]:
         ink, convention = grey, WHITE_ON_BLACK
     if background > 0.0:  # a grey page: stretch so the page is 0 and full ink is 1
         ink = np.clip((ink - background) / (1.0 - background), 0.0, 1.0)
-    return clean_page(ink.astype(np.float32)), convention
+    ink = ink.astype(np.float32)
+    if not (GREY_PAGE[0] < page < GREY_PAGE[1] or _photographed(ink)):
+        return ink, convention
+    return _photo_ink(grey, ink, convention)
 
 
-def clean_page(ink: np.ndarray) -> np.ndarray:
+def _photographed(ink: np.ndarray) -> bool:
+    """Whether the picture is a photographed or scanned page rather than a drawing: it holds
+    faint ink away from the writing (grain, lines, shadow, a table's texture). A page of mid
+    grey (`GREY_PAGE`) is taken as one too."""
+    writing = _writing(ink)
+    if writing <= INK_THRESHOLD:
+        return False
+    faint = ink > INK_THRESHOLD * writing
+    away = ~ndimage.binary_dilation(faint, iterations=3)
+    return bool(away.any() and np.mean(ink[away] > STRAY * writing) > STRAY_SHARE)
+
+
+def _polarity(grey: np.ndarray, convention: str) -> tuple[str, float, float]:
+    h, w = grey.shape
+    centre = grey[h // 4 : h - h // 4, w // 4 : w - w // 4]
+    if centre.size == 0:
+        return convention, 0.0, 0.0
+    low, mid, high = np.percentile(centre, [0.5, 50, 99.5])
+    darker, lighter = mid - low, high - mid
+    if darker > SWITCH * lighter:
+        return BLACK_ON_WHITE, mid, darker
+    if lighter > SWITCH * darker:
+        return WHITE_ON_BLACK, mid, lighter
+    return convention, mid, 0.0
+
+
+def _photo_ink(grey: np.ndarray, ink: np.ndarray, convention: str) -> tuple[np.ndarray, str]:
+    """A photographed page's ink: which way round its ink is, what lies around the page
+    (a table, a wall) taken out, then `clean_page`, then marks that are no writing dropped."""
+    found, page, contrast = _polarity(grey, convention)
+    around = np.zeros(grey.shape, dtype=bool)
+    if contrast > 0.0:
+        step = max(1, max(grey.shape) // SMALL)
+        small = grey[::step, ::step]
+        level = page - small if found == BLACK_ON_WHITE else small - page
+        around = _surroundings(level, max(AROUND * contrast, AROUND_LEVEL))
+        around = np.repeat(np.repeat(around, step, axis=0), step, axis=1)
+        around = around[: grey.shape[0], : grey.shape[1]]
+    if found != convention or around.any():  # the border is not the page: measure it inside
+        ink = 1.0 - grey if found == BLACK_ON_WHITE else grey
+        background = float(np.median(ink[~around])) if not around.all() else 0.0
+        if background < 1.0:
+            ink = np.clip((ink - background) / (1.0 - background), 0.0, 1.0)
+        ink = np.where(around, 0.0, ink).astype(np.float32)
+    cleaned = clean_page(ink, outside=around)
+    stray = _stray_marks(ink, cleaned > 0.0, around)
+    if stray.any():
+        around |= ndimage.binary_dilation(stray, iterations=2)
+        cleaned = clean_page(np.where(around, 0.0, ink).astype(np.float32), outside=around)
+    return cleaned, found
+
+
+def _stray_marks(ink: np.ndarray, marks: np.ndarray, around: np.ndarray) -> np.ndarray:
+    """Marks that are not writing: those that touch what lies around the page, long ones
+    lying along the picture's edge (a whiteboard's frame, a desk's rim), and soft-edged ones
+    (a shadow's core): a pen's stroke has sharp edges."""
+    labels, count = ndimage.label(marks, structure=np.ones((3, 3)))
+    if count == 0:
+        return np.zeros_like(marks)
+    index = np.arange(1, count + 1)
+    height, width = marks.shape
+    side = min(height, width)
+    band = np.ones_like(marks)
+    inner = max(1, round(EDGE_BAND * side))
+    band[inner:-inner, inner:-inner] = False
+    in_band = ndimage.mean(band, labels, index)
+    near = ndimage.binary_dilation(around, structure=_disk(max(2, round(0.01 * side))))
+    touching = ndimage.maximum(near, labels, index)
+    slope = np.hypot(*np.gradient(ndimage.gaussian_filter(ink, 1.0)))
+    rim = marks & ~ndimage.binary_erosion(marks)
+    edge_slope = np.asarray(ndimage.median(slope, np.where(rim, labels, 0), index), dtype=float)
+    stray = np.zeros(count + 1, dtype=bool)
+    for k, box in enumerate(ndimage.find_objects(labels)):
+        along = max((box[0].stop - box[0].start) / height, (box[1].stop - box[1].start) / width)
+        level = float(np.median(ink[box][labels[box] == k + 1]))
+        soft = np.isfinite(edge_slope[k]) and edge_slope[k] < SHARP * level
+        stray[k + 1] = touching[k] > 0 or (in_band[k] >= 0.6 and along >= EDGE_LONG) or soft
+    return stray[labels]
+
+
+def _surroundings(level: np.ndarray, darker: float) -> np.ndarray:
+    inky = level > darker
+    side = min(inky.shape)
+    radius = max(1, round(0.02 * side))
+    disk = _disk(radius)
+    thick = ndimage.binary_opening(inky, structure=disk)
+    labels, count = ndimage.label(thick)
+    if count == 0:
+        return np.zeros_like(inky)
+    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    edge = edge[edge > 0]
+    # a table or a wall ends at the page's sharp edge; a shadow fades out
+    slope = np.hypot(*np.gradient(ndimage.gaussian_filter(level, 1.0)))
+    rim = thick & ~ndimage.binary_erosion(thick, border_value=1)
+    sharp = []
+    for k in edge:
+        region = labels == k
+        edge_slope = slope[rim & region]
+        if edge_slope.size and np.median(edge_slope) >= SHARP * np.median(level[region]):
+            sharp.append(k)
+    around = np.isin(labels, sharp)
+    return ndimage.binary_dilation(around, structure=_disk(max(1, round(0.015 * side))))
+
+
+def _disk(radius: int) -> np.ndarray:
+    y, x = np.ogrid[-radius : radius + 1, -radius : radius + 1]
+    return x * x + y * y <= radius * radius
+
+
+def clean_page(ink: np.ndarray, outside: np.ndarray | None = None) -> np.ndarray:
     """A photographed or scanned page's ink with the page itself taken out.
 
     Uneven light is evened out: the page's own level, smoothed from the pixels away from the
@@ -121,10 +250,13 @@ def clean_page(ink: np.ndarray) -> np.ndarray:
     writing = _writing(ink)
     if writing <= INK_THRESHOLD:
         return ink
-    away = ~ndimage.binary_dilation(ink > INK_THRESHOLD * writing, iterations=3)
-    if not away.any() or np.mean(ink[away] > STRAY * writing) <= STRAY_SHARE:
-        return ink  # a drawing, not a photograph
+    if outside is None:
+        away = ~ndimage.binary_dilation(ink > INK_THRESHOLD * writing, iterations=3)
+        if not away.any() or np.mean(ink[away] > STRAY * writing) <= STRAY_SHARE:
+            return ink  # a drawing, not a photograph
     page = ~ndimage.binary_dilation(ink > FAINT * writing, iterations=2)
+    if outside is not None:
+        page &= ~outside
     if page.any() and np.ptp(ink[page]) > 0.0:
         ink = np.clip(ink - _page_level(ink, page), 0.0, 1.0)
         writing = _writing(ink)

@@ -180,8 +180,59 @@ def test_a_jpeg_of_a_drawing_in_coloured_ink_is_not_taken_for_a_photograph(quali
     canvas.save(buffer, "JPEG", quality=quality)
     photo = Image.open(buffer)
     found, _ = extract_ink(photo)
-    monkeypatch.setattr(preprocess, "clean_page", lambda ink: ink)
+    monkeypatch.setattr(preprocess, "_photo_ink", lambda grey, ink, convention: (ink, convention))
     np.testing.assert_array_equal(found, extract_ink(photo)[0])  # left as it came
+
+
+def on_a_desk(ink: np.ndarray, page: float, desk: float, margin: int, seed: int = 0) -> np.ndarray:
+    """`ink` (white on black, in [0, 1]) written in dark ink on a page of brightness `page` that
+    lies on a textured desk of brightness `desk` showing `margin` px on every side,
+    photographed with grain and a little blur; grey uint8."""
+    rng = np.random.default_rng(seed)
+    height, width = ink.shape
+    scene = np.full((height + 2 * margin, width + 2 * margin), desk)
+    scene[margin : margin + height, margin : margin + width] = page - (page - 0.1) * ink
+    grain = ndimage.gaussian_filter(rng.normal(0, 0.2, scene.shape), 2.0)  # the desk's texture
+    scene[scene == desk] += grain[scene == desk]
+    scene = ndimage.gaussian_filter(scene, 1.0) + rng.normal(0, 0.015, scene.shape)
+    return (np.clip(scene, 0.0, 1.0) * 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize(
+    ("page", "desk", "margin"),
+    [(0.85, 0.2, 80), (0.85, 0.2, 20), (0.45, 0.45, 0), (0.9, 0.55, 30)],
+    ids=["note-on-a-dark-desk", "page-with-a-dark-rim", "cardboard", "board-and-wall"],
+)
+def test_a_page_on_a_desk_reads_as_the_drawing_on_it(page, desk, margin):
+    """The border is the desk, not the page, or the page is mid grey: the ink is still found
+    dark on the page, and the desk around it is not ink."""
+    ink = draw_seven(280, (60, 50, 220, 240), pen=14)
+    photo = on_a_desk(ink, page, desk, margin)
+    found, convention = extract_ink(photo)
+    assert convention == BLACK_ON_WHITE
+    inside = found[margin : margin + 280, margin : margin + 280]
+    assert found.sum() - inside.sum() < 0.01 * inside.sum()  # nothing of the desk
+    assert np.abs(to_mnist(photo) - to_mnist(ink)).mean() < 0.03
+
+
+def test_a_soft_shadow_on_a_photographed_page_is_not_ink():
+    ink = draw_seven(280, (60, 30, 220, 200), pen=14)
+    rows, cols = np.mgrid[0:280, 0:280]
+    shadow = 0.45 / (1 + np.exp(-(rows - 235) / 10.0)) * (cols > 40)  # a hand's, fading in
+    rng = np.random.default_rng(0)
+    photo = np.clip(0.9 - shadow - 0.75 * ink + rng.normal(0, 0.01, ink.shape), 0, 1)
+    found, convention = extract_ink((photo * 255).astype(np.uint8))
+    assert convention == BLACK_ON_WHITE
+    assert not found[215:].any()  # the shadow's core is gone
+    assert np.abs(to_mnist(photo) - to_mnist(ink)).mean() < 0.03
+
+
+def test_chalk_on_a_blackboard_in_a_light_frame_is_light_ink():
+    ink = draw_seven(280, (60, 50, 220, 240), pen=14)
+    photo = 255 - on_a_desk(ink, 0.85, 0.2, 30)  # a dark board and light chalk, a light wall
+    found, convention = extract_ink(photo)
+    assert convention == WHITE_ON_BLACK
+    assert np.abs(to_mnist(photo) - to_mnist(ink)).mean() < 0.03
 
 
 def test_a_drawing_comes_back_exactly_as_drawn():
