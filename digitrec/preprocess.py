@@ -197,16 +197,16 @@ def _stray_marks(ink: np.ndarray, marks: np.ndarray, around: np.ndarray) -> np.n
     inner = max(1, round(EDGE_BAND * side))
     band[inner:-inner, inner:-inner] = False
     in_band = ndimage.mean(band, labels, index)
-    near = ndimage.binary_dilation(around, structure=_disk(max(2, round(0.01 * side))))
+    near = ndimage.maximum_filter(around, size=2 * max(2, round(0.01 * side)) + 1)
     touching = ndimage.maximum(near, labels, index)
     slope = np.hypot(*np.gradient(ndimage.gaussian_filter(ink, 1.0)))
     rim = marks & ~ndimage.binary_erosion(marks)
-    edge_slope = np.asarray(ndimage.median(slope, np.where(rim, labels, 0), index), dtype=float)
+    edge_slope = ndimage.mean(slope, np.where(rim, labels, 0), index)
+    level = ndimage.mean(ink, labels, index)
     stray = np.zeros(count + 1, dtype=bool)
     for k, box in enumerate(ndimage.find_objects(labels)):
         along = max((box[0].stop - box[0].start) / height, (box[1].stop - box[1].start) / width)
-        level = float(np.median(ink[box][labels[box] == k + 1]))
-        soft = np.isfinite(edge_slope[k]) and edge_slope[k] < SHARP * level
+        soft = edge_slope[k] < SHARP * level[k]
         stray[k + 1] = touching[k] > 0 or (in_band[k] >= 0.6 and along >= EDGE_LONG) or soft
     return stray[labels]
 
