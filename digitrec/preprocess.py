@@ -40,9 +40,12 @@ STRAY = 0.05
 STRAY_SHARE = 0.01
 # Which way round a photographed page's ink is: the tail of the picture's middle (where the
 # writing usually is) that reaches SWITCH times further from its median than the other.
-# A page of mid grey (GREY_PAGE: cardboard, a grey board) is always taken as photographed.
+# A picture with a mid-grey border (GREY_PAGE: a grey canvas, cardboard, a table) has its
+# polarity and page level from the whole picture, and is a photograph when its median is
+# over NOT_PAGE from its border's (the border is then not the page).
 SWITCH = 2.0
 GREY_PAGE = (0.25, 0.7)
+NOT_PAGE = 0.1
 # What lies around the page (a table, a wall): regions touching the picture's edge, thicker
 # than a pen's stroke, at least AROUND times the writing's contrast and AROUND_LEVEL darker
 # than the page (when the ink is dark), ending in a sharp edge (slope at least SHARP times
@@ -55,6 +58,8 @@ SMALL = 400
 # page's or the board's edge, not writing.
 EDGE_BAND = 0.12
 EDGE_LONG = 0.6
+# What lies around the page touches at least EDGE_CONTACT of the picture's edge.
+EDGE_CONTACT = 0.05
 
 
 class EmptyDrawingError(ValueError):
@@ -125,8 +130,19 @@ def extract_ink(image: Any) -> tuple[np.ndarray, str]:
         ink, convention = grey, WHITE_ON_BLACK
     if background > 0.0:  # a grey page: stretch so the page is 0 and full ink is 1
         ink = np.clip((ink - background) / (1.0 - background), 0.0, 1.0)
+    if GREY_PAGE[0] < page < GREY_PAGE[1]:
+        # a grey border: a grey canvas, or a photograph whose border is not its page; which
+        # way round the ink is, and the page's level, from the whole picture
+        convention, middle, _ = _tails(grey, convention)
+        ink = 1.0 - grey if convention == BLACK_ON_WHITE else grey
+        level = 1.0 - middle if convention == BLACK_ON_WHITE else middle
+        if level < 1.0:
+            ink = np.clip((ink - level) / (1.0 - level), 0.0, 1.0)
     ink = ink.astype(np.float32)
-    if not (GREY_PAGE[0] < page < GREY_PAGE[1] or _photographed(ink)):
+    if min(ink.shape) < 3:
+        return ink, convention
+    border_not_page = GREY_PAGE[0] < page < GREY_PAGE[1] and abs(middle - page) > NOT_PAGE
+    if not (border_not_page or _photographed(ink)):
         return ink, convention
     return _photo_ink(grey, ink, convention)
 
@@ -144,11 +160,18 @@ def _photographed(ink: np.ndarray) -> bool:
 
 
 def _polarity(grey: np.ndarray, convention: str) -> tuple[str, float, float]:
+    """(polarity, the page's brightness, the writing's contrast) from the picture's middle
+    half, where the writing usually is, not from a desk or a wall around it (`_tails`)."""
     h, w = grey.shape
-    centre = grey[h // 4 : h - h // 4, w // 4 : w - w // 4]
-    if centre.size == 0:
+    return _tails(grey[h // 4 : h - h // 4, w // 4 : w - w // 4], convention)
+
+
+def _tails(pixels: np.ndarray, convention: str) -> tuple[str, float, float]:
+    """The ink is the tail of the pixels' brightness that reaches SWITCH times further from
+    their median (the page) than the other; where neither does, `convention`, no contrast."""
+    if pixels.size == 0:
         return convention, 0.0, 0.0
-    low, mid, high = np.percentile(centre, [0.5, 50, 99.5])
+    low, mid, high = np.percentile(pixels, [0.5, 50, 99.5])
     darker, lighter = mid - low, high - mid
     if darker > SWITCH * lighter:
         return BLACK_ON_WHITE, mid, darker
@@ -199,7 +222,9 @@ def _stray_marks(ink: np.ndarray, marks: np.ndarray, around: np.ndarray) -> np.n
     in_band = ndimage.mean(band, labels, index)
     near = ndimage.maximum_filter(around, size=2 * max(2, round(0.01 * side)) + 1)
     touching = ndimage.maximum(near, labels, index)
-    slope = np.hypot(*np.gradient(ndimage.gaussian_filter(ink, 1.0)))
+    # the slope per pixel of a copy at most SMALL pixels across, as in `_surroundings`
+    scale = max(1.0, max(height, width) / SMALL)
+    slope = np.hypot(*np.gradient(ndimage.gaussian_filter(ink, scale))) * scale
     rim = marks & ~ndimage.binary_erosion(marks)
     edge_slope = ndimage.mean(slope, np.where(rim, labels, 0), index)
     level = ndimage.mean(ink, labels, index)
@@ -220,9 +245,12 @@ def _surroundings(level: np.ndarray, darker: float) -> np.ndarray:
     labels, count = ndimage.label(thick)
     if count == 0:
         return np.zeros_like(inky)
-    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    rim_labels = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    contact = np.bincount(rim_labels, minlength=count + 1)
+    # a table or a wall runs along the picture's edge (a stroke only touches it) ...
+    edge = np.flatnonzero(contact >= EDGE_CONTACT * rim_labels.size)
     edge = edge[edge > 0]
-    # a table or a wall ends at the page's sharp edge; a shadow fades out
+    # ... and ends at the page's sharp edge; a shadow fades out
     slope = np.hypot(*np.gradient(ndimage.gaussian_filter(level, 1.0)))
     rim = thick & ~ndimage.binary_erosion(thick, border_value=1)
     sharp = []

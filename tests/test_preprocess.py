@@ -215,6 +215,45 @@ def test_a_page_on_a_desk_reads_as_the_drawing_on_it(page, desk, margin):
     assert np.abs(to_mnist(photo) - to_mnist(ink)).mean() < 0.03
 
 
+@pytest.mark.parametrize(("canvas", "pen"), [(0.53, 0.0), (0.33, 1.0), (0.6, 0.06)])
+@pytest.mark.parametrize("box", [(60, 50, 220, 270), (4, 50, 120, 240)], ids=["edge", "side"])
+def test_a_drawing_on_a_grey_canvas_reads_as_on_black(canvas, pen, box):
+    """A grey canvas is no photograph: its drawing is read whole, even touching the edge,
+    whichever way round its ink is."""
+    ink = draw_seven(280, box, pen=18)
+    drawing = canvas + (pen - canvas) * ink
+    assert np.abs(to_mnist(drawing) - to_mnist(ink)).max() < 0.02
+
+
+@pytest.mark.parametrize("shape", [(1, 2), (2, 1), (1, 500), (500, 1), (2, 300)])
+def test_a_picture_one_or_two_pixels_across_is_read_without_error(shape):
+    rng = np.random.default_rng(0)
+    picture = np.clip(0.5 + rng.normal(0, 0.05, shape), 0, 1)
+    picture.flat[0] = 0.0
+    found, _ = extract_ink(picture)
+    assert found.shape == shape and np.isfinite(found).all()
+
+
+def test_a_thick_stroke_touching_a_photographed_page_edge_is_kept():
+    """A pen stroke that runs off the picture only touches its edge; a table runs along it."""
+    ink = draw_seven(280, (60, 50, 220, 280), pen=18)  # the 7's foot runs off the bottom
+    photo = photographed(ink)
+    found, _ = extract_ink(photo)
+    assert (found > 0.5).sum() > 0.9 * (ink > 0.5).sum()
+
+
+@pytest.mark.parametrize("size", [300, 600])
+def test_a_blurred_photograph_keeps_its_writing_at_any_size(size):
+    """A pen's edge is judged sharp or soft per pixel of a picture at most `SMALL` across, so
+    a larger photograph of the same blurred page keeps its writing too."""
+    ink = draw_seven(size, (size // 5, size // 6, 4 * size // 5, 5 * size // 6), pen=size // 20)
+    shade = 0.85 - 0.08 * np.linspace(0, 1, size)[None, :]
+    rng = np.random.default_rng(0)
+    photo = ndimage.gaussian_filter(shade - 0.75 * ink, size / 120) + rng.normal(0, 0.03, ink.shape)
+    found, _ = extract_ink((np.clip(photo, 0, 1) * 255).astype(np.uint8))
+    assert (found > 0.1).sum() > 0.9 * (ink > 0.1).sum()
+
+
 def test_a_soft_shadow_on_a_photographed_page_is_not_ink():
     ink = draw_seven(280, (60, 30, 220, 200), pen=14)
     rows, cols = np.mgrid[0:280, 0:280]
