@@ -149,8 +149,7 @@ def extract_ink(image: Any) -> tuple[np.ndarray, str]:
 
 def _photographed(ink: np.ndarray) -> bool:
     """Whether the picture is a photographed or scanned page rather than a drawing: it holds
-    faint ink away from the writing (grain, lines, shadow, a table's texture). A page of mid
-    grey (`GREY_PAGE`) is taken as one too."""
+    faint ink away from the writing (grain, lines, shadow, a table's texture)."""
     writing = _writing(ink)
     if writing <= INK_THRESHOLD:
         return False
@@ -237,6 +236,9 @@ def _stray_marks(ink: np.ndarray, marks: np.ndarray, around: np.ndarray) -> np.n
 
 
 def _surroundings(level: np.ndarray, darker: float) -> np.ndarray:
+    """What lies around the page (a table, a wall) on the small copy: regions over `darker`
+    beyond the page's `level`, thicker than a stroke, running along the picture's edge and
+    ending in a sharp edge; widened a little to cover the page's blurred rim."""
     inky = level > darker
     side = min(inky.shape)
     radius = max(1, round(0.02 * side))
@@ -274,16 +276,13 @@ def clean_page(ink: np.ndarray, outside: np.ndarray | None = None) -> np.ndarray
     Uneven light is evened out: the page's own level, smoothed from the pixels away from the
     writing, is subtracted. Then ink fainter than the writing is dropped (see `FAINT` and
     `STRONG`), keeping a one-pixel fringe around what stays (anti-aliased edges), and the
-    writing is stretched to full ink. A drawing (on a canvas, or an MNIST digit) comes back
-    as it was: its page holds no ink away from the writing (`STRAY_SHARE`).
+    writing is stretched to full ink. `outside` marks what lies off the page (left out of the
+    page's level). Without it, a drawing (on a canvas, or an MNIST digit) comes back as it
+    was: its page holds no ink away from the writing (`_photographed`).
     """
     writing = _writing(ink)
-    if writing <= INK_THRESHOLD:
-        return ink
-    if outside is None:
-        away = ~ndimage.binary_dilation(ink > INK_THRESHOLD * writing, iterations=3)
-        if not away.any() or np.mean(ink[away] > STRAY * writing) <= STRAY_SHARE:
-            return ink  # a drawing, not a photograph
+    if writing <= INK_THRESHOLD or (outside is None and not _photographed(ink)):
+        return ink  # no ink, or a drawing, not a photograph
     page = ~ndimage.binary_dilation(ink > FAINT * writing, iterations=2)
     if outside is not None:
         page &= ~outside
