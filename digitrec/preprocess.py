@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 from skimage.filters import apply_hysteresis_threshold
+from skimage.morphology import disk
 
 from digitrec.constants import INK_THRESHOLD, MNIST_BOX, MNIST_CENTRE, MNIST_SIZE
 
@@ -121,7 +122,7 @@ def extract_ink(image: Any) -> tuple[np.ndarray, str]:
         grey = pixels[..., 0]
     else:
         grey = pixels
-    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    border = _rim(grey)
     background = page = float(np.median(border))
     if background > 0.5:
         ink, convention = 1.0 - grey, BLACK_ON_WHITE
@@ -242,12 +243,11 @@ def _surroundings(level: np.ndarray, darker: float) -> np.ndarray:
     inky = level > darker
     side = min(inky.shape)
     radius = max(1, round(0.02 * side))
-    disk = _disk(radius)
-    thick = ndimage.binary_opening(inky, structure=disk)
+    thick = ndimage.binary_opening(inky, structure=disk(radius))
     labels, count = ndimage.label(thick)
     if count == 0:
         return np.zeros_like(inky)
-    rim_labels = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    rim_labels = _rim(labels)
     contact = np.bincount(rim_labels, minlength=count + 1)
     # a table or a wall runs along the picture's edge (a stroke only touches it) ...
     edge = np.flatnonzero(contact >= EDGE_CONTACT * rim_labels.size)
@@ -262,12 +262,12 @@ def _surroundings(level: np.ndarray, darker: float) -> np.ndarray:
         if edge_slope.size and np.median(edge_slope) >= SHARP * np.median(level[region]):
             sharp.append(k)
     around = np.isin(labels, sharp)
-    return ndimage.binary_dilation(around, structure=_disk(max(1, round(0.015 * side))))
+    return ndimage.binary_dilation(around, structure=disk(max(1, round(0.015 * side))))
 
 
-def _disk(radius: int) -> np.ndarray:
-    y, x = np.ogrid[-radius : radius + 1, -radius : radius + 1]
-    return x * x + y * y <= radius * radius
+def _rim(array: np.ndarray) -> np.ndarray:
+    """The picture's outermost rows and columns, in one flat array."""
+    return np.concatenate([array[0], array[-1], array[:, 0], array[:, -1]])
 
 
 def clean_page(ink: np.ndarray, outside: np.ndarray | None = None) -> np.ndarray:
