@@ -43,7 +43,9 @@ by:
   (`STROKE_PENALTY`): touching digits meet at one narrow place, while a cut through a 0, an 8
   or a star crosses a loop;
 - digits stand side by side: a part of a piece that lies within the columns of the rest
-  (`INSIDE`), like a stem inside an outline, is no digit beside it.
+  (`INSIDE`), like a stem inside an outline, is no digit beside it;
+- a 1 does not touch a 1: a drawing of one piece is never read as 1s on either side of a cut
+  (a V, a u, a zigzag is no "11" or "1111").
 """
 
 from __future__ import annotations
@@ -317,7 +319,10 @@ def read_number(
     seg = segment(drawing)
     lattice = _lattice(seg)
     readings, scores, refused, value = _judge(seg, lattice, predictor, refusal)
-    chosen = _best_path(lattice, value)
+    # In a drawing of one piece, no 1 touches a 1 (`_best_path`); among other pieces it may
+    # (the 1s of 6411 run together).
+    ones = np.array([r.digit == 1 for r in readings]) & ~refused & (len(seg.pieces) == 1)
+    chosen = _best_path(lattice, value, ones)
     # Mostly marks that are no digit (`MOSTLY`), or one piece of ink partly no digit: the
     # whole drawing is one mark.
     mostly = (
@@ -575,20 +580,29 @@ def _runs(seg: Segmentation) -> list[tuple[int, int]]:
     return runs
 
 
-def _best_path(lattice: _Lattice, value: np.ndarray) -> list[int]:
-    """The parts of the best-valued path from the first place to the last (a DP)."""
+def _best_path(lattice: _Lattice, value: np.ndarray, ones: np.ndarray | None = None) -> list[int]:
+    """The parts of the best-valued path from the first place to the last (a DP), with no
+    two parts in `ones` on either side of a cut or a parting: two strokes that make the whole
+    drawing, one piece of ink, are a letter or a doodle (n, V, a wave), not two 1s that
+    touch."""
     nodes = len(lattice.passing)
-    total = np.full(nodes, -np.inf)
-    total[0] = 0.0
-    came_from: dict[int, tuple[int, int]] = {}
+    ones = np.zeros(len(value), bool) if ones is None else ones
+    # total[node, arrived by a 1]: the best value reaching the node
+    total = np.full((nodes, 2), -np.inf)
+    total[0, 0] = 0.0
+    came_from: dict[tuple[int, int], tuple[int, int, int]] = {}
     for start, stop, part in sorted(lattice.steps):
-        reached = total[start] + lattice.passing[start] + value[part]
-        if reached > total[stop]:
-            total[stop], came_from[stop] = reached, (start, part)
+        after = int(ones[part])
+        for before in (0, 1):
+            if before and after and lattice.passing[start] < 0:  # a cut or parting
+                continue
+            reached = total[start, before] + lattice.passing[start] + value[part]
+            if reached > total[stop, after]:
+                total[stop, after], came_from[stop, after] = reached, (start, before, part)
     chosen: list[int] = []
-    node = nodes - 1
+    node, state = nodes - 1, int(np.argmax(total[-1]))
     while node > 0:
-        node, part = came_from[node]
+        node, state, part = came_from[node, state]
         chosen.insert(0, part)
     return chosen
 

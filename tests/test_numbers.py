@@ -409,6 +409,28 @@ def test_a_drawing_of_one_piece_is_cut_only_into_digits_read_surely(shipped, mon
     assert all(set(numbers.read_number(p, shipped).text) - {"?"} for p in pictures)
 
 
+def test_two_strokes_joined_in_one_piece_are_no_touching_ones(shipped):
+    """Writing all but never holds a 1 that touches a 1: a drawing that is one piece of ink
+    read as 1s on either side of a cut is a letter or a doodle (a V, a u, a zigzag), and the
+    best path may not pass such a cut. Without that rule these read "11", "11" and "1111"."""
+    judge = default_model()
+    shapes = [
+        ([[(0, 0), (0.5, 1), (1, 0)]], 0.65),
+        ([[(0, 0), (0, 0.65), (0.2, 0.95), (0.5, 1), (0.8, 0.95), (1, 0.65), (1, 0)]], 0.65),
+        ([[(0, 0), (0.25, 1), (0.5, 0.2), (0.75, 1), (1, 0)]], 1.5),
+    ]
+    for strokes, width in shapes:
+        picture = drawing(at(strokes, 120, width * HEIGHT))
+        seg = numbers.segment(picture)
+        assert len(seg.pieces) == 1
+        lattice = numbers._lattice(seg)
+        readings, _, refused, value = numbers._judge(seg, lattice, shipped, judge)
+        unruled = numbers._best_path(lattice, value, np.zeros(len(readings), bool))
+        assert len(unruled) >= 2
+        assert all(readings[k].digit == 1 and not refused[k] for k in unruled)
+        assert numbers.read_number(picture, shipped).text == "?"
+
+
 def test_one_piece_of_ink_partly_no_digit_is_one_mark(shipped):
     """One piece of ink is one thing: where the best reading of it holds a mark that is no
     digit, the whole drawing is that mark, not "7?" (a cross), "5?" (an umbrella) or "?3" (a
