@@ -61,7 +61,7 @@ from skimage.morphology import skeletonize
 
 from digitrec.constants import INK_THRESHOLD
 from digitrec.predict import Prediction, Predictor, refused_by_shape
-from digitrec.preprocess import EmptyDrawingError, extract_ink, preprocess_stages
+from digitrec.preprocess import SPECK, EmptyDrawingError, extract_ink, preprocess_stages
 from digitrec.refusal import DOT, NotDigitModel, default_model
 from digitrec.strokes import pen_width
 
@@ -69,8 +69,8 @@ from digitrec.strokes import pen_width
 # `ink[top:bottom, left:right]` is the box.
 Box = tuple[int, int, int, int]
 
-# A piece whose longer side is under this fraction of the writing's height is a speck.
-SPECK = 0.3
+# A piece whose longer side is under `SPECK` of the writing's height is a speck, as for one
+# digit (`digitrec.preprocess`).
 # More pieces than this (specks aside) are no number: the drawing is not read.
 MAX_PIECES = 40
 # Pieces whose column spans overlap by this fraction of the narrower one are one digit.

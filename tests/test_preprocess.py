@@ -324,6 +324,32 @@ def test_bad_arrays_raise_value_errors(bad, message):
         to_mnist(bad)
 
 
+def test_a_speck_beside_the_writing_is_left_out_and_one_above_or_below_kept():
+    """A stray tap beside a digit is no part of it (`preprocess.strays`): the digit reads as if
+    the tap were not there. A dot under the writing (a "?", an "!") and a stroke beside it as
+    long as a third of its height stay in the crop."""
+
+    def with_disc(ink: np.ndarray, centre: tuple[int, int], radius: int) -> np.ndarray:
+        rows, cols = np.ogrid[: ink.shape[0], : ink.shape[1]]
+        disc = (rows - centre[0]) ** 2 + (cols - centre[1]) ** 2 <= radius**2
+        return np.where(disc, 1.0, ink).astype(np.float32)
+
+    seven = draw_seven(280, (60, 40, 190, 220), pen=18)
+    height = preprocess_stages(seven).crop.shape[0]
+    tapped = with_disc(seven, (50, 250), 8)
+    assert preprocess.strays(tapped > 0.1).sum() > 150
+    for convention in CONVENTIONS:
+        assert np.array_equal(
+            to_mnist(synthetic.render(tapped, convention)),
+            to_mnist(synthetic.render(seven, convention)),
+        )
+    dotted = with_disc(seven, (262, 100), 8)
+    assert preprocess_stages(dotted).crop.shape[0] > height
+    stroke = seven.copy()
+    stroke[100:170, 240:252] = 1.0  # 70 px tall: over a third of the seven's height
+    assert preprocess_stages(stroke).crop.shape[1] > preprocess_stages(seven).crop.shape[1]
+
+
 def test_stages_show_every_step():
     ink = draw_seven(280, (60, 50, 220, 240), pen=18)
     stages = preprocess_stages(synthetic.render(ink, INK_IN_ALPHA))
