@@ -69,8 +69,9 @@ from digitrec.strokes import pen_width
 # `ink[top:bottom, left:right]` is the box.
 Box = tuple[int, int, int, int]
 
-# A piece whose longer side is under `SPECK` of the writing's height is a speck, as for one
-# digit (`digitrec.preprocess`).
+# A piece whose longer side is under `SPECK` (`digitrec.preprocess`) of the writing's height is
+# a speck, set aside wherever it lies (a drawing of one digit leaves out only stray ones).
+
 # More pieces than this (specks aside) are no number: the drawing is not read.
 MAX_PIECES = 40
 # Pieces whose column spans overlap by this fraction of the narrower one are one digit.

@@ -65,11 +65,13 @@ EDGE_CONTACT = 0.05
 
 
 # A piece of ink whose longer side is under this fraction of the tallest piece's height is a
-# speck; one beside the writing (over less than `BESIDE` of its own width within the columns
-# of the rest) is left out of the crop. Specks above or below the rest are kept: the dot of a
-# "?" or of an "i", a broken-off bit of a stroke.
+# speck. A speck beside the writing (less than `BESIDE` of its width within the columns of the
+# rest), or above or below it further than `AWAY` of that height, is a stray tap and is left
+# out of the crop. One close above or below stays: the dot of a "?" or of an "i", a broken-off
+# bit of a stroke.
 SPECK = 0.3
 BESIDE = 0.5
+AWAY = 0.5
 
 
 class EmptyDrawingError(ValueError):
@@ -111,8 +113,9 @@ def preprocess_stages(image: Any) -> Stages:
 
 
 def strays(mask: np.ndarray) -> np.ndarray:
-    """The specks beside the writing in an ink mask (H, W) bool: pieces of ink much smaller
-    than the tallest (`SPECK`) that stand to the left or right of the rest (`BESIDE`)."""
+    """The stray specks in an ink mask (H, W) bool: pieces of ink much smaller than the tallest
+    (`SPECK`) that stand to the left or right of the rest (`BESIDE`), or far above or below
+    it (`AWAY`)."""
     labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
     if count < 2:
         return np.zeros_like(mask)
@@ -123,10 +126,12 @@ def strays(mask: np.ndarray) -> np.ndarray:
     speck = np.maximum(heights, widths) < SPECK * heights.max()
     if not speck.any():
         return np.zeros_like(mask)
-    left, right = spans[~speck, 1].min(), spans[~speck, 3].max()
+    top, left = spans[~speck, :2].min(axis=0)
+    bottom, right = spans[~speck, 2:].max(axis=0)
     within = np.minimum(spans[:, 3], right) - np.maximum(spans[:, 1], left)
-    beside = speck & (within < BESIDE * widths)
-    return np.isin(labels, np.flatnonzero(beside) + 1)
+    gap = np.maximum(top - spans[:, 2], spans[:, 0] - bottom)
+    stray = speck & ((within < BESIDE * widths) | (gap > AWAY * heights.max()))
+    return np.isin(labels, np.flatnonzero(stray) + 1)
 
 
 def extract_ink(image: Any) -> tuple[np.ndarray, str]:

@@ -409,6 +409,22 @@ def test_a_drawing_of_one_piece_is_cut_only_into_digits_read_surely(shipped, mon
     assert all(set(numbers.read_number(p, shipped).text) - {"?"} for p in pictures)
 
 
+def test_the_best_path_goes_round_two_ones_at_a_cut():
+    """`_best_path` on a lattice built by hand: places 0 (a piece's left edge), 1 (a cut) and
+    2 (its right edge). Read as two 1s across the cut is worth most, but with `ones` it is
+    barred and the whole piece wins; a 1 beside a part that is no 1 may still be chosen, and
+    without `ones` the DP is the plain best path."""
+    parts = [((0, 0, 1, 1), np.ones((1, 1), bool))] * 4
+    steps = [(0, 1, 0), (1, 2, 1), (0, 2, 2), (1, 2, 3)]  # 1 | 1, the whole, 1 | 7
+    lattice = numbers._Lattice(parts, steps, np.array([0.0, -0.1, 0.0]), [2], [])
+    value = np.array([0.0, 0.0, -1.0, -2.0])
+    ones = np.array([True, True, False, False])
+    assert numbers._best_path(lattice, value) == [0, 1]
+    assert numbers._best_path(lattice, value, ones) == [2]
+    value[3] = -0.5  # now 1 | 7 beats the whole
+    assert numbers._best_path(lattice, value, ones) == [0, 3]
+
+
 def test_two_strokes_joined_in_one_piece_are_no_touching_ones(shipped):
     """Writing all but never holds a 1 that touches a 1: a drawing that is one piece of ink
     read as 1s on either side of a cut is a letter or a doodle (a V, a u, a zigzag), and the

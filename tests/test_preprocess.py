@@ -325,9 +325,10 @@ def test_bad_arrays_raise_value_errors(bad, message):
 
 
 def test_a_speck_beside_the_writing_is_left_out_and_one_above_or_below_kept():
-    """A stray tap beside a digit is no part of it (`preprocess.strays`): the digit reads as if
-    the tap were not there. A dot under the writing (a "?", an "!") and a stroke beside it as
-    long as a third of its height stay in the crop."""
+    """A stray tap beside a digit, or far above or below it, is no part of it
+    (`preprocess.strays`): the digit reads as if the tap were not there. A dot close under the
+    writing (a "?", an "!") and a stroke beside it as long as a third of its height stay in
+    the crop."""
 
     def with_disc(ink: np.ndarray, centre: tuple[int, int], radius: int) -> np.ndarray:
         rows, cols = np.ogrid[: ink.shape[0], : ink.shape[1]]
@@ -345,6 +346,8 @@ def test_a_speck_beside_the_writing_is_left_out_and_one_above_or_below_kept():
         )
     dotted = with_disc(seven, (262, 100), 8)
     assert preprocess_stages(dotted).crop.shape[0] > height
+    small = draw_seven(280, (60, 20, 160, 120), pen=18)  # room below for a tap far under it
+    assert np.array_equal(to_mnist(with_disc(small, (250, 110), 6)), to_mnist(small))
     stroke = seven.copy()
     stroke[100:170, 240:252] = 1.0  # 70 px tall: over a third of the seven's height
     assert preprocess_stages(stroke).crop.shape[1] > preprocess_stages(seven).crop.shape[1]
