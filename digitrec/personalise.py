@@ -12,8 +12,9 @@ can go wrong, and `fine_tune` guards against both:
   each drawing a little every epoch, so a few drawings go further.
 
 The model passed in is never changed: a copy is trained and returned, so a lesson can compare
-the two. Used by notebook 07 (tuned on some writers of a class, tested on the others), and
-reusable for one learner's own digits (`digitrec.my_digits`).
+the two. Notebook 06 calls `fine_tune` on a learner's own digits (`digitrec.my_digits`);
+notebook 07 writes its steps out in a cell (tuned on some writers of a class, tested on the
+others), and a test keeps that cell and this function in step.
 """
 
 from __future__ import annotations
