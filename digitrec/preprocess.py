@@ -2,10 +2,10 @@
 
 MNIST digits were not just shrunk: each was cropped to its ink, scaled so the longer side is
 20 px (keeping the aspect ratio, anti-aliased), and placed in a 28x28 field with its centre
-of mass at the centre. A speck beside the writing (a stray tap of the pen, a fleck of dust) is
-left out of the crop, as a person reading the digit would ignore it. A model trained on MNIST
-only reads a drawing prepared the same way; squeezing a whole 280x280 canvas down to 28x28
-gives it digits of the wrong size in the wrong place (see `naive_resize`).
+of mass at the centre. A stray speck beside or far from the writing (a tap of the pen, a fleck
+of dust) is left out of the crop, as a person reading the digit would ignore it. A model
+trained on MNIST only reads a drawing prepared the same way; squeezing a whole 280x280 canvas
+down to 28x28 gives it digits of the wrong size in the wrong place (see `naive_resize`).
 """
 
 from __future__ import annotations
