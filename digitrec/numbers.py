@@ -61,7 +61,13 @@ from skimage.morphology import skeletonize
 
 from digitrec.constants import INK_THRESHOLD
 from digitrec.predict import Prediction, Predictor, refused_by_shape
-from digitrec.preprocess import SPECK, EmptyDrawingError, extract_ink, preprocess_stages
+from digitrec.preprocess import (
+    SPECK,
+    EmptyDrawingError,
+    extract_ink,
+    ink_pieces,
+    preprocess_stages,
+)
 from digitrec.refusal import DOT, NotDigitModel, default_model
 from digitrec.strokes import pen_width
 
@@ -267,12 +273,9 @@ def segment(drawing: Any) -> Segmentation:
     """
     ink, _ = extract_ink(drawing)
     mask = ink > INK_THRESHOLD
-    labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
-    if count == 0:
+    labels, spans = ink_pieces(mask)
+    if len(spans) == 0:
         raise EmptyDrawingError("the drawing is empty: write a number first")
-    spans = np.array(
-        [[s[0].start, s[1].start, s[0].stop, s[1].stop] for s in ndimage.find_objects(labels)]
-    )
     heights, widths = spans[:, 2] - spans[:, 0], spans[:, 3] - spans[:, 1]
     height = float(heights.max())
     speck = np.maximum(heights, widths) < SPECK * height
@@ -849,12 +852,10 @@ def _near_segment(
 
 def _drop_slivers(mask: np.ndarray, smallest: float) -> np.ndarray:
     """Keep the parts of a cut piece that are not tiny slivers of a neighbour's ink."""
-    labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
-    if count <= 1:
+    labels, spans = ink_pieces(mask)
+    if len(spans) <= 1:
         return mask
-    sizes = np.array(
-        [max(s[0].stop - s[0].start, s[1].stop - s[1].start) for s in ndimage.find_objects(labels)]
-    )
+    sizes = np.maximum(spans[:, 2] - spans[:, 0], spans[:, 3] - spans[:, 1])
     big = np.flatnonzero(sizes >= smallest) + 1
     return np.isin(labels, big) if big.size else mask
 

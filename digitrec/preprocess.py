@@ -112,16 +112,21 @@ def preprocess_stages(image: Any) -> Stages:
     return Stages(ink, crop, box, _centre(box), convention)
 
 
+def ink_pieces(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The pieces of ink in a mask (H, W) bool, pixels touching at a corner counting as one:
+    their labels (H, W), 1 to N, and their boxes (N, 4) as (top, left, bottom, right)."""
+    labels, _ = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    boxes = [[s[0].start, s[1].start, s[0].stop, s[1].stop] for s in ndimage.find_objects(labels)]
+    return labels, np.array(boxes, dtype=np.intp).reshape(-1, 4)
+
+
 def strays(mask: np.ndarray) -> np.ndarray:
     """The stray specks in an ink mask (H, W) bool: pieces of ink much smaller than the tallest
     (`SPECK`) that stand to the left or right of the rest (`BESIDE`), or far above or below
     it (`AWAY`)."""
-    labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
-    if count < 2:
+    labels, spans = ink_pieces(mask)
+    if len(spans) < 2:
         return np.zeros_like(mask)
-    spans = np.array(
-        [[s[0].start, s[1].start, s[0].stop, s[1].stop] for s in ndimage.find_objects(labels)]
-    )
     heights, widths = spans[:, 2] - spans[:, 0], spans[:, 3] - spans[:, 1]
     speck = np.maximum(heights, widths) < SPECK * heights.max()
     if not speck.any():
