@@ -108,6 +108,27 @@ def test_course_notebooks_open_with_goals_and_end_with_a_recap(name):
     assert re.search(r"^#+ *Recap", markdown, flags=re.MULTILINE | re.IGNORECASE)
 
 
+@pytest.mark.parametrize("name", COURSE)
+def test_course_notebooks_import_digitrec_before_tensorflow(name):
+    """TensorFlow's start-up notices would show under the first cell as if something failed;
+    importing digitrec first starts TensorFlow without them (tests/test_package.py)."""
+    notebook = nbformat.read(NOTEBOOKS_DIR / name, as_version=4)
+    assert _first_import(notebook, "digitrec") < _first_import(notebook, "keras|tensorflow")
+
+
+def _first_import(notebook: nbformat.NotebookNode, modules: str) -> tuple[int, int]:
+    """(cell, line) of the first code line that imports one of `modules` (a regex), or past the
+    end if none does."""
+    statement = re.compile(rf"^\s*(?:import|from)\s+(?:{modules})\b")
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        for line, text in enumerate(cell.source.splitlines()):
+            if statement.match(text):
+                return index, line
+    return len(notebook.cells), 0
+
+
 # Helpers the package provides; a notebook that defines one of these has copied it.
 SHARED_UTILITIES = (
     "load_mnist",
