@@ -77,3 +77,16 @@ def test_environment_installs_digitrec_itself():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip_items = next(item["pip"] for item in env["dependencies"] if isinstance(item, dict))
     assert "-e ." in pip_items
+
+
+def test_environment_pip_list_holds_only_what_a_requirements_file_accepts():
+    """conda hands the `pip:` list to pip as a requirements file, where most of pip's options
+    (`--no-deps` among them) are an error that stops `conda env create`."""
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip_items = next(item["pip"] for item in env["dependencies"] if isinstance(item, dict))
+    options = [item for item in pip_items if item.startswith("-")]
+    assert all(item.split()[0] in REQUIREMENTS_FILE_OPTIONS for item in options), options
+
+
+# The options pip accepts in a requirements file that this project might need.
+REQUIREMENTS_FILE_OPTIONS = ("-e", "--editable", "--index-url", "--extra-index-url", "--pre")
