@@ -103,7 +103,7 @@ def test_course_notebooks_open_with_goals_and_end_with_a_recap(name):
     markdown = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
     opening = notebook.cells[0].source if notebook.cells else ""
     assert "learn" in opening.lower(), "the first cell says what you will learn"
-    assert "minute" in opening, "the first cell says how long the notebook takes"
+    assert "docs/teaching.md" in opening, "the first cell says where its time is measured"
     assert "{{" not in markdown, "a placeholder was left in the prose"
     assert re.search(r"^#+ *Recap", markdown, flags=re.MULTILINE | re.IGNORECASE)
 

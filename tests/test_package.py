@@ -19,7 +19,7 @@ IMPORTS = "import digitrec, keras, tensorflow; print(keras.backend.backend())"
 
 def _stderr_of_a_fresh_process(code: str, **env: str) -> str:
     environment = {key: value for key, value in os.environ.items() if key != "DIGITREC_TF_LOGS"}
-    environment = {**environment, "TF_ENABLE_ONEDNN_OPTS": "1", **env}
+    environment.update(KERAS_BACKEND="tensorflow", TF_ENABLE_ONEDNN_OPTS="1", **env)
     done = subprocess.run(
         [sys.executable, "-c", code],
         env=environment,
@@ -32,6 +32,7 @@ def _stderr_of_a_fresh_process(code: str, **env: str) -> str:
     return done.stderr
 
 
+@pytest.mark.slow  # starts TensorFlow twice
 def test_importing_digitrec_first_keeps_tensorflows_start_up_notices_out():
     loud = _stderr_of_a_fresh_process(IMPORTS, DIGITREC_TF_LOGS="1")
     if not loud.strip():
