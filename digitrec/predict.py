@@ -11,7 +11,7 @@ signature and calls that, which is both fast and safe from several threads.
 The front ends also read each drawing turned a little each way (`READ_TURNS`) and average
 the three readings: a test-time augmentation that steadies the reading of a tilted or sloppy
 digit. The model itself, and a `Predictor` made without `turns`, read each image once, as
-notebook 04's experiments need.
+notebook 05's experiments need.
 """
 
 from __future__ import annotations

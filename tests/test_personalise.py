@@ -172,3 +172,55 @@ def test_notebook_07_writes_out_what_fine_tune_does(small_cnn, mnist, mnist_mix)
     for mine, theirs in zip(ours, expected.get_weights(), strict=True):
         np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
     assert not all(np.allclose(a, b) for a, b in zip(ours, small_cnn.get_weights(), strict=True))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mnist_mix", [2, 0])
+def test_notebook_06_writes_out_what_fine_tune_does(small_cnn, mnist, mnist_mix):
+    """Notebook 06's cell tagged `fine-tune` (the copy, the MNIST mixed in, `compile` and
+    `fit`, for `MNIST_MIX` and for none) trains the same weights as `personalise.fine_tune`."""
+    import time
+    from types import SimpleNamespace
+
+    from test_course_model import NOTEBOOKS, tagged_source
+
+    from digitrec import data
+
+    (x_train, y_train), (x_test, y_test) = mnist
+    images, labels = scale_images(turned(x_test[:30]))[..., 0], y_test[:30]
+    pool_x, pool_y = x_train[4000:6000], y_train[4000:6000]
+    settings = {"SEED": 2, "TUNE_EPOCHS": 2, "TUNE_LEARNING_RATE": 1e-3, "MNIST_MIX": mnist_mix}
+    namespace = {
+        "keras": keras,
+        "np": np,
+        "time": time,
+        "data": data,
+        "personalise": personalise,
+        "recommended": SimpleNamespace(model=small_cnn),
+        "x_tune_augmented": images,
+        "y_tune_augmented": labels,
+        "x_train": pool_x,
+        "y_train": pool_y,
+        **settings,
+    }
+    source = tagged_source(NOTEBOOKS / "06_make_it_robust_and_yours.ipynb", "fine-tune")
+    exec(compile(source, "<fine-tune cell>", "exec"), namespace)
+
+    tuned = namespace["tuned"]
+    assert sorted(tuned) == sorted({mnist_mix, 0})  # one run when MNIST_MIX is 0
+    for mix, model in tuned.items():
+        expected = personalise.fine_tune(
+            small_cnn,
+            images,
+            labels,
+            epochs=settings["TUNE_EPOCHS"],
+            learning_rate=settings["TUNE_LEARNING_RATE"],
+            mnist_mix=mix,
+            mnist=(pool_x, pool_y),
+            seed=settings["SEED"],
+        )
+        for mine, theirs in zip(model.get_weights(), expected.get_weights(), strict=True):
+            np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+    if mnist_mix:  # mixing MNIST in changes what the copy learns
+        mixed, unmixed = tuned[mnist_mix].get_weights(), tuned[0].get_weights()
+        assert not all(np.allclose(a, b) for a, b in zip(mixed, unmixed, strict=True))
