@@ -15,7 +15,8 @@ A classifier trained only on digits must answer a digit for anything it is shown
 
 Some kinds are kept out of training so an evaluation can ask how the refusal does on things
 it never saw: shapes in `UNSEEN_SHAPES` (a heart, a house, a smiley, ..., and other pictures:
-a fish, an umbrella, a boat, a stick figure, a car, an envelope) and letters in
+a fish, an umbrella, a boat, a stick figure, a car, an envelope; a check mark and a crescent
+moon) and letters in
 handwriting-style fonts (`handwriting_fonts`).
 Every drawing is ink (H, W) float32 in [0, 1]; `to_mnist` prepares it like any drawing.
 """
@@ -67,6 +68,7 @@ THIN_SHAPES |= {
     "cloud": 0.15,
     "note": 0.15,
     "lightning": 0.15,
+    "moon": 0.15,
 }
 # A drawing's longer side as a fraction of the canvas: 70-200 px on the 280 px canvas.
 SCALE = (0.25, 0.72)
@@ -315,6 +317,33 @@ def _lightning(rng: np.random.Generator) -> Strokes:
     return [_closed([*corners, (0.75, 0.0)])]
 
 
+def _tick(rng: np.random.Generator) -> Strokes:
+    """A check mark: a short arm down to the foot, a long one up; never short enough to be /."""
+    foot = (rng.uniform(0.25, 0.45), 1.0)
+    start = (0.0, rng.uniform(0.4, 0.7))
+    end = (1.0, rng.uniform(0.0, 0.15))
+    return [[start, foot, end]]
+
+
+def _moon(rng: np.random.Generator) -> Strokes:
+    """A crescent moon: an outer arc and an inner one meeting at two points, facing either way.
+
+    The inner circle (radius `inner`, its centre `shift` to the side) keeps the crescent at
+    least a third of the outer radius thick at its middle, so it never thins into a (.
+    """
+    inner = rng.uniform(0.75, 0.95)
+    shift = rng.uniform(0.45, 0.75)
+    x = (1 + shift**2 - inner**2) / (2 * shift)  # where the two circles cross
+    y = np.sqrt(max(1 - x**2, 1e-6))
+    tip = np.arctan2(y, x)
+    outer = [(np.cos(a), np.sin(a)) for a in np.linspace(tip, 2 * np.pi - tip, 40)]
+    tip_inner = np.arctan2(y, x - shift)
+    back = np.linspace(2 * np.pi - tip_inner, tip_inner, 30)
+    edge = [(shift + inner * np.cos(a), inner * np.sin(a)) for a in back]
+    side = rng.choice([-1.0, 1.0])
+    return [[(side * px, py) for px, py in [*outer, *edge]]]
+
+
 def _fish(rng: np.random.Generator) -> Strokes:
     """A fish: a pointed oval body, a tail of two lines (or a closed triangle) and an eye."""
     t = np.linspace(0.0, np.pi, 16)
@@ -469,6 +498,9 @@ UNSEEN_SHAPES: dict[str, ShapeMaker] = {
     "person": _person,
     "car": _car,
     "envelope": _envelope,
+    # marks people make that are no digit, though a judge never shown one may take them for 0 or 6
+    "tick": _tick,
+    "moon": _moon,
 }
 
 
@@ -657,8 +689,14 @@ def training_negatives(
         else:
             pick, ink = _one(pick, rng, fonts)
         names[i] = pick
-        images[i] = to_mnist(ink)
+        images[i] = _in_mnist_form(ink)
     return images, names
+
+
+def _in_mnist_form(ink: np.ndarray) -> np.ndarray:
+    """`to_mnist` of a drawing given as ink, with a blank rim around it: ink drawn along the
+    small training canvas's edge would otherwise be taken for a white page (`extract_ink`)."""
+    return to_mnist(np.pad(ink, 1))
 
 
 def _one(pick: str, rng: np.random.Generator, fonts: Sequence[str]) -> tuple[str, np.ndarray]:

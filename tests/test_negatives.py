@@ -102,3 +102,26 @@ def test_training_negatives_are_mnist_images_of_known_kinds(mnist):
         60, np.random.default_rng(3), digits, turnable=digits
     )
     assert "turned" in set(with_turns)
+
+
+def test_ink_along_the_small_canvas_edge_is_still_ink():
+    """A square drawn along the training canvas's edge: its border is mostly ink, which
+    `to_mnist` alone would take for a white page (and find nothing drawn on it)."""
+    size = negatives.TRAINING_CANVAS
+    ink = np.zeros((size, size), np.float32)
+    ink[:6], ink[-6:], ink[:, :6], ink[:, -6:] = 1.0, 1.0, 1.0, 1.0
+    image = negatives._in_mnist_form(ink)
+    rows = np.flatnonzero(image.max(axis=1) > 0.5)
+    cols = np.flatnonzero(image.max(axis=0) > 0.5)
+    assert rows[-1] - rows[0] >= 18 and cols[-1] - cols[0] >= 18  # the whole frame
+    assert image[11:17, 11:17].max() < 0.1  # and no ink in its middle
+
+
+def test_a_check_mark_and_a_crescent_are_kept_for_evaluation(rng):
+    """Held-out drawers' pads read both as a 0 or a 6: the bench measures them on the judge,
+    which never trains on them."""
+    assert {"tick", "moon"} <= set(negatives.UNSEEN_SHAPES)
+    assert not {"tick", "moon"} & set(negatives.SHAPES)
+    for kind in ("tick", "moon"):
+        image = to_mnist(negatives.draw_shape(kind, rng, pen=18))
+        assert image.max() == pytest.approx(1.0)

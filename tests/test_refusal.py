@@ -27,7 +27,7 @@ def test_the_shipped_model_is_small_and_records_how_it_was_made(shipped):
 
 def test_shapes_it_never_trained_on_are_mostly_refused(shipped):
     """Measured, not read from its record: of the pictures kept out of its training
-    (`negatives.UNSEEN_SHAPES`), drawn with the pad's pen, it refused 89 % at this seed."""
+    (`negatives.UNSEEN_SHAPES`), drawn with the pad's pen, it refused 86 % at this seed."""
     rng = np.random.default_rng(7)
     rates = [
         shipped.refuse(
