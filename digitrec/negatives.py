@@ -329,7 +329,7 @@ def _moon(rng: np.random.Generator) -> Strokes:
     """A crescent moon: an outer arc and an inner one meeting at two points, facing either way.
 
     The inner circle (radius `inner`, its centre `shift` to the side) keeps the crescent at
-    least a third of the outer radius thick at its middle, so it never thins into a (.
+    least half the outer radius thick at its middle, so it never thins into a (.
     """
     inner = rng.uniform(0.75, 0.95)
     shift = rng.uniform(0.45, 0.75)

@@ -117,11 +117,34 @@ def test_ink_along_the_small_canvas_edge_is_still_ink():
     assert image[11:17, 11:17].max() < 0.1  # and no ink in its middle
 
 
-def test_a_check_mark_and_a_crescent_are_kept_for_evaluation(rng):
+def test_a_check_mark_and_a_crescent_are_kept_for_evaluation():
     """Held-out drawers' pads read both as a 0 or a 6: the bench measures them on the judge,
     which never trains on them."""
     assert {"tick", "moon"} <= set(negatives.UNSEEN_SHAPES)
     assert not {"tick", "moon"} & set(negatives.SHAPES)
-    for kind in ("tick", "moon"):
-        image = to_mnist(negatives.draw_shape(kind, rng, pen=18))
-        assert image.max() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_crescent_is_closed_and_thick_and_a_tick_is_no_slash(seed):
+    rng = np.random.default_rng(seed)
+    (moon,) = negatives._moon(rng)
+    points = np.asarray(moon)
+    assert np.isfinite(points).all()
+    np.testing.assert_allclose(points[0], points[-1], atol=1e-6)  # the two arcs meet
+    middle = np.abs(points[:, 1]) < 0.15  # points of both arcs near the middle row
+    assert np.ptp(points[middle, 0]) >= 0.45  # at least about half the radius thick
+    (tick,) = negatives._tick(rng)
+    start, foot, end = np.asarray(tick)
+    short, long = np.hypot(*(foot - start)), np.hypot(*(end - foot))
+    assert short >= 0.3 * long and foot[1] > max(start[1], end[1])  # a V, not a /
+
+
+def test_training_negatives_go_through_the_blank_rim(mnist, monkeypatch):
+    (x_train, _), _ = mnist
+    prepared = []
+    original = negatives._in_mnist_form
+    monkeypatch.setattr(
+        negatives, "_in_mnist_form", lambda ink: prepared.append(ink.shape) or original(ink)
+    )
+    negatives.training_negatives(12, np.random.default_rng(0), list(x_train[:10]))
+    assert len(prepared) == 12
