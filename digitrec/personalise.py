@@ -14,8 +14,8 @@ can go wrong, and `fine_tune` guards against both:
 The model passed in is never changed: a copy is trained and returned, so a lesson can compare
 the two. Notebooks 06 (a learner's own digits, `digitrec.my_digits`) and 07 (tuned on some
 writers of a class, tested on the others) write its steps out in a cell, and tests keep those
-cells and this function in step. The notebook also writes out
-its split by writer and checks it against `split_by_writer`.
+cells and this function in step. Notebook 07 also writes out its split by writer and checks
+it against `split_by_writer`.
 """
 
 from __future__ import annotations
