@@ -1,12 +1,19 @@
-"""pyproject.toml and environment.yml install the same packages, so pip and conda agree."""
+"""pyproject.toml and environment.yml install the same packages, so pip and conda agree; the
+Makefile trains models where the notebooks and the app look for them."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
+
+from digitrec import settings
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -91,3 +98,39 @@ def test_environment_pip_list_holds_only_what_a_requirements_file_accepts():
 
 # The options pip accepts in a requirements file that this project might need.
 REQUIREMENTS_FILE_OPTIONS = ("-e", "--editable", "--index-url", "--extra-index-url", "--pre")
+
+
+def _make_plan(target: str, env: dict[str, str]) -> str:
+    """What `make TARGET` would run (`make -n`), with `env` added to the environment."""
+    if shutil.which("make") is None:  # pragma: no cover
+        pytest.skip("make is not installed")
+    names = ("DIGITREC_MODELS", "DIGITREC_MODEL", "MODEL", "MODELS")
+    clean = {k: v for k, v in os.environ.items() if k not in names}
+    done = subprocess.run(
+        ["make", "-n", target, "USE_CONDA=1"],
+        cwd=ROOT,
+        env=clean | env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+def test_make_trains_into_the_folder_the_notebooks_and_the_app_read(tmp_path, monkeypatch):
+    assert '--out "models/seed_cnn.keras"' in _make_plan("train-seed", {})
+    assert '--out "models/cnn.keras"' in _make_plan("train", {})
+    folder = tmp_path / "class models"
+    monkeypatch.setenv("DIGITREC_MODELS", str(folder))
+    monkeypatch.delenv("DIGITREC_MODEL", raising=False)
+    plan = _make_plan("train", {"DIGITREC_MODELS": str(folder)})
+    assert f'--out "{settings.recommended_model_path()}"' in plan
+    plan = _make_plan("train-seed", {"DIGITREC_MODELS": str(folder)})
+    assert f'--out "{settings.models_dir() / "seed_cnn.keras"}"' in plan
+    one = tmp_path / "mine.keras"
+    monkeypatch.setenv("DIGITREC_MODEL", str(one))
+    plan = _make_plan("train", {"DIGITREC_MODELS": str(folder), "DIGITREC_MODEL": str(one)})
+    assert f'--out "{settings.recommended_model_path()}"' in plan
+    # a folder given from home, as on a classroom server, is each learner's own
+    plan = _make_plan("train-seed", {"DIGITREC_MODELS": "~/digitrec-models", "HOME": "/home/ada"})
+    assert '--out "/home/ada/digitrec-models/seed_cnn.keras"' in plan
