@@ -8,9 +8,10 @@ VENV ?= .venv
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Where trained models go: the folder the notebooks and the app read (DIGITREC_MODELS, else
-# models/), and the recommended model (DIGITREC_MODEL, else cnn.keras in that folder).
-MODELS ?= $(patsubst ~/%,$(HOME)/%,$(or $(DIGITREC_MODELS),models))
-MODEL ?= $(patsubst ~/%,$(HOME)/%,$(or $(DIGITREC_MODEL),$(MODELS)/cnn.keras))
+# models/), and the recommended model (DIGITREC_MODEL, else cnn.keras in that folder). Give
+# both as absolute paths (or from ~/): the notebooks run in notebooks/.
+MODELS_DIR := $(patsubst ~/%,$(HOME)/%,$(or $(DIGITREC_MODELS),models))
+MODEL ?= $(patsubst ~/%,$(HOME)/%,$(or $(DIGITREC_MODEL),$(MODELS_DIR)/cnn.keras))
 # TensorFlow's oneDNN CPU kernels, which it turns on by itself only on CPUs with AVX-512
 # VNNI, bfloat16 or AMX units: on an AVX2 laptop they make training markedly faster (and
 # reading one drawing a little slower, so the app keeps TensorFlow's choice). 0 turns them off.
@@ -33,7 +34,7 @@ help:
 	@echo "make test   - set up (first time) and run every test, notebooks and browser included"
 	@echo "make test-fast - the quick tier: unit tests without training, servers or browsers"
 	@echo "make train  - train the recommended model into $(MODEL) (skipped if it exists)"
-	@echo "make train-seed - train the course's seed CNN (fast recipe) into $(MODELS)/seed_cnn.keras"
+	@echo "make train-seed - train the course's seed CNN (fast recipe) into $(MODELS_DIR)/seed_cnn.keras"
 	@echo "make app    - serve the web app on $(HOST):$(PORT) (your $(MODEL), else the shipped model)"
 	@echo "make bench  - run the benchmarks in bench/"
 	@echo "make lint   - ruff check and format check"
@@ -72,11 +73,11 @@ train: $(ENV_STAMP)
 
 # The course's seed CNN (what notebook 03 trains and saves), with the fast recipe.
 train-seed: $(ENV_STAMP)
-	@if [ -f "$(MODELS)/seed_cnn.keras" ]; then \
-		echo "$(MODELS)/seed_cnn.keras exists; to retrain:"; \
-		echo "  $(PY) -m digitrec.train --recipe fast --out $(MODELS)/seed_cnn.keras --force"; \
+	@if [ -f "$(MODELS_DIR)/seed_cnn.keras" ]; then \
+		echo "$(MODELS_DIR)/seed_cnn.keras exists; to retrain:"; \
+		echo "  $(PY) -m digitrec.train --recipe fast --out '$(MODELS_DIR)/seed_cnn.keras' --force"; \
 	else \
-		$(PY) -m digitrec.train --recipe fast --out "$(MODELS)/seed_cnn.keras"; \
+		$(PY) -m digitrec.train --recipe fast --out "$(MODELS_DIR)/seed_cnn.keras"; \
 	fi
 
 # `python -m app` serves with waitress on one thread (the work is CPU-bound, so more threads
