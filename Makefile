@@ -8,8 +8,8 @@ VENV ?= .venv
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Where trained models go: the folder the notebooks and the app read (DIGITREC_MODELS, else
-# models/), and the recommended model (DIGITREC_MODEL, else cnn.keras in that folder). Give
-# both as absolute paths (or from ~/): the notebooks run in notebooks/.
+# models/), and the recommended model (DIGITREC_MODEL, else cnn.keras in that folder); a
+# relative path is from this folder, for the notebooks too.
 MODELS_DIR := $(patsubst ~/%,$(HOME)/%,$(or $(DIGITREC_MODELS),models))
 MODEL ?= $(patsubst ~/%,$(HOME)/%,$(or $(DIGITREC_MODEL),$(MODELS_DIR)/cnn.keras))
 # TensorFlow's oneDNN CPU kernels, which it turns on by itself only on CPUs with AVX-512

@@ -22,19 +22,23 @@ def project_root() -> Path:
 
 
 def models_dir() -> Path:
-    """Where trained models live: `DIGITREC_MODELS` if set, else `models/` in the project."""
+    """Where trained models live: `DIGITREC_MODELS` if set, else `models/` in the project.
+
+    A relative `DIGITREC_MODELS` is taken from the project root, as `make` takes it: a
+    notebook's kernel runs in `notebooks/` and finds the same folder.
+    """
     override = os.environ.get("DIGITREC_MODELS")
     if override:
-        return Path(override).expanduser()
+        return project_root() / Path(override).expanduser()
     return project_root() / "models"
 
 
 def recommended_model_path() -> Path:
-    """Where `make train` writes the recommended model: `DIGITREC_MODEL` if set, else
-    `cnn.keras` in `models_dir()`."""
+    """Where `make train` writes the recommended model: `DIGITREC_MODEL` if set (a relative
+    path from the project root), else `cnn.keras` in `models_dir()`."""
     override = os.environ.get("DIGITREC_MODEL")
     if override:
-        return Path(override).expanduser()
+        return project_root() / Path(override).expanduser()
     return models_dir() / "cnn.keras"
 
 

@@ -137,3 +137,15 @@ def test_make_trains_into_the_folder_the_notebooks_and_the_app_read(tmp_path, mo
     # a folder given from home, as on a classroom server, is each learner's own
     plan = _make_plan("train-seed", {"DIGITREC_MODELS": "~/digitrec-models", "HOME": "/home/ada"})
     assert '--out "/home/ada/digitrec-models/seed_cnn.keras"' in plan
+
+
+def test_a_relative_models_folder_is_the_same_folder_for_make_and_for_a_notebook(monkeypatch):
+    monkeypatch.chdir(ROOT / "notebooks")  # where a notebook's kernel runs
+    monkeypatch.setenv("DIGITREC_MODELS", "class-models")
+    monkeypatch.delenv("DIGITREC_MODEL", raising=False)
+    assert settings.models_dir() == ROOT / "class-models"
+    assert settings.recommended_model_path() == ROOT / "class-models" / "cnn.keras"
+    plan = _make_plan("train-seed", {"DIGITREC_MODELS": "class-models"})  # make runs in ROOT
+    assert '--out "class-models/seed_cnn.keras"' in plan
+    monkeypatch.setenv("DIGITREC_MODEL", "elsewhere/mine.keras")
+    assert settings.recommended_model_path() == ROOT / "elsewhere" / "mine.keras"
