@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from digitrec import synthetic
+from digitrec import settings, synthetic
 from digitrec.constants import CANVAS_SIZE, MNIST_SIZE, NUM_CLASSES
 from digitrec.preprocess import EmptyDrawingError, to_mnist
 
@@ -289,10 +289,12 @@ def _check_rate(
 def configured_path() -> Path | None:
     """The class set named by `DIGITREC_CLASSDATA_PATH` (a database or an exported `.npz`).
 
-    None when the variable is unset or empty: then there is no class set to read.
+    None when the variable is unset or empty: then there is no class set to read. A relative
+    path is taken from the project root, as `make` takes it, so the app and a notebook (whose
+    kernel runs in `notebooks/`) find the same file.
     """
     value = os.environ.get(PATH_ENV, "").strip()
-    return Path(value).expanduser() if value else None
+    return settings.project_root() / Path(value).expanduser() if value else None
 
 
 def count_drawings(path: str | os.PathLike[str], class_code: str | None = None) -> int:
@@ -339,6 +341,11 @@ def load_class_set(path: str | os.PathLike[str], class_code: str | None = None) 
     """The drawings in a database, or in an `.npz` made by `export`, through `to_mnist`."""
     path = Path(path)
     if path.suffix == ".npz":
+        if not path.is_file():
+            raise ClassDataError(
+                f"no class set at {path.resolve()}: export one with `python -m "
+                "digitrec.classdata export --db DATABASE --out FILE.npz`"
+            )
         try:
             with np.load(path, allow_pickle=False) as npz:
                 exported = ClassSet(npz["images"], npz["labels"], npz["writers"], npz["ids"])

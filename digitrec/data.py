@@ -16,6 +16,8 @@ import keras
 import numpy as np
 from keras.src.backend import config as keras_config  # where Keras caches downloads
 
+from digitrec import settings
+
 MNIST_ENV = "DIGITREC_MNIST"
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 IMAGE_SHAPE = (28, 28)
@@ -107,8 +109,8 @@ def _local_source(path: str | os.PathLike[str] | None) -> tuple[Path | None, str
     if path is not None:
         return Path(path).expanduser(), f"the file {path}"
     env = os.environ.get(MNIST_ENV, "").strip()
-    if env:
-        return Path(env).expanduser(), f"{MNIST_ENV}={env}"
+    if env:  # a relative path is from the project root, as `make` takes it
+        return settings.project_root() / Path(env).expanduser(), f"{MNIST_ENV}={env}"
     return None, ""
 
 

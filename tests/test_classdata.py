@@ -193,6 +193,11 @@ def test_export_to_npz_round_trips_and_never_overwrites(db, tmp_path):
     assert out.read_bytes() == before
 
 
+def test_a_missing_exported_set_says_where_it_looked_and_how_to_make_one(tmp_path):
+    with pytest.raises(ClassDataError, match="no class set at .*gone.npz: export one with"):
+        load_class_set(tmp_path / "gone.npz")
+
+
 def test_command_line_exports_and_explains_errors_in_one_line(db, tmp_path, capsys):
     add_drawing(db, png_of(8), 8, "Ada", "7b")
     assert classdata.main(["stats", "--db", str(db)]) == 0

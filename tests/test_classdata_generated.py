@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digitrec import classdata
+from digitrec import classdata, settings
 from digitrec.preprocess import MNIST_BOX
 
 
@@ -79,3 +79,10 @@ def test_configured_path_comes_from_the_environment(monkeypatch, tmp_path):
     assert classdata.configured_path() is None
     monkeypatch.setenv(classdata.PATH_ENV, str(tmp_path / "class.sqlite"))
     assert classdata.configured_path() == tmp_path / "class.sqlite"
+    # A relative path is from the project root, wherever the process runs (a notebook's
+    # kernel runs in notebooks/).
+    monkeypatch.setattr(settings, "project_root", lambda: tmp_path)
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")
+    monkeypatch.setenv(classdata.PATH_ENV, "data/class.sqlite")
+    assert classdata.configured_path() == tmp_path / "data" / "class.sqlite"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digitrec import data
+from digitrec import data, settings
 from digitrec.data import DatasetError, load_mnist
 
 
@@ -45,6 +45,21 @@ def test_environment_variable_is_used(tmp_path, monkeypatch):
     monkeypatch.setenv(data.MNIST_ENV, str(good))
     (x_train, _), _ = load_mnist()
     assert len(x_train) == 5
+    assert data.dataset_file() == good
+
+
+def test_a_relative_environment_path_is_from_the_project_root(tmp_path, monkeypatch):
+    """A notebook's kernel runs in notebooks/: DIGITREC_MNIST=data/x.npz still finds the
+    project's data/x.npz, as make and the app (run from the root) do."""
+    project = tmp_path / "project"
+    (project / "notebooks").mkdir(parents=True)
+    (project / "data").mkdir()
+    good = _save(project / "data" / "small.npz", **_good_arrays(n_train=6))
+    monkeypatch.setattr(settings, "project_root", lambda: project)
+    monkeypatch.chdir(project / "notebooks")
+    monkeypatch.setenv(data.MNIST_ENV, "data/small.npz")
+    (x_train, _), _ = load_mnist()
+    assert len(x_train) == 6
     assert data.dataset_file() == good
 
 
