@@ -19,6 +19,7 @@ import os
 import platform
 import statistics
 import sys
+import tempfile
 import time
 import typing
 from collections.abc import Collection, Iterator, Mapping, Sequence
@@ -917,6 +918,13 @@ def check_writable(out: Path, *, force: bool) -> None:
         raise ValueError(f"cannot save {out}: {folder} is a file, not a folder")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise PermissionError(f"cannot save {out}: no permission to write in {folder}")
+    try:  # root passes os.access everywhere; a file made and removed shows what can be written
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise PermissionError(
+            f"cannot save {out}: cannot write in {folder} ({exc.strerror})"
+        ) from None
 
 
 def save_model(

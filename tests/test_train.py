@@ -481,6 +481,7 @@ def test_a_path_that_cannot_be_written_is_refused_before_training(tmp_path, caps
         (tmp_path / "a-file.txt" / "m.keras", "is a file, not a folder"),
         (tmp_path / "folder.keras", "is a folder"),
         (locked / "m.keras", "no permission to write in"),
+        (Path("/proc/m.keras"), "cannot save /proc/m.keras: "),  # as root too
     ]
     for out, message in cases:
         code = main(["--data", str(tmp_path / "none.npz"), "--out", str(out), "--force"])
