@@ -168,8 +168,10 @@ def draw_with_mouse(page, strokes, pause_ms: int = 0) -> None:
         page.mouse.up()
 
 
-def draw_with_finger(page, strokes) -> None:
-    """A real touch drag: touchStart, touchMoves, touchEnd through the DevTools protocol."""
+def draw_with_finger(page, strokes, rest_ms: int = 150) -> None:
+    """A real touch drag: touchStart, touchMoves, touchEnd through the DevTools protocol;
+    the finger rests `rest_ms` before it lifts (0: a flick, lifted while still moving)."""
+    page.locator("#pad").scroll_into_view_if_needed()  # as a person scrolls back to it
     cdp = page.context.new_cdp_session(page)
     for stroke in to_page(page, strokes):
         points = []
@@ -184,7 +186,8 @@ def draw_with_finger(page, strokes) -> None:
             cdp.send(
                 "Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]}
             )
-        page.wait_for_timeout(150)  # the finger rests, then lifts: a stroke, not a fling
+        if rest_ms:
+            page.wait_for_timeout(rest_ms)  # the finger rests, then lifts: a stroke, not a fling
         cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     cdp.detach()
 
@@ -627,6 +630,100 @@ def test_mobile_touch_draw_predict_clear(browser, live_url):
     draw_with_finger(page, ONE)
     page.tap("#predict")
     assert_shows(page, 1)
+    watch.assert_clean()
+    context.close()
+
+
+def test_a_tap_right_after_a_quick_stroke_is_heard(browser, live_url):
+    """A finger lifted while still moving, then Predict tapped at once: the first tap reads."""
+    context = browser.new_context(
+        viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True
+    )
+    page, watch = open_page(context, live_url)
+    page.uncheck("#live")
+    draw_with_finger(page, SEVEN, rest_ms=0)
+    page.tap("#predict")
+    assert_shows(page, 7)
+    draw_with_finger(page, STROKE_END, rest_ms=0)
+    page.tap("#undo")
+    expect(page.locator("#status")).to_contain_text("Undone the last stroke")
+    watch.assert_clean()
+    context.close()
+
+
+def test_enter_after_drawing_with_the_mouse_reads_it(quiet):
+    """Drawing gives the pad the focus: Enter reads, it does not press the button clicked
+    last (here Clear, which would wipe the drawing)."""
+    page, watch = quiet
+    page.click("#clear")
+    draw_with_mouse(page, SEVEN)
+    assert page.evaluate("document.activeElement.id") == "pad"
+    page.keyboard.press("Enter")
+    assert_shows(page, 7)
+    assert ink_on(page, "#pad") > 3000
+    watch.assert_clean()
+
+
+def test_a_stroke_added_after_an_answer_takes_the_answer_away(quiet):
+    """With live reading off, an answer never stays beside a drawing it was not given for."""
+    page, watch = quiet
+    draw_with_mouse(page, SEVEN)
+    page.click("#predict")
+    assert_shows(page, 7)
+    draw_with_mouse(page, STROKE_END)
+    expect(page.locator("#status")).to_have_text(
+        "Changed: press Predict to read the drawing again."
+    )
+    assert text(page, "#digit") == "?" and page.is_disabled("#download")
+    assert ink_on(page, "#preview") == 0
+    watch.assert_clean()
+
+
+def test_a_lost_mouse_release_ends_the_stroke(quiet):
+    """A release the page never hears (outside the window, a gesture): the next move with no
+    button held ends the stroke instead of drawing on."""
+    page, watch = quiet
+    box = page.locator("#pad").bounding_box()
+    page.mouse.move(box["x"] + 60, box["y"] + 60)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 100, box["y"] + 60, steps=4)
+    before = ink_on(page, "#pad")
+    page.evaluate(
+        """([x, y]) => {
+            const pad = document.getElementById("pad");
+            for (let i = 0; i < 10; i++) {
+                pad.dispatchEvent(new PointerEvent("pointermove", { pointerId: 1,
+                    pointerType: "mouse", buttons: 0, clientX: x, clientY: y + 10 * i,
+                    bubbles: true }));
+            }
+        }""",
+        [box["x"] + 100, box["y"] + 80],
+    )
+    assert ink_on(page, "#pad") == before
+    page.mouse.up()
+    watch.assert_clean()
+
+
+@pytest.mark.parametrize("width", [320, 375])
+def test_a_narrow_phone_never_scrolls_sideways(browser, live_url, width):
+    """At 320 px (a small phone, or a laptop zoomed to 400 %) nothing is wider than the
+    screen, in number mode with a mark at the pad's right edge either."""
+    context = browser.new_context(viewport={"width": width, "height": 640})
+    page, watch = open_page(context, live_url)
+    page.uncheck("#live")
+    wider = "document.documentElement.scrollWidth - innerWidth"
+    assert page.evaluate(wider) <= 0
+    switch_to_number_mode(page)
+    wide = page.eval_on_selector("#pad", "c => c.width")
+    draw_with_mouse(page, [[(40, 60), (100, 60), (70, 230)], [(wide - 30, 80), (wide - 30, 230)]])
+    page.click("#predict")
+    page.wait_for_function("() => document.querySelectorAll('#boxes .box').length === 2")
+    assert page.evaluate(wider) <= 0
+    pad = page.locator("#pad").bounding_box()
+    tags = page.eval_on_selector_all(
+        "#boxes .tag", "tags => tags.map(t => t.getBoundingClientRect().right)"
+    )
+    assert max(tags) <= pad["x"] + pad["width"] + 2
     watch.assert_clean()
     context.close()
 

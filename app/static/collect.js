@@ -75,6 +75,7 @@
   pad.addEventListener("pointerdown", (event) => {
     if (saving || last !== null || (event.pointerType === "mouse" && event.button !== 0)) return;
     event.preventDefault();
+    pad.focus({ preventScroll: true }); // so that Enter saves, not the button clicked last
     pad.setPointerCapture(event.pointerId);
     const p = at(event);
     ctx.beginPath();
@@ -85,6 +86,10 @@
   });
   pad.addEventListener("pointermove", (event) => {
     if (last === null || event.pointerId !== last.id) return;
+    if (event.pointerType === "mouse" && event.buttons === 0) {
+      last = null; // the button was released where the page did not hear it
+      return;
+    }
     event.preventDefault();
     const p = at(event);
     ctx.beginPath();
@@ -98,6 +103,12 @@
   };
   pad.addEventListener("pointerup", lift);
   pad.addEventListener("pointercancel", lift);
+  pad.addEventListener("lostpointercapture", lift);
+  // Touch: the pointer events draw; without this, the browser may swallow the next tap on
+  // Save after a quick stroke.
+  for (const type of ["touchstart", "touchmove"]) {
+    pad.addEventListener(type, (event) => event.preventDefault(), { passive: false });
+  }
   pad.addEventListener("contextmenu", (event) => event.preventDefault());
 
   function showKeyPen() {
@@ -193,18 +204,20 @@
         ask(body.next);
         clearPad();
       } else {
-        const text = body && typeof body.error === "string" ? body.error : "HTTP " + response.status;
+        const text = body && typeof body.error === "string" ? body.error.trim() :
+          response.status === 413 ? "the drawing is too large to send." :
+          "the server could not save it (error " + response.status + "). Try again.";
         // The API names its fields; the page names them as its labels do, and points there.
         const field = /^writer\b/.test(text) ? writer : /^class\b/.test(text) ? classCode : null;
         const worded = text.replace(/^writer\b/, "your name").replace(/^class\b/, "the class code");
-        say("Not saved: " + worded, "error");
+        say("Not saved: " + worded + (/[.!?]$/.test(worded) ? "" : "."), "error");
         if (field) field.focus();
       }
     } catch (error) {
       say(
         error && error.name === "AbortError"
           ? "The server took too long to answer: not saved. Try again."
-          : "Could not reach the server (" + error.message + "). Try again.",
+          : "Could not reach the server: not saved. Is it still running? Try again.",
         "error",
       );
     } finally {

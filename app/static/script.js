@@ -141,6 +141,10 @@
     paintDot(p, stroke.width);
     adviceOut.textContent = "";
     clearBoxes(); // the boxes belong to the drawing as it was read
+    if (!liveBox.checked && (lastAnswer !== null || inFlight > 0)) {
+      requestSeq += 1; // an answer to the drawing as it was no longer applies
+      resetResult("Changed: press Predict to read the drawing again.");
+    }
     updateButtons();
   }
 
@@ -171,6 +175,9 @@
   pad.addEventListener("pointerdown", (event) => {
     if (stroke !== null || (event.pointerType === "mouse" && event.button !== 0)) return;
     event.preventDefault();
+    // preventDefault keeps the pad from taking focus: give it, so that Enter reads the
+    // drawing rather than pressing the button clicked last.
+    if (event.pointerType !== "touch") pad.focus({ preventScroll: true });
     keyboardMode = false;
     showCursor();
     pad.setPointerCapture(event.pointerId);
@@ -180,6 +187,10 @@
 
   pad.addEventListener("pointermove", (event) => {
     if (stroke === null || event.pointerId !== pointerId) return;
+    if (event.pointerType === "mouse" && event.buttons === 0) {
+      endPointerStroke(event); // the button was released where the page did not hear it
+      return;
+    }
     event.preventDefault();
     // Coalesced events keep fast strokes smooth (the browser batches moves per frame).
     const moves = event.getCoalescedEvents ? event.getCoalescedEvents() : [];
@@ -193,6 +204,12 @@
   }
   pad.addEventListener("pointerup", endPointerStroke);
   pad.addEventListener("pointercancel", endPointerStroke);
+  pad.addEventListener("lostpointercapture", endPointerStroke);
+  // Touch: the pointer events draw; without this, the browser may swallow the next tap on a
+  // button after a quick stroke (it takes the lifted finger for a gesture still going on).
+  for (const type of ["touchstart", "touchmove"]) {
+    pad.addEventListener(type, (event) => event.preventDefault(), { passive: false });
+  }
   pad.addEventListener("contextmenu", (event) => event.preventDefault());
 
   // The keyboard pen: arrow keys (and Home, End, Page Up, Page Down for the diagonals) move
@@ -677,7 +694,8 @@
       const [left, top] = place(d.box[1], d.box[0]);
       const [right, bottom] = place(d.box[3], d.box[2]);
       const box = document.createElement("div");
-      box.className = "box" + (d.not_a_digit ? " refused" : d.unsure ? " unsure" : "");
+      box.className = "box" + (d.not_a_digit ? " refused" : d.unsure ? " unsure" : "") +
+        (left > width / 2 ? " end" : "");
       box.style.left = (100 * left) / width + "%";
       box.style.top = (100 * top) / HEIGHT + "%";
       box.style.width = (100 * (right - left)) / width + "%";
