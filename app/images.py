@@ -78,7 +78,8 @@ def open_image(data: bytes, max_pixels: int) -> Image.Image:
     width, height = image.size
     if width < 1 or height < 1:
         raise ApiError(400, f"the image has no pixels ({width}x{height})")
-    if width * height > max_pixels and image.format == "JPEG":
+    # A phone's photo may carry a second, smaller picture: Pillow reads it as "MPO", a JPEG.
+    if width * height > max_pixels and image.format in ("JPEG", "MPO"):
         _draft(image, max_pixels)
     if image.width * image.height > max_pixels:
         drafted = " (too many even read at 1/8 scale)" if image.size != (width, height) else ""

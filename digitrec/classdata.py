@@ -30,9 +30,9 @@ import csv
 import io
 import math
 import os
-import re
 import sqlite3
 import sys
+import unicodedata
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -46,9 +46,11 @@ from digitrec import settings, synthetic
 from digitrec.constants import CANVAS_SIZE, MNIST_SIZE, NUM_CLASSES
 from digitrec.preprocess import EmptyDrawingError, to_mnist
 
-# A name or class code: letters (any script), digits, spaces, '.', "'", '_' and '-', 1-40 long,
-# starting with a letter or digit. Shown back on pages and used in exported file names.
-NAME = re.compile(r"[^\W_][\w .'-]{0,39}")
+# A name or class code: letters (any script, with their accents and vowel signs), digits,
+# spaces, '.', "'", '_' and '-', 1-40 long, starting with a letter or digit. Shown back on pages
+# and used in exported file names.
+NAME_LENGTH = 40
+NAME_PUNCTUATION = " .'_-"
 MAX_PNG_BYTES = 256 * 1024
 # Twice the canvas each way, read from the PNG's header before any pixel is decoded.
 MAX_PNG_PIXELS = (2 * CANVAS_SIZE) ** 2
@@ -117,17 +119,27 @@ class ClassSet:
 def check_name(value: object, what: str) -> str:
     """A valid writer name or class code (stripped), or `ClassDataError` saying what is wrong.
 
-    A typographic apostrophe (as phone keyboards type it: O’Brien) is stored as a plain one.
+    A typographic apostrophe (as phone keyboards type it: O’Brien) is stored as a plain one,
+    and the name in Unicode's NFKC form: "José" typed with a combining accent and "José"
+    typed with an accented letter are one name, and so are full-width "Ａｄａ" and "Ada".
     """
     if not isinstance(value, str):
         raise ClassDataError(f"{what} must be a string")
-    name = value.strip().replace("\u2019", "'")
-    if not NAME.fullmatch(name):
+    name = unicodedata.normalize("NFKC", value.strip().replace("\u2019", "'")).strip()
+    if not _is_name(name):
         raise ClassDataError(
             f"{what} must be 1-40 letters, digits, spaces, and . ' _ -, "
             "starting with a letter or digit"
         )
     return name
+
+
+def _is_name(name: str) -> bool:
+    def allowed(character: str) -> bool:
+        mark = unicodedata.category(character).startswith("M")  # an accent, a vowel sign
+        return character.isalnum() or mark or character in NAME_PUNCTUATION
+
+    return 1 <= len(name) <= NAME_LENGTH and name[0].isalnum() and all(map(allowed, name))
 
 
 def check_class_code(value: object) -> str:
@@ -269,15 +281,17 @@ def _timestamp(moment: datetime) -> str:
 def _check_rate(
     connection: sqlite3.Connection, class_code: str, writer: str, limit: int, now: datetime
 ) -> None:
-    recent, oldest = connection.execute(
+    rows = connection.execute(
         # Plain `=`, so the class index serves it: codes are stored in lower case now, and the
         # window is a minute, long after any row stored as typed.
-        "SELECT COUNT(*), MIN(created) FROM drawings WHERE class = ? AND writer = ? "
-        "AND created > ?",
-        (class_code, writer, _timestamp(now - RATE_WINDOW)),
-    ).fetchone()
+        "SELECT writer, created FROM drawings WHERE class = ? AND created > ?",
+        (class_code, _timestamp(now - RATE_WINDOW)),
+    ).fetchall()
+    # "Ada" and "ADA" are one writer to the limit (names are kept as typed for the export).
+    times = [created for name, created in rows if name.casefold() == writer.casefold()]
+    recent = len(times)
     if recent >= limit:
-        free_at = datetime.fromisoformat(oldest) + RATE_WINDOW
+        free_at = datetime.fromisoformat(min(times)) + RATE_WINDOW
         wait = max(1, math.ceil((free_at - now).total_seconds()))
         raise RateLimitError(
             f"{writer} has saved {recent} drawings in the last minute, the most allowed; "

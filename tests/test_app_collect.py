@@ -274,6 +274,15 @@ def test_old_drawings_do_not_count_against_the_limit(db):
         classdata.add_drawing(db, drawing_png(4), 4, "Ada", "7b", per_minute=2)
 
 
+def test_a_name_in_another_case_is_the_same_writer_to_the_limit(db):
+    classdata.add_drawing(db, drawing_png(1), 1, "Ada", "7b", per_minute=2)
+    classdata.add_drawing(db, drawing_png(2), 2, "ADA", "7b", per_minute=2)
+    for name in ("ada", "Ａｄａ"):  # full-width letters are "Ada" too
+        with pytest.raises(classdata.RateLimitError, match="saved 2 drawings"):
+            classdata.add_drawing(db, drawing_png(3), 3, name, "7b", per_minute=2)
+    assert classdata.add_drawing(db, drawing_png(4), 4, "Bo", "7b", per_minute=2) > 0
+
+
 # --- off unless configured, and configured safely ---------------------------------------------
 
 

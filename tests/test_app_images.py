@@ -91,6 +91,14 @@ def test_open_image_decodes_a_large_jpeg_at_a_reduced_scale():
     assert open_image(data, 2400 * 2000).size == (2400, 2000)  # within the limit: full size
 
 
+def test_a_phone_photo_with_a_second_picture_is_read_at_a_reduced_scale_too():
+    """Many phones write a JPEG with a preview inside (MPO): it is a JPEG all the same."""
+    photo, buffer = Image.new("RGB", (2400, 2000), "white"), io.BytesIO()
+    photo.save(buffer, "MPO", save_all=True, append_images=[photo.resize((240, 200))])
+    assert Image.open(io.BytesIO(buffer.getvalue())).format == "MPO"
+    assert open_image(buffer.getvalue(), 313_600).size == (600, 500)
+
+
 def test_open_image_refuses_a_jpeg_too_large_even_at_one_eighth():
     with pytest.raises(ApiError) as caught:
         open_image(png_bytes(Image.new("L", (2400, 2000)), "JPEG"), 10_000)

@@ -89,6 +89,27 @@ def test_a_class_code_is_one_class_in_any_case(db, tmp_path):
     ]
 
 
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("प्रिया", "प्रिया"),  # Devanagari: a virama and a vowel sign are marks, not letters
+        ("கார்த்திக்", "கார்த்திக்"),
+        ("مُحَمَّد", "مُحَمَّد"),
+        ("Jose\u0301", "Jos\u00e9"),  # a combining accent, stored as the accented letter
+        ("Ａｄａ", "Ada"),  # full-width letters, as some keyboards type them
+    ],
+)
+def test_names_in_any_script_with_their_marks_are_kept(db, typed, stored):
+    add_drawing(db, png_of(3), 3, typed, "7b")
+    assert load_class_set(db).writers.tolist() == [f"7b/{stored}"]
+
+
+def test_a_class_code_with_a_dotted_capital_i_is_one_class(db):
+    add_drawing(db, png_of(3), 3, "Ada", "İstanbul")
+    add_drawing(db, png_of(4), 4, "Bo", "i̇stanbul")
+    assert count_drawings(db, "İstanbul") == 2
+
+
 def test_a_phone_keyboards_apostrophe_is_a_plain_one(db):
     add_drawing(db, png_of(3), 3, "O\u2019Brien", "7b")  # as iOS types it
     add_drawing(db, png_of(4), 4, "O'Brien", "7b")
