@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
+from app.errors import is_api_path
 from digitrec import settings
 from digitrec.constants import CANVAS_SIZE
 
@@ -118,7 +119,7 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
     for name, value in CROSS_ORIGIN_HEADERS.items():
         response.headers.setdefault(name, value)
-    if request.path.startswith("/api/") or request.path == "/healthz":
+    if is_api_path(request.path):
         # A prediction belongs to one drawing: never serve it from a cache.
         response.headers["Cache-Control"] = "no-store"
     return response

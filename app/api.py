@@ -137,7 +137,15 @@ def json_object() -> dict:
         payload = json.loads(body)
     except RecursionError:
         raise ApiError(400, "malformed JSON: nested too deeply") from None
-    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+    except UnicodeDecodeError:
+        compressed = body[:2] == b"\x1f\x8b"
+        raise ApiError(
+            400,
+            "malformed JSON: the body is compressed (gzip); send it as plain text"
+            if compressed
+            else "malformed JSON: the body is not UTF-8 text",
+        ) from None
+    except ValueError as exc:  # JSONDecodeError
         raise ApiError(400, f"malformed JSON: {str(exc).splitlines()[0][:120]}") from None
     if not isinstance(payload, dict):
         raise ApiError(400, f"expected a JSON object like {EXAMPLE}, got {_json_type(payload)}")

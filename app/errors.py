@@ -40,8 +40,15 @@ def error_response(status: int, message: str) -> tuple[Response, int]:
     return jsonify(error=message), status
 
 
+def is_api_path(path: str) -> bool:
+    """Whether a path is the API's, however it is written: "/api", "//api/predict" and
+    "/healthz/" are answered in JSON too."""
+    tidy = "/" + "/".join(part for part in path.split("/") if part)
+    return tidy in ("/api", "/healthz") or tidy.startswith("/api/")
+
+
 def _is_api_request() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    return is_api_path(request.path)
 
 
 def _api_error(exc: ApiError) -> tuple[Response, int]:

@@ -30,13 +30,17 @@ SEND_SMALLER = f" (the drawing canvas is {CANVAS_SIZE}x{CANVAS_SIZE}): send a sm
 
 def decode_data_url(value: str) -> bytes:
     """The bytes in a `data:image/png;base64,...` URL (a bare base64 string is accepted too)."""
+    value = value.strip()  # a line break before "data:" is as harmless as one inside
+    if not value:
+        raise ApiError(400, "the image is empty: send data:image/png;base64,<data>")
     payload = value
     match = DATA_URL.match(value)
     if match:
         media_type = match["type"].strip().lower()
         params = [p.strip().lower() for p in match["params"].split(";") if p.strip()]
         if media_type and media_type not in MEDIA_TYPES:
-            raise ApiError(400, f"the image must be a PNG or JPEG data URL, not {media_type!r}")
+            shown = media_type if len(media_type) <= 40 else media_type[:40] + "..."
+            raise ApiError(400, f"the image must be a PNG or JPEG data URL, not {shown!r}")
         if "base64" not in params:
             raise ApiError(400, "the data URL must be base64: data:image/png;base64,<data>")
         payload = value[match.end() :]
@@ -45,8 +49,14 @@ def decode_data_url(value: str) -> bytes:
     payload = "".join(payload.split())  # line breaks from some encoders are harmless
     if not payload:
         raise ApiError(400, "the image is empty: no base64 data after the comma")
-    if not BASE64_TEXT.fullmatch(payload) or len(payload) % 4:
+    if not BASE64_TEXT.fullmatch(payload):
         raise ApiError(400, "the image is not valid base64 (characters A-Z a-z 0-9 + / =)")
+    if len(payload) % 4:
+        raise ApiError(
+            400,
+            f"the image's base64 is {len(payload):,} characters, not a multiple of 4: "
+            "its '=' padding is missing, or it was cut short",
+        )
     try:
         return base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):

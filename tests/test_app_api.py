@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import io
 import json
 import struct
@@ -16,6 +17,7 @@ from PIL import Image
 
 import app as app_package
 from app import create_app
+from app.errors import is_api_path
 from app.model import current_slot
 from digitrec import synthetic
 from digitrec.predict import READ_TURNS, TRAIN_COMMAND, Predictor
@@ -239,6 +241,7 @@ def test_concurrent_requests_get_their_own_answers(app, mnist):
         (b"{", ["malformed JSON"]),
         (b'{"image": "abc"', ["malformed JSON"]),
         (b"\xff\xfe\x00garbage", ["malformed JSON"]),
+        (gzip.compress(b'{"image": "x"}'), ["malformed JSON", "compressed"]),
         (b"[" * 50_000 + b"]" * 50_000, ["malformed JSON", "deep"]),
         (b"", ["empty"]),
         (b"null", ["JSON object", "null"]),
@@ -263,7 +266,9 @@ def test_malformed_json_and_fields_are_400(client, body, words):
         ("", ["empty"]),
         ("data:image/png;base64,", ["empty"]),
         ("data:image/png;base64,@@@@", ["base64"]),
-        ("data:image/png;base64,abc", ["base64"]),  # bad length (padding)
+        ("data:image/png;base64,abc", ["base64", "padding"]),  # bad length (padding)
+        ("  \n", ["empty"]),
+        ("data:" + "x" * 5_000 + ";base64,AAAA", ["PNG or JPEG", "x" * 40 + "..."]),
         ("data:image/png;base64,ab=c", ["base64"]),
         ("data:image/png;base64,\u00e9\u00e9\u00e9\u00e9", ["base64"]),
         ("data:image/png,iVBORw0KGgo=", ["base64"]),
@@ -510,6 +515,10 @@ def test_unreadable_model_file_is_503(tmp_path, mnist):
 def test_unknown_api_route_is_json_404(client):
     assert_error(client.get("/api/nope"), 404, "/api/predict")
     assert_error(client.post("/api/predict/extra", json={}), 404)
+    for path in ("/api", "/healthz/", "/api//nope"):  # written oddly: JSON too
+        assert client.get(path).is_json, path
+    # (The test client reads "//api" as a host; a server hands the path over as sent.)
+    assert is_api_path("//api/predict") and not is_api_path("/apidocs")
 
 
 def test_wrong_method_is_json_405(client):
