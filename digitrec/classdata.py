@@ -40,11 +40,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from digitrec import settings, synthetic
-from digitrec.constants import CANVAS_SIZE, MNIST_SIZE, NUM_CLASSES
-from digitrec.preprocess import EmptyDrawingError, to_mnist
+from digitrec.constants import CANVAS_SIZE, INK_THRESHOLD, MNIST_SIZE, NUM_CLASSES
+from digitrec.preprocess import EmptyDrawingError, extract_ink, to_mnist
 
 # A name or class code: letters (any script, with their accents and vowel signs), digits,
 # spaces, '.', "'", '_' and '-', 1-40 long, starting with a letter or digit. Shown back on pages
@@ -54,6 +54,8 @@ NAME_PUNCTUATION = " .'_-"
 MAX_PNG_BYTES = 256 * 1024
 # Twice the canvas each way, read from the PNG's header before any pixel is decoded.
 MAX_PNG_PIXELS = (2 * CANVAS_SIZE) ** 2
+# A drawing with ink on more than this share of it is a filled box or noise, not a digit.
+MOSTLY_INK = 0.4
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 INDEX = "index.csv"
 # Where the web app and the lesson find the class's database (or an exported .npz).
@@ -157,10 +159,13 @@ def check_label(value: object) -> int:
 
 
 def check_png(data: object) -> bytes:
-    """PNG bytes that Pillow can read and that hold some ink, within the size limits.
+    """The PNG to store: bytes that Pillow can read, within the size limits, that hold a
+    drawing (some ink, not mostly ink, at least MNIST's size each way).
 
     The pixel count is read from the header before any pixel is decoded, so a small file
-    that claims to be a huge image costs nothing.
+    that claims to be a huge image costs nothing. What is stored is the picture encoded
+    again, upright: the pixels the app would read, and none of the sender's metadata (text
+    chunks, EXIF) in a table nothing can delete from.
     """
     if not isinstance(data, bytes) or not data.startswith(PNG_SIGNATURE):
         raise ClassDataError("the drawing must be a PNG image")
@@ -174,15 +179,29 @@ def check_png(data: object) -> bytes:
                     f"the drawing is {width}x{height} pixels; the limit is "
                     f"{MAX_PNG_PIXELS:,} pixels (the canvas is {CANVAS_SIZE}x{CANVAS_SIZE})"
                 )
+            if min(width, height) < MNIST_SIZE:
+                raise ClassDataError(
+                    f"the drawing is {width}x{height} pixels, smaller than {MNIST_SIZE}x"
+                    f"{MNIST_SIZE}: draw on the {CANVAS_SIZE}x{CANVAS_SIZE} box"
+                )
             image.load()
-            to_mnist(image)
+            upright = ImageOps.exif_transpose(image)
+            ink = extract_ink(upright)[0] > INK_THRESHOLD
+            if ink.mean() > MOSTLY_INK:
+                raise ClassDataError(
+                    f"the drawing is {ink.mean():.0%} ink, not a digit drawn with the pen: "
+                    "clear the box and draw again"
+                )
+            to_mnist(upright)
+            stored = io.BytesIO()
+            upright.save(stored, "PNG")
     except EmptyDrawingError:
         raise BlankDrawingError("the drawing is empty: draw the digit first") from None
     except ClassDataError:
         raise
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         raise ClassDataError("the drawing could not be read as a PNG image") from None
-    return data
+    return stored.getvalue()
 
 
 # What `SCHEMA` creates: a database holding anything else belongs to something else.

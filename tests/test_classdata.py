@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps, PngImagePlugin
 
 from digitrec import classdata
 from digitrec.classdata import ClassDataError, add_drawing, count_drawings, export, load_class_set
@@ -135,6 +135,45 @@ def test_rejects_an_empty_drawing(db):
     Image.new("RGBA", (280, 280), (0, 0, 0, 0)).save(buffer, format="PNG")
     with pytest.raises(ClassDataError, match="empty"):
         add_drawing(db, buffer.getvalue(), 3, "Ada", "7b")
+
+
+def png(image: Image.Image, **save) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", **save)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("image", "message"),
+    [
+        (Image.new("RGBA", (280, 280), (128, 128, 128, 128)), "is 100% ink"),  # a grey veil
+        (Image.fromarray(np.random.default_rng(0).integers(0, 256, (280, 280), np.uint8)), "ink"),
+        (Image.new("L", (2, 2), 255), "2x2 pixels"),
+        (Image.new("L", (10, 3000), 255), "10x3000 pixels"),
+    ],
+)
+def test_a_picture_that_is_no_drawing_is_not_stored(db, image, message):
+    """The table keeps every row for good: noise, a filled box or a strip never gets in."""
+    with pytest.raises(ClassDataError, match=message):
+        add_drawing(db, png(image), 3, "Ada", "7b")
+    assert count_drawings(db) == 0
+
+
+def test_a_drawing_is_stored_upright_and_without_the_senders_metadata(db, tmp_path):
+    drawing = Image.open(io.BytesIO(png_of(7)))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "turn 90 degrees to show": the app reads it turned, so is it stored
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Author", "Ada Lovelace, 12 Some Street")
+    add_drawing(db, png(drawing, exif=exif, pnginfo=info), 7, "Ada", "7b")
+    assert export(db, tmp_path / "out") == 1
+    (stored,) = (tmp_path / "out").rglob("*.png")
+    assert b"Some Street" not in stored.read_bytes()
+    with Image.open(stored) as again:
+        assert not again.getexif() and again.size == drawing.size
+        expected = ImageOps.exif_transpose(Image.open(io.BytesIO(png(drawing, exif=exif))))
+        np.testing.assert_array_equal(np.asarray(again), np.asarray(expected))
+        assert not np.array_equal(np.asarray(again), np.asarray(drawing))  # it was turned
 
 
 def test_the_table_is_append_only(db):
