@@ -116,6 +116,11 @@ EDGE_SHARE = 0.05
 # each side at least `PARTED` of its height tall, their centres `PARTED_APART` of it apart.
 NARROW = 0.4
 MAX_PARTINGS = 6
+# A piece whose centre line has more junctions than this is no few touching digits but a
+# scribble or a hatched area: it is not parted (trying each junction, and each two, would take
+# minutes), and at most `MAX_PLACES` junctions or pairs of them are tried in any piece.
+MAX_JUNCTIONS = 30
+MAX_PLACES = 100
 PARTED = 0.5
 PARTED_APART = 0.15
 # Two junctions one above the other and at most this fraction of the piece's height apart may
@@ -781,12 +786,12 @@ def _partings(
     branches = ndimage.convolve(skeleton.astype(np.uint8), np.ones((3, 3), np.uint8))
     junctions = skeleton & (branches >= 4)  # itself and three neighbours
     labels, count = ndimage.label(ndimage.binary_dilation(junctions, iterations=2))
-    if count == 0:
+    if not 0 < count <= MAX_JUNCTIONS:
         return ()
     centres = np.array(ndimage.center_of_mass(junctions, labels, range(1, count + 1)))
     rows, columns = np.indices(mask.shape)
     found: list[Parting] = []
-    for start, stop in _meeting_places(centres, height):
+    for start, stop in _meeting_places(centres, height)[:MAX_PLACES]:
         shared = not (start == stop).all()
         hole = _near_segment(rows, columns, start, stop) <= stroke
         rest, _ = ndimage.label(mask & ~hole, structure=np.ones((3, 3), bool))

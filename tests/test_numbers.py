@@ -206,6 +206,23 @@ def test_two_round_digits_that_touch_are_parted_along_the_stroke_they_share():
     assert any(o > 0.9 and s < 0.1 for o, s in zip(overlap, stray, strict=True))
 
 
+def test_a_scribble_of_many_crossings_is_not_parted(monkeypatch):
+    """Each junction of a scribble's centre line, and each two, would be a parting to try: a
+    piece with more than `MAX_JUNCTIONS` is a scribble, not touching digits, and is read whole
+    (or cut) without them."""
+    rng = np.random.default_rng(0)
+    scribble = [[tuple(p) for p in rng.uniform(60, 580, (40, 2))]]
+    tried = []
+    meeting_places = numbers._meeting_places
+    monkeypatch.setattr(
+        numbers, "_meeting_places", lambda *a: tried.append(1) or meeting_places(*a)
+    )
+    (piece,) = numbers.segment(drawing(scribble)).pieces
+    assert piece.partings == () and tried == []
+    # the same code parts touching digits, which have few junctions
+    assert numbers.segment(number("00", gap=-6)[0]).pieces[0].partings and tried == [1]
+
+
 def test_a_narrow_digit_is_not_given_cuts():
     seg = numbers.segment(drawing(digit_strokes(1, 200)))
     assert len(seg.pieces) == 1 and seg.pieces[0].cuts == ()
