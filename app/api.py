@@ -48,6 +48,7 @@ LISTING = "GET /api/models describes them"
 # separate dots would keep the one worker busy for minutes. Real numbers have far fewer marks
 # (each digit one to three strokes, and a few specks).
 MAX_MARKS = MAX_PIECES  # more separate marks than any number has: not read
+DUST = 4  # pixels: a speck this small is dust, not a mark (the page's thinnest dot is larger)
 
 
 @bp.post("/api/predict")
@@ -215,9 +216,11 @@ def _reading(empty_hint: str) -> Iterator[None]:
 
 
 def _check_marks(image: Image.Image) -> None:
-    """422 for a drawing of more separate marks than a number has (`MAX_MARKS`)."""
+    """422 for a drawing of more separate marks than a number has (`MAX_MARKS`); dust (a
+    speck of at most `DUST` pixels, as a dusty scan or a low-quality JPEG leaves) is no mark."""
     ink, _ = extract_ink(image)
-    _, marks = ndimage.label(ink > INK_THRESHOLD, structure=np.ones((3, 3), bool))
+    labels, count = ndimage.label(ink > INK_THRESHOLD, structure=np.ones((3, 3), bool))
+    marks = int(np.count_nonzero(np.bincount(labels.ravel(), minlength=count + 1)[1:] > DUST))
     if marks > MAX_MARKS:
         raise ApiError(
             422,
