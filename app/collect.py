@@ -11,10 +11,12 @@ comes only from the configuration, never from a request. `COLLECT_PER_MINUTE`
 minute; the count is kept in the database, so it holds across threads and worker processes.
 
 `POST /api/collect` takes JSON `{"image": "data:image/png;base64,...", "label": 3, "writer":
-"Ada", "class": "7b"}` and answers 201 `{"id": <row id>, "next": <the next digit to ask>}`,
-or an error in the API's shape (`app.errors`): 400 bad field, 404 off, 413 too large, 415 not
-JSON, 422 empty drawing, 429 too many drawings in a minute (with `Retry-After`), 503 when the
-class database cannot store it (the log says why). A class code is one class in any case.
+"Ada", "class": "7b"}` and answers 201 `{"id": <row id>, "next": <the next digit to ask>,
+"saved": <how many drawings this writer has saved in this class>}` (`saved` null if the count
+failed after the drawing was stored), or an error in the API's shape (`app.errors`): 400 bad
+field, 404 off, 413 too large, 415 not JSON, 422 empty drawing, 429 too many drawings in a
+minute (with `Retry-After`), 503 when the class database cannot store it (the log says why).
+A class code is one class in any case.
 """
 
 from __future__ import annotations
@@ -115,7 +117,12 @@ def collect() -> tuple[Response, int]:
         raise ApiError(503, UNAVAILABLE) from None
     except classdata.ClassDataError as exc:
         raise ApiError(400, str(exc)) from None
-    return jsonify(id=row_id, next=(label + 1) % NUM_CLASSES), 201
+    try:
+        saved = classdata.count_drawings(path, class_code, writer)
+    except (classdata.DatabaseError, sqlite3.Error, OSError) as exc:  # stored all the same
+        current_app.logger.error("the class database cannot count a writer's drawings: %s", exc)
+        saved = None
+    return jsonify(id=row_id, next=(label + 1) % NUM_CLASSES, saved=saved), 201
 
 
 def _field(payload: dict[str, Any], name: str, check: Any) -> Any:

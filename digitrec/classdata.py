@@ -330,8 +330,13 @@ def configured_path() -> Path | None:
     return settings.project_root() / Path(value).expanduser() if value else None
 
 
-def count_drawings(path: str | os.PathLike[str], class_code: str | None = None) -> int:
-    """How many drawings the database holds (of one class, if given; none if it is missing)."""
+def count_drawings(
+    path: str | os.PathLike[str], class_code: str | None = None, writer: str | None = None
+) -> int:
+    """How many drawings the database holds (none if it is missing): of one class, if given,
+    and by one writer of it ("Ada" and "ADA" are one, as for the rate limit)."""
+    if writer is not None and class_code is None:
+        raise ValueError("a writer is counted within a class: give class_code too")
     if not Path(path).exists():
         return 0
     with connect(path, write=False) as connection:
@@ -339,8 +344,13 @@ def count_drawings(path: str | os.PathLike[str], class_code: str | None = None) 
             return 0
         if class_code is None:
             return connection.execute("SELECT COUNT(*) FROM drawings").fetchone()[0]
-        query = "SELECT COUNT(*) FROM drawings WHERE class = ? COLLATE NOCASE"
-        return connection.execute(query, (check_class_code(class_code),)).fetchone()[0]
+        code = check_class_code(class_code)
+        if writer is None:
+            query = "SELECT COUNT(*) FROM drawings WHERE class = ? COLLATE NOCASE"
+            return connection.execute(query, (code,)).fetchone()[0]
+        name = check_name(writer, "writer").casefold()
+        query = "SELECT writer FROM drawings WHERE class = ? COLLATE NOCASE"
+        return sum(row[0].casefold() == name for row in connection.execute(query, (code,)))
 
 
 def _rows(path: str | os.PathLike[str], class_code: str | None) -> list[tuple]:

@@ -830,6 +830,39 @@ def test_choosing_another_model_reads_the_drawing_again(browser, models_url, art
 # --- number mode, and "not a digit" ---------------------------------------------------------
 
 
+def test_predict_clicked_twice_asks_once(quiet):
+    """A double click on Predict (or Enter pressed twice) while the drawing is being read asks
+    the server once; Predict after a change to the drawing asks again."""
+    page, watch = quiet
+    asked = []
+    page.on("request", lambda r: asked.append(r.url) if "/api/predict" in r.url else None)
+    draw_with_mouse(page, SEVEN)
+    page.eval_on_selector("#predict", "b => { b.click(); b.click(); }")  # the second in flight
+    assert_shows(page, 7)
+    assert len(asked) == 1
+    assert said(page).count("Reading\u2026") == 1
+    draw_with_mouse(page, STROKE_END)
+    page.eval_on_selector("#predict", "b => { b.click(); b.click(); }")
+    page.wait_for_function("() => !document.getElementById('result').classList.contains('reading')")
+    assert len(asked) == 2
+    watch.assert_clean()
+
+
+@pytest.mark.parametrize("control", ["#live", "#mode-digit", "#pen-width"])
+def test_esc_on_a_form_control_keeps_the_drawing(quiet, control):
+    """Esc clears the drawing from the pad or the page, not from a switch or a slider."""
+    page, watch = quiet
+    draw_with_mouse(page, SEVEN)
+    ink = ink_on(page, "#pad")
+    page.focus(control)
+    page.keyboard.press("Escape")
+    assert ink_on(page, "#pad") == ink > 3000
+    page.focus("#pad")
+    page.keyboard.press("Escape")
+    assert_cleared(page)
+    watch.assert_clean()
+
+
 def switch_to_number_mode(page) -> None:
     """With the keyboard: focus the "Read" choice, and the right arrow picks "A number"."""
     page.focus("#mode-digit")
@@ -1034,4 +1067,28 @@ def test_a_star_drawn_with_the_mouse_is_not_a_digit(shipped_refusal, quiet):
     draw_with_mouse(page, SEVEN)  # a digit still reads as one
     page.click("#predict")
     assert_shows(page, 7)
+    watch.assert_clean()
+
+
+def test_undo_in_digit_mode_takes_back_what_shows(quiet):
+    """A stroke written in number mode beyond the one-digit box is unseen in digit mode: Undo
+    there takes back the last stroke one can see, and the unseen one is back in number mode."""
+    page, watch = quiet
+    switch_to_number_mode(page)
+    beyond = [[(600, 60), (600, 230)]]
+    draw_with_mouse(page, ONE)
+    draw_with_mouse(page, beyond)
+    number_ink = ink_on(page, "#pad")
+    page.check("#mode-digit")
+    page.wait_for_function("(w) => document.getElementById('pad').width === w", arg=CANVAS_SIZE)
+    assert ink_on(page, "#pad") > 1000
+    page.click("#undo")
+    assert ink_on(page, "#pad") == 0
+    assert page.is_disabled("#undo")
+    assert status_text(page) == "Undone: the box is empty."
+    page.keyboard.press("Enter")
+    expect(page.locator("#status")).to_contain_text("The box is empty")
+    switch_to_number_mode(page)
+    assert 1000 < ink_on(page, "#pad") < number_ink
+    assert page.is_enabled("#undo")
     watch.assert_clean()

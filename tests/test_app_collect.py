@@ -110,6 +110,14 @@ def test_a_drawing_is_stored_exactly_as_sent_and_the_next_digit_is_asked(web, db
     assert classdata.load_class_set(db).labels.tolist() == [4]
 
 
+def test_the_answer_counts_this_writers_drawings_in_this_class(web):
+    """What the page shows as "N saved": the database's count, so it holds across reloads."""
+    assert [post(web, body(d)).get_json()["saved"] for d in (1, 2)] == [1, 2]
+    assert post(web, body(3, writer="Bo")).get_json()["saved"] == 1
+    assert post(web, body(4, **{"class": "8a"})).get_json()["saved"] == 1
+    assert post(web, body(5, writer="ADA", **{"class": "7B"})).get_json()["saved"] == 3
+
+
 def test_the_prompt_cycles_from_9_back_to_0(web):
     assert post(web, body(9)).get_json()["next"] == 0
 

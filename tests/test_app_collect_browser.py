@@ -71,13 +71,19 @@ def test_three_digits_drawn_with_the_mouse_are_three_rows(browser, tmp_path, art
         page.reload()
         page.wait_for_selector("html[data-ready=true]")
         expect(page.locator("#prompt")).to_have_text("Draw an 8")
+        # The count is the writer's in the database: after a reload it goes on from 3.
+        expect(page.locator("#count")).to_have_text("")
+        expect(page.locator("#writer")).to_have_value("Zoë O'Neil")  # remembered
+        mouse_strokes(page, example_strokes(8))
+        page.locator("#save").click()
+        expect(page.locator("#count")).to_have_text("4 saved")
         context.close()
     assert problems == []
     with sqlite3.connect(db) as connection:
         stored = connection.execute(
             "SELECT class, writer, label FROM drawings ORDER BY id"
         ).fetchall()
-    assert stored == [("7b", "Zoë O'Neil", digit) for digit in range(3)]
+    assert stored == [("7b", "Zoë O'Neil", digit) for digit in (0, 1, 2, 8)]
 
 
 def test_a_1_drawn_with_the_keyboard_alone_is_saved(browser, tmp_path):

@@ -80,6 +80,9 @@ def test_a_class_code_is_one_class_in_any_case(db, tmp_path):
         )
     connection.close()
     assert count_drawings(db, "7b") == count_drawings(db, "7B") == 3
+    assert count_drawings(db, "7b", "cy") == count_drawings(db, "7B", "Ada") == 1
+    with pytest.raises(ValueError, match="within a class"):
+        count_drawings(db, writer="Ada")
     assert load_class_set(db, "7B").labels.tolist() == [1, 2, 3]
     assert export(db, tmp_path / "7b.npz", class_code="7b") == 3
     assert load_class_set(tmp_path / "7b.npz", "7B").writers.tolist() == [

@@ -198,7 +198,9 @@
         // not JSON: a proxy's error page, say
       }
       if (response.status === 201 && body) {
-        saved += 1;
+        // The database's count of this writer's drawings in this class: it holds across
+        // reloads and devices; this page's own count if the server could not say.
+        saved = Number.isInteger(body.saved) ? body.saved : saved + 1;
         countOut.textContent = saved + " saved";
         say("Saved your " + digit + ". Now draw " + withArticle(body.next) + ".", "");
         ask(body.next);

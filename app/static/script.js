@@ -72,6 +72,7 @@
   let keyboardMode = false; // show the keyboard pen's cursor only after keys are used
   let requestSeq = 0; // each request's number; a Clear or newer request makes older ones stale
   let inFlight = 0;
+  let lastAsked = { seq: 0 }; // the newest request: its number, what it asked, if announced
   let liveTimer = null;
   let lastAnswer = null;
 
@@ -125,7 +126,7 @@
   }
 
   function updateButtons() {
-    undoButton.disabled = items.length === 0;
+    undoButton.disabled = !inked();
     downloadButton.disabled = lastAnswer === null;
   }
 
@@ -298,17 +299,30 @@
 
   // --- undo, clear, shortcuts --------------------------------------------------------------
 
+  // Whether any of `item` shows in the pad as wide as it is now: a stroke written in number
+  // mode beyond the narrower box is kept, unseen, while one digit is read.
+  function shows(item) {
+    return !!item.bitmap || item.points.some((p) => p.x - item.width / 2 < width);
+  }
+
+  function inked() {
+    return items.some(shows);
+  }
+
+  // Undo takes back the last stroke one can see; unseen ones stay for number mode.
   function undo() {
-    if (items.length === 0) return;
+    let last = items.length - 1;
+    while (last >= 0 && !shows(items[last])) last -= 1;
+    if (last < 0) return;
     keyPen.down = false;
     stroke = null;
     pointerId = null;
     cancelLive();
-    items.pop();
+    items.splice(last, 1);
     repaint();
     clearBoxes();
     describePen();
-    if (items.length === 0) {
+    if (!inked()) {
       requestSeq += 1;
       resetResult("Undone: the box is empty.");
     } else if (liveBox.checked) {
@@ -347,11 +361,12 @@
   document.addEventListener("keydown", (event) => {
     if (event.defaultPrevented || event.isComposing) return;
     if (event.key === "Escape") {
-      // Not from a control: there Esc closes the chooser or leaves the slider, it does not
+      // Not from a form control (the model chooser, the pen slider, the mode and Live
+      // switches, the file picker): there Esc closes or leaves the control, it does not
       // wipe the drawing (which has no undo).
       const target = event.target;
-      if (target instanceof HTMLSelectElement || (target instanceof HTMLInputElement &&
-                                                   target.type === "range")) {
+      if (target instanceof HTMLSelectElement || target instanceof HTMLInputElement ||
+          target instanceof HTMLTextAreaElement) {
         return;
       }
       event.preventDefault();
@@ -450,7 +465,7 @@
   // Another model: say what it is, and let it read what is on the pad.
   modelSelect.addEventListener("change", () => {
     describeModel();
-    if (items.length > 0) {
+    if (inked()) {
       cancelLive();
       predict(true);
     }
@@ -485,7 +500,7 @@
     repaint();
     describePen();
     showCursor();
-    if (items.length > 0) {
+    if (inked()) {
       resetResult(""); // predict() says "Reading..." next
       predict(true);
     } else {
@@ -730,7 +745,7 @@
   }
 
   async function predict(announce) {
-    if (items.length === 0) {
+    if (!inked()) {
       requestSeq += 1; // an answer still on its way no longer applies
       resetResult(
         "The box is empty: " + (numberMode() ? "write a number" : "draw a digit") +
@@ -738,9 +753,17 @@
       );
       return;
     }
-    const seq = ++requestSeq;
     const number = numberMode();
     const image = upload() ? upload().url : pad.toDataURL("image/png");
+    const asked = (number ? "number " : "digit ") + modelSelect.value + " " + image;
+    // The same question as the one still on its way (Predict clicked twice, Enter held):
+    // its answer will do, unless this one is to be announced and that one is not.
+    if (inFlight > 0 && lastAsked.seq === requestSeq && lastAsked.asked === asked &&
+        (lastAsked.announce || !announce)) {
+      return;
+    }
+    const seq = ++requestSeq;
+    lastAsked = { seq: seq, asked: asked, announce: announce };
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
     inFlight += 1;
