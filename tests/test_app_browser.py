@@ -41,6 +41,13 @@ CORNERS = [
 ]
 STAR = [[*CORNERS[::2], *CORNERS[1::2], CORNERS[0]]]
 NOT_A_DIGIT = "That is not a digit."
+# A phone of today, as Playwright emulates one: touch, no hover, a coarse pointer.
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
 
 # Collects CSP violations and every text the live region says (an emptied region says nothing).
 # Playwright runs this before the page's own script.
@@ -570,12 +577,7 @@ def test_accessibility_check_and_contrast(browser, live_url, scheme):
         ("desktop", {"viewport": {"width": 1000, "height": 720}}),
         (
             "phone",
-            {
-                "viewport": {"width": 390, "height": 844},
-                "device_scale_factor": 2,
-                "is_mobile": True,
-                "has_touch": True,
-            },
+            PHONE,
         ),
     ],
 )
@@ -630,6 +632,21 @@ def test_mobile_touch_draw_predict_clear(browser, live_url):
     draw_with_finger(page, ONE)
     page.tap("#predict")
     assert_shows(page, 1)
+    watch.assert_clean()
+    context.close()
+
+
+def test_on_a_phone_the_answer_shows_with_the_pad(browser, live_url):
+    """On a phone's screen the pad and the answer fit together, so one sees the digit read
+    while drawing; the keyboard's help, of no use without a keyboard, gives way."""
+    context = browser.new_context(**PHONE)
+    page, watch = open_page(context, live_url)
+    draw_with_finger(page, SEVEN)
+    assert_shows(page, 7)  # live prediction: no tap on Predict, no scrolling
+    pad, digit = page.locator("#pad").bounding_box(), page.locator("#digit").bounding_box()
+    assert pad["y"] >= 0 and digit["y"] + digit["height"] <= PHONE["viewport"]["height"]
+    assert page.is_hidden("#keys") and page.is_hidden("#pen-state")
+    assert "Keyboard" in page.eval_on_selector("#keys", "e => e.textContent")  # still described
     watch.assert_clean()
     context.close()
 
