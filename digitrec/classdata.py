@@ -411,9 +411,22 @@ def load_class_set(path: str | os.PathLike[str], class_code: str | None = None) 
     return ClassSet(
         np.stack(images) if images else np.zeros((0, MNIST_SIZE, MNIST_SIZE), np.float32),
         np.array([row[3] for row in rows], dtype=np.int64),
-        np.array([f"{row[1].lower()}/{row[2]}" for row in rows], dtype=str),  # one class
+        np.array(_writers(rows), dtype=str),
         np.array([row[0] for row in rows], dtype=np.int64),
     )
+
+
+def _writers(rows: list[tuple]) -> list[str]:
+    """Each row's writer as "class/writer": a class in any case is one class, and "Ada" and
+    "ADA" are one writer (as for the rate limit), named as first typed; so a split by writer
+    never puts one person on both sides."""
+    first: dict[tuple[str, str], str] = {}
+    names = []
+    for row in rows:
+        class_code, writer = row[1].lower(), row[2]
+        name = first.setdefault((class_code, writer.casefold()), writer)
+        names.append(f"{class_code}/{name}")
+    return names
 
 
 @dataclass(frozen=True)
@@ -550,13 +563,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             rows = _rows(args.db, None)
             print(f"{len(rows)} drawings in {args.db}")
-            counts: dict[tuple[str, str], np.ndarray] = {}
-            for _, class_name, writer, label, _, _ in rows:
-                key = (class_name.lower(), writer)  # a class in any case is one class
-                counts.setdefault(key, np.zeros(NUM_CLASSES, int))[label] += 1
-            for (class_name, writer), per_digit in sorted(counts.items()):
+            counts: dict[str, np.ndarray] = {}
+            for writer, row in zip(_writers(rows), rows, strict=True):
+                counts.setdefault(writer, np.zeros(NUM_CLASSES, int))[row[3]] += 1
+            for writer, per_digit in sorted(counts.items()):
                 digits = " ".join(map(str, per_digit))
-                print(f"  {class_name} / {writer}: {per_digit.sum()} (0-9: {digits})")
+                print(f"  {writer.replace('/', ' / ', 1)}: {per_digit.sum()} (0-9: {digits})")
     except (ClassDataError, OSError) as exc:  # OSError: a folder that cannot be written
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -261,6 +261,19 @@ def test_a_missing_exported_set_says_where_it_looked_and_how_to_make_one(tmp_pat
         load_class_set(tmp_path / "gone.npz")
 
 
+def test_a_name_in_any_case_is_one_writer_named_as_first_typed(db, tmp_path, capsys):
+    """As for the rate limit, "Zoë" and "ZOË" are one person: a split by writer keeps their
+    drawings together, and the stats count them once."""
+    for label, name in enumerate(["Zoë", "ZOË", "Bo", "zoë"]):
+        add_drawing(db, png_of(label), label, name, "7b")
+    assert load_class_set(db).writers.tolist() == ["7b/Zoë", "7b/Zoë", "7b/Bo", "7b/Zoë"]
+    assert export(db, tmp_path / "set.npz") == 4
+    assert len(set(load_class_set(tmp_path / "set.npz").writers.tolist())) == 2
+    assert classdata.main(["stats", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "7b / Zoë: 3 (0-9: 1 1 0 1 0 0 0 0 0 0)" in out and "7b / Bo: 1" in out
+
+
 def test_command_line_exports_and_explains_errors_in_one_line(db, tmp_path, capsys):
     add_drawing(db, png_of(8), 8, "Ada", "7b")
     assert classdata.main(["stats", "--db", str(db)]) == 0
