@@ -126,6 +126,22 @@ class StrokeCanvas:
             self._repaint()
             self._repaint_marks()
 
+    def undo(self) -> bool:
+        """Take back the last stroke (and the marks, which read the drawing with it); False
+        when there is none. The raster is drawn again from the strokes left."""
+        if not self.strokes:
+            return False
+        self.strokes.pop()
+        self._drawing = False
+        self.raster.clear()
+        for stroke in self.strokes:
+            self.raster.stroke(stroke)
+        self.marks = []
+        with self._batch():
+            self._repaint()
+            self._repaint_marks()
+        return True
+
     def show_marks(self, marks: Sequence[Mark]) -> None:
         """Draw these marks over the writing (replacing any before); the ink is untouched.
 

@@ -70,7 +70,8 @@ class DrawingPad:
 
     `DrawingPad(predictor)` (default: the recommended model, `settings.default_model_path()`,
     reading each drawing also turned by `READ_TURNS` and judged by the shipped refusal model,
-    as the web app does); display it in a cell. `live=True` predicts after every stroke;
+    as the web app does); display it in a cell. Predict reads, Undo takes back the last
+    stroke, Clear wipes the canvas. `live=True` predicts after every stroke;
     `collect=True` adds a label picker and a Save button that add the drawing to
     `digitrec.my_digits` (in `folder`, default `data/my_digits`); `show_stages=True` opens the
     preprocessing view. The canvas is `size` px square (`CANVAS_SIZE`) and the pen `pen` px
@@ -118,12 +119,15 @@ class DrawingPad:
         self.readout: Readout | NumberReadout = (
             NumberReadout() if self.number_mode else Readout(self.image, show_stages=show_stages)
         )
-        button = widgets.Layout(width="88px")
+        button = widgets.Layout(width="66px")  # four in a row under the canvas
         self.collector = CollectPanel(
             folder, self.image, self.clear, visible=collect, button_layout=button
         )
-        self.predict_button, self.clear_button, self.live_toggle = _buttons(live, button)
+        self.predict_button, self.undo_button, self.clear_button, self.live_toggle = _buttons(
+            live, button
+        )
         self.predict_button.on_click(lambda _: self.predict())
+        self.undo_button.on_click(lambda _: self.undo())
         self.clear_button.on_click(lambda _: self.clear())
         self.live_toggle.observe(self._on_live, names="value")
 
@@ -133,7 +137,9 @@ class DrawingPad:
         self.status = readout.status
         self.label_picker, self.save_button = collector.label_picker, collector.save_button
         self.collect_status, self.collect_box = collector.status, collector.box
-        controls = widgets.HBox([self.predict_button, self.clear_button, self.live_toggle])
+        controls = widgets.HBox(
+            [self.predict_button, self.undo_button, self.clear_button, self.live_toggle]
+        )
         if isinstance(readout, NumberReadout):
             self.piece_images, self.piece_labels = readout.piece_images, readout.piece_labels
             canvas = widgets.VBox([self.canvas, controls])
@@ -252,6 +258,20 @@ class DrawingPad:
         self.number_reading = None
         self.readout.show(None, empty=True)
 
+    def undo(self) -> None:
+        """Take back the last stroke: read again at once with Live on, else say the drawing
+        changed (the answer shown was for the drawing with that stroke)."""
+        had_reading = self.prediction is not None or self.number_reading is not None
+        if not self.drawing.undo():
+            return
+        if self.is_empty:
+            self.clear()
+        elif self.live_toggle.value:
+            self.predict()
+        else:
+            self._stale = self._stale or had_reading
+            self.readout.say(STALE_MESSAGE if self._stale else READY_MESSAGE)
+
     def draw_strokes(self, strokes: Iterable[Stroke]) -> None:
         """Draw strokes from code, through the same handlers as the mouse.
 
@@ -321,13 +341,15 @@ def _number_marks(reading: NumberReading) -> list[Mark]:
 
 def _buttons(
     live: bool, layout: widgets.Layout
-) -> tuple[widgets.Button, widgets.Button, widgets.ToggleButton]:
-    """The pad's Predict and Clear buttons and its Live toggle, not yet wired up."""
+) -> tuple[widgets.Button, widgets.Button, widgets.Button, widgets.ToggleButton]:
+    """The pad's Predict, Undo and Clear buttons and its Live toggle, not yet wired up."""
     predict = widgets.Button(description="Predict", button_style="primary", layout=layout)
+    undo = widgets.Button(description="Undo", tooltip="Take back the last stroke", layout=layout)
     clear = widgets.Button(description="Clear", layout=layout)
     live_toggle = widgets.ToggleButton(
         value=live, description="Live", tooltip="Predict after every stroke", layout=layout
     )
-    for name, widget in (("predict", predict), ("clear", clear), ("live", live_toggle)):
+    named = (("predict", predict), ("undo", undo), ("clear", clear), ("live", live_toggle))
+    for name, widget in named:
         widget.add_class(f"digitrec-{name}")
-    return predict, clear, live_toggle
+    return predict, undo, clear, live_toggle

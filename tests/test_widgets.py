@@ -354,6 +354,48 @@ def test_drawing_after_a_prediction_says_it_is_stale(pad):
     assert pad.message == STALE_MESSAGE  # ...but the learner is told to read again
 
 
+def test_undo_takes_back_the_last_stroke_exactly(pad, predictor, tmp_path):
+    """After Undo the model is given exactly the image of the strokes left, as if the last
+    had never been drawn; the learner is told the answer shown is for the drawing before."""
+    seven = example_strokes(7)
+    pad.draw_strokes(seven)
+    pad.predict()
+    mouse_stroke(pad, [(30, 250), (60, 255), (90, 250)])  # a slip
+    pad.undo_button.click()
+
+    fresh = DrawingPad(predictor, folder=tmp_path / "fresh")
+    fresh.draw_strokes(seven)
+    assert pad.strokes == fresh.strokes
+    assert np.array_equal(pad.image(), fresh.image())
+    assert pad.message == STALE_MESSAGE
+    assert pad.predict().digit == 7
+
+
+def test_undo_with_live_on_reads_again_and_undoing_all_empties_the_pad(pad):
+    pad.live_toggle.value = True
+    pad.draw_strokes(example_strokes(1))
+    first = pad.prediction
+    mouse_stroke(pad, [(40, 40), (200, 40)])
+    pad.undo_button.click()
+    assert pad.prediction is not first and pad.prediction.digit == first.digit
+    while not pad.is_empty:
+        pad.undo()
+    assert pad.prediction is None and pad.message == EMPTY_MESSAGE
+    assert pad.image()[..., 0].max() == 0
+    pad.undo()  # nothing left: nothing happens
+    assert pad.is_empty
+
+
+def test_undo_in_number_mode_takes_the_boxes_away_with_the_stroke(number_pad):
+    strokes = number_strokes("26")
+    number_pad.draw_strokes(strokes)
+    number_pad.predict()
+    assert number_pad.drawing.marks
+    number_pad.undo()
+    assert number_pad.drawing.marks == [] and len(number_pad.strokes) == len(strokes) - 1
+    assert number_pad.message == STALE_MESSAGE
+
+
 def test_an_unsure_model_says_so(undecided_predictor, tmp_path):
     pad = DrawingPad(undecided_predictor, folder=tmp_path)
     pad.draw_strokes(example_strokes(5))

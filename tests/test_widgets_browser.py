@@ -153,6 +153,16 @@ def test_write_2026_in_number_mode(server, browser, artifacts_dir):
         np.testing.assert_array_equal(kernel_canvas(page), read_in_kernel)
         page.screenshot(path=f"{shot}_2026.png", full_page=True)
 
+        # A slip, then Undo: the page shows the writing as before, boxes gone with the slip.
+        draw(page, [[(760, 40), (820, 250)]])
+        wait_until_idle(page)
+        page.locator(".digitrec-undo").first.click()
+        wait_until_idle(page)
+        np.testing.assert_array_equal(kernel_canvas(page), read_in_kernel)
+        assert ink_iou(browser_canvas(page), read_in_kernel) > 0.9
+        page_rgb = browser_canvas(page, rgb=True).astype(int)
+        assert ((page_rgb.max(axis=-1) - page_rgb.min(axis=-1)) > 60).sum() == 0  # no boxes
+
         page.locator(".digitrec-clear").first.click()
         page.locator(".digitrec-number").first.wait_for(state="detached", timeout=20_000)
         wait_until_idle(page)
