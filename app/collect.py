@@ -32,7 +32,7 @@ from flask.blueprints import BlueprintSetupState
 from app.api import image_of, json_object
 from app.errors import ApiError, error_response
 from app.images import decode_data_url, open_image
-from digitrec import classdata
+from digitrec import classdata, settings
 from digitrec.constants import CANVAS_SIZE, NUM_CLASSES, PEN_WIDTH
 
 bp = Blueprint("collect", __name__)
@@ -64,7 +64,9 @@ def _configure(state: BlueprintSetupState) -> None:
     if path is None or not str(path).strip():
         config["CLASSDATA_PATH"] = None
         return
-    path = Path(str(path).strip()).expanduser()
+    # A relative path is from the project root, as for every DIGITREC_ path and as notebook
+    # 07 takes the same variable, wherever the app was started.
+    path = settings.project_root() / Path(str(path).strip()).expanduser()
     try:
         with classdata.connect(path):
             pass

@@ -43,6 +43,7 @@ def index() -> str:
         max_pixels=config["MAX_IMAGE_PIXELS"],
         models=models,
         default=next(m for m in models if m["name"] == catalogue.default.name),
+        collecting=config.get("CLASSDATA_PATH") is not None,
     )
 
 

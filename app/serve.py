@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -26,6 +27,7 @@ from waitress import create_server
 from waitress.server import BaseWSGIServer
 
 from app import create_app
+from digitrec import classdata
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -115,6 +117,19 @@ def _threads(text: str) -> int:
     return threads
 
 
+def _collecting(path: str | None) -> str:
+    """Where class drawings go, said at start: the full path and what it holds, so a typo in
+    the path shows as a new, empty database."""
+    if path is None:
+        return "Collecting class drawings: off (set DIGITREC_CLASSDATA_PATH to turn it on)"
+    try:
+        held = classdata.count_drawings(path)
+    except (classdata.ClassDataError, OSError, sqlite3.Error) as exc:
+        return f"Collecting class drawings at /collect into {path} (cannot count them: {exc})"
+    holds = f"{held:,} drawing{'s' * (held != 1)} so far" if held else "empty: a new database"
+    return f"Collecting class drawings at /collect into {path} ({holds})"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m app`: build the app from the environment and serve it until interrupted."""
     parser = argparse.ArgumentParser(
@@ -140,6 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"(requests up to {app.config['MAX_CONTENT_LENGTH']:,} bytes); Ctrl+C stops",
         flush=True,
     )
+    print(_collecting(app.config.get("CLASSDATA_PATH")), flush=True)
     try:
         server.run()
     except KeyboardInterrupt:

@@ -26,6 +26,7 @@ Command line::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import math
@@ -45,6 +46,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from digitrec import settings, synthetic
 from digitrec.constants import CANVAS_SIZE, INK_THRESHOLD, MNIST_SIZE, NUM_CLASSES
 from digitrec.preprocess import EmptyDrawingError, extract_ink, to_mnist
+from digitrec.strokes import pen_width
 
 # A name or class code: letters (any script, with their accents and vowel signs), digits,
 # spaces, '.', "'", '_' and '-', 1-40 long, starting with a letter or digit. Shown back on pages
@@ -56,6 +58,8 @@ MAX_PNG_BYTES = 256 * 1024
 MAX_PNG_PIXELS = (2 * CANVAS_SIZE) ** 2
 # A drawing with ink on more than this share of it is a filled box or noise, not a digit.
 MOSTLY_INK = 0.4
+# A drawing whose ink is shorter each way than this many pen widths is a dot or a dash.
+DOT = 2.0
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 INDEX = "index.csv"
 # Where the web app and the lesson find the class's database (or an exported .npz).
@@ -193,6 +197,7 @@ def check_png(data: object) -> bytes:
                     "clear the box and draw again"
                 )
             to_mnist(upright)
+            _check_not_a_dot(ink)
             stored = io.BytesIO()
             upright.save(stored, "PNG")
     except EmptyDrawingError:
@@ -202,6 +207,18 @@ def check_png(data: object) -> bytes:
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         raise ClassDataError("the drawing could not be read as a PNG image") from None
     return stored.getvalue()
+
+
+def _check_not_a_dot(ink: np.ndarray) -> None:
+    """Refuse a tap or a short dash: ink no longer each way than `DOT` pen widths is no
+    digit, however small the digit was drawn (a class's test set keeps only digits)."""
+    rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    longest = max(rows[-1] - rows[0], columns[-1] - columns[0]) + 1
+    if longest < DOT * pen_width(ink):
+        raise ClassDataError(
+            "the drawing is only a dot or a short dash, not a digit: clear the box and draw "
+            "the digit larger"
+        )
 
 
 # What `SCHEMA` creates: a database holding anything else belongs to something else.
@@ -222,7 +239,10 @@ def connect(path: str | os.PathLike[str], *, write: bool = True) -> Iterator[sql
     """
     path = Path(path)
     if path.is_dir():
-        raise DatabaseError(f"{path} is a folder, not a database file")
+        raise DatabaseError(
+            f"{path} is a folder, not a database file (an export to a folder of PNGs is for "
+            "people to look at; export the class set to a .npz file for the course to read)"
+        )
     if write:
         path.parent.mkdir(parents=True, exist_ok=True)
         target, uri = str(path), False
@@ -232,6 +252,12 @@ def connect(path: str | os.PathLike[str], *, write: bool = True) -> Iterator[sql
         target, uri = f"{path.resolve().as_uri()}?mode=ro", True
     try:
         connection = sqlite3.connect(target, uri=uri, timeout=30)
+        if not write and not _readable(connection):
+            # A WAL database in a folder this user cannot write to (a copy handed out to
+            # read): SQLite cannot make the shared-memory file WAL readers need, so read the
+            # file as it is, as nobody else can change it either.
+            connection.close()
+            connection = sqlite3.connect(f"{target}&immutable=1", uri=True, timeout=30)
     except sqlite3.Error as exc:  # a file this user may not read, say
         raise DatabaseError(f"cannot open {path} ({exc})") from None
     with closing(connection):
@@ -254,6 +280,16 @@ def connect(path: str | os.PathLike[str], *, write: bool = True) -> Iterator[sql
         except sqlite3.DatabaseError as exc:
             raise DatabaseError(f"{path} is not a usable class database ({exc})") from None
         yield connection
+
+
+def _readable(connection: sqlite3.Connection) -> bool:
+    """Whether a read-only connection can read its database (it cannot open a WAL database
+    where it may not create the `-shm` file)."""
+    try:
+        connection.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        return False
+    return True
 
 
 def add_drawing(
@@ -383,7 +419,7 @@ def _has_drawings(connection: sqlite3.Connection) -> bool:
 def load_class_set(path: str | os.PathLike[str], class_code: str | None = None) -> ClassSet:
     """The drawings in a database, or in an `.npz` made by `export`, through `to_mnist`."""
     path = Path(path)
-    if path.suffix == ".npz":
+    if path.suffix.lower() == ".npz":
         if not path.is_file():
             raise ClassDataError(
                 f"no class set at {path.resolve()}: export one with `python -m "
@@ -521,17 +557,28 @@ def export(
     out = Path(out)
     if out.exists():
         raise ClassDataError(f"{out} already exists; choose a new name (nothing is overwritten)")
-    if out.suffix == ".npz":
+    if out.suffix.lower() == ".npz":
         data = load_class_set(path, class_code)
-        out.parent.mkdir(parents=True, exist_ok=True)
+        _check_some(path, len(data))
         temp = out.with_name(f".{out.name}.tmp")
-        with open(temp, "wb") as handle:
-            np.savez_compressed(
-                handle, images=data.images, labels=data.labels, writers=data.writers, ids=data.ids
-            )
-        os.replace(temp, out)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            with open(temp, "wb") as handle:
+                np.savez_compressed(
+                    handle,
+                    images=data.images,
+                    labels=data.labels,
+                    writers=data.writers,
+                    ids=data.ids,
+                )
+            os.replace(temp, out)
+        except OSError as exc:  # the error would name the temporary file
+            with contextlib.suppress(OSError):
+                temp.unlink(missing_ok=True)
+            raise ClassDataError(f"cannot write {out} ({exc.strerror or exc})") from None
         return len(data)
     rows = _rows(path, class_code)
+    _check_some(path, len(rows))
     out.mkdir(parents=True)
     with open(out / INDEX, "w", newline="", encoding="utf-8") as handle:
         index = csv.writer(handle)
@@ -542,6 +589,15 @@ def export(
             (out / name).write_bytes(png)
             index.writerow([name.as_posix(), label, class_name, writer, created])
     return len(rows)
+
+
+def _check_some(path: str | os.PathLike[str], count: int) -> None:
+    """An export of nothing is a mistake (a new database at a mistyped path, say): say so."""
+    if count == 0:
+        raise ClassDataError(
+            f"{path} holds no drawings yet: nothing to export (is it the database the app "
+            "writes? it says which at start)"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

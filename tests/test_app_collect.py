@@ -24,7 +24,7 @@ import pytest
 from PIL import Image
 
 from app import create_app
-from digitrec import classdata
+from digitrec import classdata, settings
 from digitrec.strokes import canvas_rgba, example_strokes, rasterise
 
 
@@ -313,6 +313,16 @@ def test_the_environment_turns_it_on(tmp_path, monkeypatch, db):
     web = app.test_client()
     assert [post(web, body(d)).status_code for d in range(3)] == [201, 201, 429]
     assert db.is_file() and len(rows(db)) == 2
+
+
+def test_a_relative_database_path_is_from_the_project_root(tmp_path, monkeypatch):
+    """As notebook 07 reads the same variable, wherever the app is started."""
+    monkeypatch.setattr(settings, "project_root", lambda: tmp_path / "project")
+    monkeypatch.chdir(tmp_path)
+    app = make_app(tmp_path, CLASSDATA_PATH="data/class.sqlite")
+    assert app.config["CLASSDATA_PATH"] == str(tmp_path / "project" / "data" / "class.sqlite")
+    assert (tmp_path / "project" / "data" / "class.sqlite").is_file()
+    assert not (tmp_path / "data").exists()
 
 
 @pytest.mark.parametrize(

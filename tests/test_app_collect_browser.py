@@ -67,7 +67,7 @@ def test_three_digits_drawn_with_the_mouse_are_three_rows(browser, tmp_path, art
         page.reload()
         page.wait_for_selector("html[data-ready=true]")
         expect(page.locator("#prompt")).to_have_text("Draw a 3")
-        page.evaluate("localStorage.setItem('digitrec.next', '8')")
+        page.evaluate("sessionStorage.setItem('digitrec.next', '8')")
         page.reload()
         page.wait_for_selector("html[data-ready=true]")
         expect(page.locator("#prompt")).to_have_text("Draw an 8")
@@ -77,6 +77,13 @@ def test_three_digits_drawn_with_the_mouse_are_three_rows(browser, tmp_path, art
         mouse_strokes(page, example_strokes(8))
         page.locator("#save").click()
         expect(page.locator("#count")).to_have_text("4 saved")
+        # The next learner at a shared computer opens the page afresh: no name filled in.
+        fresh = context.new_page()
+        fresh.goto(f"{url}/collect")
+        fresh.wait_for_selector("html[data-ready=true]")
+        expect(fresh.locator("#writer")).to_have_value("")
+        expect(fresh.locator("#class-code")).to_have_value("")
+        expect(fresh.locator("#prompt")).to_have_text("Draw a 0")
         context.close()
     assert problems == []
     with sqlite3.connect(db) as connection:
@@ -96,7 +103,7 @@ def test_a_1_drawn_with_the_keyboard_alone_is_saved(browser, tmp_path):
         page.on("pageerror", lambda error: problems.append(str(error)))
         page.goto(f"{url}/collect")
         page.wait_for_selector("html[data-ready=true]")
-        page.evaluate("localStorage.setItem('digitrec.next', '1')")
+        page.evaluate("sessionStorage.setItem('digitrec.next', '1')")
         page.reload()
         page.wait_for_selector("html[data-ready=true]")
         page.fill("#writer", "Ada")

@@ -148,6 +148,15 @@ def test_the_page_follows_the_configuration(trained_model_path):
     assert "checked" not in by_id(page, "live")[1]
 
 
+def test_the_page_links_to_collecting_only_while_a_class_collects(client, tmp_path):
+    from app import create_app
+
+    assert b'href="/collect"' not in client.get("/").data
+    app = create_app({"TESTING": True, "CLASSDATA_PATH": str(tmp_path / "class.sqlite")})
+    page = app.test_client().get("/").data.decode()
+    assert '<a href="/collect">draw digits for your class</a>' in page
+
+
 def test_no_inline_script_or_style_and_no_external_assets(client):
     page = parse(client)
     assert page.script_text == []

@@ -21,7 +21,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from app import create_app
-from app.serve import body_limit, main, serving
+from app.serve import _collecting, body_limit, main, serving
+from digitrec import classdata
 
 pytestmark = pytest.mark.slow
 
@@ -46,6 +47,7 @@ def served(trained_model_path) -> Iterator[tuple[str, int]]:
         line = process.stdout.readline()
         assert line.startswith("Serving on http://127.0.0.1:"), line
         assert "1,048,576 bytes" in line
+        assert process.stdout.readline().startswith("Collecting class drawings: off")
         address = urlsplit(line.split()[2])
         yield address.hostname, address.port
     finally:
@@ -217,3 +219,21 @@ def test_a_port_in_use_stops_the_entry_point_with_one_line(trained_model_path, m
     err = capsys.readouterr().err
     assert f"cannot listen on 127.0.0.1:{port}" in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_entry_point_says_where_class_drawings_go_so_a_typo_shows(tmp_path):
+    """A mistyped database path makes a new, empty database: the start-up line says so, with
+    the full path; the right one says how many drawings it already holds."""
+    db = tmp_path / "class.sqlite"
+    app = create_app({"MODEL_PATH": str(tmp_path / "none.keras"), "CLASSDATA_PATH": str(db)})
+    assert _collecting(app.config["CLASSDATA_PATH"]) == (
+        f"Collecting class drawings at /collect into {db} (empty: a new database)"
+    )
+    png = Path(ROOT / "docs/screenshots/app-dark-phone.png")  # any picture with ink will do
+    with classdata.connect(db) as connection:
+        connection.execute(
+            "INSERT INTO drawings (class, writer, label, png, created) VALUES (?, ?, ?, ?, ?)",
+            ("7b", "Ada", 3, png.read_bytes(), "2026-01-01T00:00:00.000+00:00"),
+        )
+        connection.commit()
+    assert _collecting(str(db)).endswith(f"into {db} (1 drawing so far)")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import re
 import sqlite3
+import subprocess
 import threading
 import time
 
@@ -162,6 +164,20 @@ def test_a_picture_that_is_no_drawing_is_not_stored(db, image, message):
     assert count_drawings(db) == 0
 
 
+def sheet_with(strokes, pen: float = 18) -> Image.Image:
+    return Image.fromarray(rasterise(strokes, pen=pen))
+
+
+def test_a_tap_or_a_short_dash_is_no_digit_but_a_small_1_is(db):
+    """A tap on the sheet is no drawing of the digit asked for; a 1 drawn small still is."""
+    for mark in ([[(200, 200)]], [[(200, 200), (215, 204)]]):
+        with pytest.raises(ClassDataError, match="only a dot or a short dash"):
+            add_drawing(db, png(sheet_with(mark)), 3, "Ada", "7b")
+    assert count_drawings(db) == 0
+    add_drawing(db, png(sheet_with([[(140, 110), (140, 150)]])), 1, "Ada", "7b")  # 40 px tall
+    assert count_drawings(db) == 1
+
+
 def test_a_drawing_is_stored_upright_and_without_the_senders_metadata(db, tmp_path):
     drawing = Image.open(io.BytesIO(png_of(7)))
     exif = Image.Exif()
@@ -272,6 +288,57 @@ def test_a_name_in_any_case_is_one_writer_named_as_first_typed(db, tmp_path, cap
     assert classdata.main(["stats", "--db", str(db)]) == 0
     out = capsys.readouterr().out
     assert "7b / Zoë: 3 (0-9: 1 1 0 1 0 0 0 0 0 0)" in out and "7b / Bo: 1" in out
+
+
+def test_a_copy_in_a_folder_no_one_may_write_to_is_read(db, tmp_path):
+    """A teacher hands the database out read-only: WAL readers need to create a file beside
+    it, which they cannot there, so it is read as it is. `chattr +i` makes the folder one
+    even root cannot write to."""
+    add_drawing(db, png_of(8), 8, "Ada", "7b")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    copy = shared / "class.sqlite"
+    copy.write_bytes(db.read_bytes())
+    locked = subprocess.run(["chattr", "+i", str(shared)], capture_output=True).returncode == 0
+    if not locked:
+        pytest.skip("chattr cannot make a folder immutable on this file system")
+    try:
+        with pytest.raises(OSError):
+            (shared / "probe").touch()
+        assert count_drawings(copy) == 1
+        assert load_class_set(copy).labels.tolist() == [8]
+        assert export(copy, tmp_path / "set.npz") == 1
+    finally:
+        subprocess.run(["chattr", "-i", str(shared)], check=True)
+    assert sorted(p.name for p in shared.iterdir()) == ["class.sqlite"]
+
+
+def test_an_npz_in_capitals_is_an_npz_and_a_folder_is_refused_as_a_class_set(db, tmp_path):
+    add_drawing(db, png_of(8), 8, "Ada", "7b")
+    assert export(db, tmp_path / "Class.NPZ") == 1
+    assert load_class_set(tmp_path / "Class.NPZ").labels.tolist() == [8]
+    assert export(db, tmp_path / "pngs") == 1
+    with pytest.raises(ClassDataError, match="is a folder.*export the class set to a .npz"):
+        load_class_set(tmp_path / "pngs")
+
+
+def test_exporting_nothing_is_an_error_and_writes_nothing(db, tmp_path):
+    """A new, empty database (a mistyped path, say) is no class set."""
+    with classdata.connect(db):
+        pass
+    for out in ("set.npz", "pngs"):
+        with pytest.raises(ClassDataError, match="holds no drawings yet"):
+            export(db, tmp_path / out)
+        assert not (tmp_path / out).exists()
+
+
+def test_an_export_that_cannot_be_written_names_the_file_asked_for(db, tmp_path):
+    add_drawing(db, png_of(8), 8, "Ada", "7b")
+    (tmp_path / "a-file").write_text("not a folder")
+    out = tmp_path / "a-file" / "set.npz"
+    with pytest.raises(ClassDataError, match=f"cannot write {re.escape(str(out))} ") as error:
+        export(db, out)
+    assert ".tmp" not in str(error.value)
 
 
 def test_command_line_exports_and_explains_errors_in_one_line(db, tmp_path, capsys):

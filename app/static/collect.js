@@ -15,7 +15,9 @@
   const countOut = document.getElementById("count");
   const messageOut = document.getElementById("message");
   const PEN = Number(pad.dataset.pen) || 18;
-  const REMEMBER = { writer: writer, classCode: classCode }; // kept across reloads
+  // Kept across reloads of this tab (sessionStorage), not for the next learner at a shared
+  // computer, who opens the page afresh.
+  const REMEMBER = { writer: writer, classCode: classCode };
 
   let digit = 0; // the digit asked for
   let saved = 0;
@@ -47,7 +49,7 @@
     digitOut.textContent = String(digit);
     articleOut.textContent = digit === 8 ? "an" : "a";
     try {
-      localStorage.setItem("digitrec.next", String(digit));
+      sessionStorage.setItem("digitrec.next", String(digit));
     } catch (ignored) {
       // storage blocked: a reload starts again at 0
     }
@@ -237,8 +239,8 @@
   });
   for (const [key, input] of Object.entries(REMEMBER)) {
     try {
-      input.value = localStorage.getItem("digitrec." + key) || "";
-      input.addEventListener("change", () => localStorage.setItem("digitrec." + key, input.value));
+      input.value = sessionStorage.getItem("digitrec." + key) || "";
+      input.addEventListener("change", () => sessionStorage.setItem("digitrec." + key, input.value));
     } catch (ignored) {
       // storage blocked: the learner types again after a reload
     }
@@ -246,7 +248,7 @@
 
   let remembered = null;
   try {
-    remembered = Number(localStorage.getItem("digitrec.next"));
+    remembered = Number(sessionStorage.getItem("digitrec.next"));
   } catch (ignored) {
     // storage blocked
   }
