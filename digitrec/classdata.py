@@ -333,6 +333,11 @@ def _timestamp(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
 
 
+def _writer_key(name: str) -> str:
+    """Who a stored name is: "Ada" and "ADA" are one writer (names are kept as typed)."""
+    return name.casefold()
+
+
 def _check_rate(
     connection: sqlite3.Connection, class_code: str, writer: str, limit: int, now: datetime
 ) -> None:
@@ -343,7 +348,7 @@ def _check_rate(
         (class_code, _timestamp(now - RATE_WINDOW)),
     ).fetchall()
     # "Ada" and "ADA" are one writer to the limit (names are kept as typed for the export).
-    times = [created for name, created in rows if name.casefold() == writer.casefold()]
+    times = [created for name, created in rows if _writer_key(name) == _writer_key(writer)]
     recent = len(times)
     if recent >= limit:
         free_at = datetime.fromisoformat(min(times)) + RATE_WINDOW
@@ -384,9 +389,9 @@ def count_drawings(
         if writer is None:
             query = "SELECT COUNT(*) FROM drawings WHERE class = ? COLLATE NOCASE"
             return connection.execute(query, (code,)).fetchone()[0]
-        name = check_name(writer, "writer").casefold()
+        key = _writer_key(check_name(writer, "writer"))
         query = "SELECT writer FROM drawings WHERE class = ? COLLATE NOCASE"
-        return sum(row[0].casefold() == name for row in connection.execute(query, (code,)))
+        return sum(_writer_key(row[0]) == key for row in connection.execute(query, (code,)))
 
 
 def _rows(path: str | os.PathLike[str], class_code: str | None) -> list[tuple]:
@@ -460,7 +465,7 @@ def _writers(rows: list[tuple]) -> list[str]:
     names = []
     for row in rows:
         class_code, writer = row[1].lower(), row[2]
-        name = first.setdefault((class_code, writer.casefold()), writer)
+        name = first.setdefault((class_code, _writer_key(writer)), writer)
         names.append(f"{class_code}/{name}")
     return names
 

@@ -240,7 +240,8 @@
   for (const [key, input] of Object.entries(REMEMBER)) {
     try {
       input.value = sessionStorage.getItem("digitrec." + key) || "";
-      input.addEventListener("change", () => sessionStorage.setItem("digitrec." + key, input.value));
+      input.addEventListener("change", () =>
+        sessionStorage.setItem("digitrec." + key, input.value));
     } catch (ignored) {
       // storage blocked: the learner types again after a reload
     }
