@@ -99,6 +99,8 @@ def _check_config(app: Flask) -> None:
         value = app.config.get(name)
         try:
             number = int(value)
+            if isinstance(value, bool) or (isinstance(value, float) and value != number):
+                raise ValueError(value)  # 1.5 or true from the environment: not a count
         except (TypeError, ValueError):
             raise ValueError(f"{name} must be a whole number, got {value!r}") from None
         if number <= 0:

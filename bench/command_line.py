@@ -11,6 +11,7 @@ import argparse
 import math
 import os
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
@@ -59,15 +60,26 @@ def check_output(
         parser.error(f"cannot write {path}: {nearest} is a file, not a folder")
     if not os.access(nearest, os.W_OK | os.X_OK):
         parser.error(f"cannot write {path}: no permission to write in {nearest}")
+    try:  # root passes `os.access` everywhere, yet cannot write in /proc: a file made there
+        with tempfile.TemporaryFile(dir=nearest):
+            pass
+    except OSError as exc:
+        parser.error(f"cannot write {path}: cannot write in {nearest} ({exc.strerror or exc})")
     if not folder:
         path.parent.mkdir(parents=True, exist_ok=True)
 
 
 def run(main: Callable[[], int | None]) -> NoReturn:
-    """Run a benchmark's `main` and exit with its status; Ctrl-C ends it in one line."""
+    """Run a benchmark's `main` and exit with its status; Ctrl-C ends it in one line, and so
+    does MNIST that cannot be found or read (every benchmark that trains or measures needs it)."""
+    from digitrec.data import DatasetError
+
     try:
         status = main()
     except KeyboardInterrupt:
         print("\ninterrupted: the run was stopped before its results were written", file=sys.stderr)
         sys.exit(130)
+    except DatasetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(1)
     sys.exit(status or 0)

@@ -633,6 +633,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ClassDataError, OSError) as exc:  # OSError: a folder that cannot be written
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except sqlite3.DatabaseError as exc:  # a damaged file: SQLite finds out as it reads
+        print(f"error: {args.db} cannot be read as a class database ({exc})", file=sys.stderr)
+        return 2
     return 0
 
 

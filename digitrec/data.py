@@ -137,7 +137,8 @@ def _read_npz(source: Path, origin: str) -> dict[str, np.ndarray]:
             return {key: npz[key] for key in KEYS}
     except DatasetError:
         raise
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError, TypeError) as exc:
+        # TypeError: an .npy file, one array rather than an archive of them
         raise DatasetError(
             f"MNIST file {source} is corrupt or not an .npz archive "
             f"({type(exc).__name__}: {exc}); if it is a download of MNIST, download it again. "

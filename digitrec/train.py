@@ -147,8 +147,10 @@ class Recipe:
             raise ValueError(f"seed must be 0 or more, got {self.seed}")
         if not 0.0 < self.learning_rate < 1.0:
             raise ValueError(f"learning_rate must be between 0 and 1, got {self.learning_rate}")
-        if self.warmup_epochs < 0:
-            raise ValueError(f"warmup_epochs must be at least 0, got {self.warmup_epochs}")
+        if not (self.warmup_epochs >= 0 and math.isfinite(self.warmup_epochs)):
+            raise ValueError(
+                f"warmup_epochs must be a number of at least 0, got {self.warmup_epochs}"
+            )
         if not 0.0 <= self.validation_split < 1.0:
             raise ValueError(f"validation_split must be in [0, 1), got {self.validation_split}")
 
@@ -462,6 +464,11 @@ def average_models(
     shapes = [[w.shape for w in m.get_weights()] for m in models]
     if any(shape != shapes[0] for shape in shapes):
         raise ValueError("the models to average do not share one architecture")
+    if models[0].output_shape[-1] != NUM_CLASSES:
+        raise ValueError(
+            f"{paths[0]} is not a digit model (it gives {models[0].output_shape[-1]} outputs, "
+            f"not {NUM_CLASSES}); --average is for models that read digits"
+        )
     started, cpu_started = time.perf_counter(), time.process_time()
     model = models[0]
     model.set_weights(
@@ -910,6 +917,12 @@ def check_writable(out: Path, *, force: bool) -> None:
         raise ModelExistsError(
             f"{out} already exists; to replace it pass force=True (command line: --force), "
             "or choose another path"
+        )
+    sidecar = settings.sidecar_path(out)
+    if sidecar.exists() and not force:  # the record written beside the model would replace it
+        raise ModelExistsError(
+            f"{sidecar} already exists and the model's record would replace it; choose another "
+            "path, or replace it (command line: --force)"
         )
     folder = out.absolute().parent  # the folder to write in, or the nearest that exists
     while not folder.exists() and folder != folder.parent:

@@ -58,7 +58,13 @@ def test_test_config_ignores_the_environment(monkeypatch, trained_model_path):
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("MAX_CONTENT_LENGTH", "lots"), ("MAX_IMAGE_PIXELS", 0), ("MAX_IMAGE_PIXELS", None)],
+    [
+        ("MAX_CONTENT_LENGTH", "lots"),
+        ("MAX_CONTENT_LENGTH", 1.5),  # DIGITREC_MAX_CONTENT_LENGTH=1.5 arrives as a float
+        ("MAX_CONTENT_LENGTH", True),
+        ("MAX_IMAGE_PIXELS", 0),
+        ("MAX_IMAGE_PIXELS", None),
+    ],
 )
 def test_bad_settings_fail_at_start_with_a_clear_message(tmp_path, key, value):
     with pytest.raises(ValueError, match=key):

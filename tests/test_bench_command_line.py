@@ -43,6 +43,8 @@ def test_outputs_are_checked_before_the_run(tmp_path, capsys):
         (notes / "results.json", False, "is a file, not a folder"),
         (tmp_path, False, "is a folder; give a file name"),
         (notes, True, "is a file, not a folder"),
+        (Path("/proc/x/results.json"), False, "cannot write /proc/x/results.json"),  # as root
+        (Path("/proc/x/res"), True, "cannot write /proc/x/res"),
     ]:
         with pytest.raises(SystemExit):
             command_line.check_output(parser, path, folder=folder)
@@ -51,6 +53,17 @@ def test_outputs_are_checked_before_the_run(tmp_path, capsys):
     # A file's missing folders are made, ready for the results.
     command_line.check_output(parser, tmp_path / "new" / "results.json")
     assert (tmp_path / "new").is_dir()
+
+
+def test_mnist_that_cannot_be_read_ends_a_run_in_one_line(tmp_path, monkeypatch, capsys):
+    from digitrec.data import load_mnist
+
+    monkeypatch.setenv("DIGITREC_MNIST", str(tmp_path / "gone.npz"))
+    with pytest.raises(SystemExit) as stopped:
+        command_line.run(load_mnist)
+    err = capsys.readouterr().err
+    assert stopped.value.code == 1 and err.startswith("error: MNIST file not found")
+    assert err.count("\n") == 1
 
 
 def test_ctrl_c_ends_a_run_in_one_line(capsys):

@@ -341,6 +341,22 @@ def test_an_export_that_cannot_be_written_names_the_file_asked_for(db, tmp_path)
     assert ".tmp" not in str(error.value)
 
 
+def test_a_damaged_database_is_one_line_on_the_command_line(db, tmp_path, capsys):
+    for digit in range(4):
+        add_drawing(db, png_of(digit), digit, "Ada", "7b")
+    with classdata.connect(db) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # every page in the file
+        page = connection.execute("PRAGMA page_size").fetchone()[0]
+    data = bytearray(db.read_bytes())
+    data[page:] = b"\xff" * (len(data) - page)  # every page but the schema's overwritten
+    db.write_bytes(bytes(data))
+    for command in (["stats"], ["export", "--out", str(tmp_path / "out.npz")]):
+        assert classdata.main([*command, "--db", str(db)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and err.count("\n") == 1, err
+    assert not (tmp_path / "out.npz").exists()
+
+
 def test_command_line_exports_and_explains_errors_in_one_line(db, tmp_path, capsys):
     add_drawing(db, png_of(8), 8, "Ada", "7b")
     assert classdata.main(["stats", "--db", str(db)]) == 0

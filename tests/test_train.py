@@ -242,6 +242,16 @@ def test_models_of_one_architecture_average_into_one(tmp_path, tiny):
     (tmp_path / "bad.keras").write_bytes(b"junk")
     with pytest.raises(ValueError, match="could not read the model .*bad.keras"):
         train_module.average_models([first, tmp_path / "bad.keras"])
+    judge = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    judges = [save_model(judge, tmp_path / f"judge{k}.keras", {}) for k in (1, 2)]
+    with pytest.raises(ValueError, match="is not a digit model .*1 outputs"):
+        train_module.average_models(judges)
 
 
 def test_improved_and_polish_redraw_with_pens_wider_than_the_default():
@@ -504,6 +514,22 @@ def test_missing_data_file_is_a_one_line_error(tmp_path, capsys):
     assert not (tmp_path / "m.keras").exists()
 
 
+def test_an_npy_file_as_mnist_is_a_one_line_error(tmp_path, capsys):
+    np.save(tmp_path / "x.npy", np.zeros((2, 28, 28), np.uint8))
+    code = main(["--data", str(tmp_path / "x.npy"), "--out", str(tmp_path / "m.keras")])
+    err = capsys.readouterr().err
+    assert code == 1 and "is corrupt or not an .npz archive" in err and err.count("\n") == 1
+
+
+def test_a_record_already_beside_the_new_model_is_not_replaced(tmp_path, capsys):
+    """`--out notes.keras` writes `notes.json`: a file of that name that is the user's stays."""
+    (tmp_path / "notes.json").write_text('{"mine": true}')
+    code = main(["--out", str(tmp_path / "notes.keras"), "--data", str(tmp_path / "none.npz")])
+    err = capsys.readouterr().err
+    assert code == 1 and "notes.json already exists" in err and err.count("\n") == 1
+    assert (tmp_path / "notes.json").read_text() == '{"mine": true}'
+
+
 def test_wrong_suffix_is_refused_before_training(tmp_path, capsys):
     assert main(["--out", str(tmp_path / "model.h5")]) == 1
     assert "must end in .keras" in capsys.readouterr().err
@@ -520,7 +546,9 @@ def test_wrong_suffix_is_refused_before_training(tmp_path, capsys):
         ({"precision": "half"}, "unknown precision 'half'"),
         ({"batch_size": 0}, "batch_size must be at least 1"),
         ({"limit": 0}, "limit must be at least 1"),
-        ({"warmup_epochs": -1.0}, "warmup_epochs must be at least 0"),
+        ({"warmup_epochs": -1.0}, "warmup_epochs must be a number of at least 0"),
+        ({"warmup_epochs": float("inf")}, "warmup_epochs must be a number of at least 0"),
+        ({"warmup_epochs": float("nan")}, "warmup_epochs must be a number of at least 0"),
         ({"validation_split": 1.0}, r"validation_split must be in \[0, 1\)"),
     ],
 )
