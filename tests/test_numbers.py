@@ -402,9 +402,25 @@ def test_a_doodle_alone_is_one_mark_not_cut_into_digits(shipped, monkeypatch):
         for kind, seed in shapes
     ]
     monkeypatch.setattr(numbers, "ONE_PIECE", 0.0)
+    monkeypatch.setattr(numbers, "ONE_CHARACTER", 0.0)  # the smiley is narrow: ALONE alone
     assert [numbers.read_number(p, shipped).text for p in pictures] == ["?"] * 3
     monkeypatch.setattr(numbers, "ALONE", numbers.NOT_A_DIGIT)
     assert all(len(numbers.read_number(p, shipped)) >= 2 for p in pictures)
+
+
+def test_one_piece_narrower_than_tall_is_one_character(shipped, monkeypatch):
+    """An M is no "14", however surely its halves read as a 1 and a 4 (`ONE_CHARACTER`); a
+    narrow piece that is a digit is read as that digit, and touching digits, side by side,
+    make a piece too wide for the rule."""
+    letter_m = drawing([[(50, 240), (55, 40), (115, 170), (175, 40), (180, 240)]])
+    seven = drawing(digit_strokes(7, 100))
+    touching = drawing(digit_strokes(2, 100), digit_strokes(3, 100 + 0.65 * HEIGHT - 8))
+    assert [len(numbers.segment(p).pieces) for p in (letter_m, seven, touching)] == [1, 1, 1]
+    assert numbers.read_number(letter_m, shipped).text == "?"
+    assert numbers.read_number(seven, shipped).text == "7"
+    assert numbers.read_number(touching, shipped).text == "23"
+    monkeypatch.setattr(numbers, "ONE_CHARACTER", 0.0)
+    assert numbers.read_number(letter_m, shipped).text == "14"
 
 
 def test_a_drawing_of_one_piece_is_cut_only_into_digits_read_surely(shipped, monkeypatch):
