@@ -27,7 +27,7 @@ from waitress import create_server
 from waitress.server import BaseWSGIServer
 
 from app import create_app
-from digitrec import classdata
+from digitrec import classdata, command_line
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -132,7 +132,7 @@ def _collecting(path: str | None) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m app`: build the app from the environment and serve it until interrupted."""
-    parser = argparse.ArgumentParser(
+    parser = command_line.ArgumentParser(
         prog="python -m app", description="Serve the digitrec web app with waitress."
     )
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"default {DEFAULT_HOST}")

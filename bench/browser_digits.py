@@ -12,14 +12,13 @@ Screenshots go to artifacts/, a JSON summary to bench/results/.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from command_line import check_output, run
+from command_line import ArgumentParser, check_output, run
 
 from digitrec import jupyter_browser as harness
 from digitrec.strokes import example_strokes
@@ -35,7 +34,7 @@ VARIANTS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "cnn.keras")
     parser.add_argument("--app", choices=("lab", "notebook"), default="lab")
     parser.add_argument("--artifacts", type=Path, default=ROOT / "artifacts")

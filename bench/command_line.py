@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
+from digitrec.command_line import ArgumentParser  # noqa: F401  (the benchmarks' parser)
+
 
 def count(text: str) -> int:
     """A whole number of at least 1 (digits, rounds, clients, a batch size)."""

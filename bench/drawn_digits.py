@@ -23,13 +23,12 @@ Run: `python bench/drawn_digits.py [--model models/cnn.keras --model models/seed
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
 
 import numpy as np
-from command_line import check_output, count, finite, random_seed, run
+from command_line import ArgumentParser, check_output, count, finite, random_seed, run
 
 from digitrec import plots, settings, synthetic
 from digitrec.constants import CANVAS_SIZE, INK_THRESHOLD, PEN_WIDTH
@@ -91,7 +90,7 @@ def default_models() -> list[Path]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", action="append", type=Path, help="repeat for several")
     parser.add_argument("--n", type=count, default=5000, help="test digits per variant")
     parser.add_argument("--seed", type=random_seed, default=0)

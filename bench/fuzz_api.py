@@ -14,7 +14,6 @@ Run: `python bench/fuzz_api.py [--requests 10000] [--seed 0]`
 
 from __future__ import annotations
 
-import argparse
 import base64
 import http.client
 import io
@@ -31,7 +30,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from command_line import count, random_seed, run  # noqa: E402
+from command_line import ArgumentParser, count, random_seed, run  # noqa: E402
 from serve_load import Server, make_bodies, wait_healthy  # noqa: E402
 
 from app.pages import NUMBER_WIDTH  # noqa: E402  (serve_load puts the project on the path)
@@ -309,7 +308,7 @@ def rss_kb(pid: int) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="default: models/cnn.keras")
     parser.add_argument("--requests", type=count, default=10_000)
     parser.add_argument("--clients", type=count, default=4)

@@ -30,7 +30,6 @@ Run: `python bench/not_digits.py [--model PATH] [--refusal PATH] [--n 300] [--di
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
@@ -38,7 +37,7 @@ from pathlib import Path
 import drawn_digits  # bench/drawn_digits.py, beside this file: its drawn-digit variants
 import keras
 import numpy as np
-from command_line import check_output, count, random_seed, run
+from command_line import ArgumentParser, check_output, count, random_seed, run
 from read_numbers import model_path  # bench/read_numbers.py, beside this file
 
 from digitrec import negatives, refusal, refusal_training, synthetic
@@ -212,7 +211,7 @@ def row(name: str, rates: dict[str, np.ndarray | None], extra: str = "") -> dict
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None, help="the digit model")
     parser.add_argument("--refusal", type=Path, default=None, help="default: the shipped one")
     parser.add_argument("--n", type=count, default=300, help="drawings per kind of non-digit")

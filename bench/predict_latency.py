@@ -8,12 +8,11 @@ Run: `python bench/predict_latency.py [--rounds 300]`.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 
 import numpy as np
-from command_line import count, run
+from command_line import ArgumentParser, count, run
 
 from digitrec import synthetic
 from digitrec.constants import CANVAS_SIZE
@@ -23,7 +22,7 @@ from digitrec.preprocess import to_mnist
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="default: models/cnn.keras")
     parser.add_argument("--rounds", type=count, default=300)
     args = parser.parse_args()

@@ -20,7 +20,6 @@ Run: `python bench/read_numbers.py [--model PATH] [--n 300] [--turns -8 8 | --tu
 
 from __future__ import annotations
 
-import argparse
 import difflib
 import itertools
 import json
@@ -28,7 +27,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from command_line import check_output, count, finite, random_seed, run
+from command_line import ArgumentParser, check_output, count, finite, random_seed, run
 
 from digitrec import negatives, settings, synthetic
 from digitrec.constants import INK_THRESHOLD, PEN_WIDTH
@@ -167,7 +166,7 @@ def model_path(given: Path | None, bench: str) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=count, default=300, help="numbers per case")
     parser.add_argument(
         "--model", type=Path, help="digit model (default: recommended, else course)"

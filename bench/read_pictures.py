@@ -16,7 +16,6 @@ Run: `python bench/read_pictures.py FOLDER [--model models/cnn.keras] [--show]`.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import io
 import json
@@ -25,7 +24,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from command_line import run
+from command_line import ArgumentParser, run
 from PIL import Image, ImageOps
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `app` lives at the project root
@@ -113,7 +112,7 @@ def read_folder(folder: Path, model: Path | None = None) -> tuple[dict, list[str
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, help="holds cases.json and the pictures")
     parser.add_argument("--model", type=Path, default=None, help="default: the app's default")
     parser.add_argument("--show", action="store_true", help="list every picture misread")

@@ -56,10 +56,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NoReturn
 
 import numpy as np
-from command_line import check_output, run
+from command_line import ArgumentParser, check_output, run
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # `app` lives at the project root
@@ -662,16 +661,9 @@ def compare_workers(args, model: str, bodies, labels, cpu: dict) -> dict:
 # --- the command line ------------------------------------------------------------------------
 
 
-class Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line, not the whole usage block."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (--help lists the options)\n")
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The options, checked, with the defaults of the scenario chosen filled in."""
-    parser = Parser(prog="serve_load.py", description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="serve_load.py", description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="default: models/cnn.keras")
     parser.add_argument(
         "--workers",

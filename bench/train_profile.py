@@ -18,7 +18,6 @@ Run: `python bench/train_profile.py [--arch improved] [--batch 256] [--rounds 5]
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import time
@@ -32,7 +31,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 import keras
 import numpy as np
 import tensorflow as tf
-from command_line import count, run
+from command_line import ArgumentParser, count, run
 
 from digitrec import augment, data
 from digitrec.model import ARCHITECTURES, build_model
@@ -89,7 +88,7 @@ def show(title: str, times: dict[str, tuple[float, float]], batch: int | None = 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arch", choices=sorted(ARCHITECTURES), default="improved")
     parser.add_argument("--batch", type=count, default=256)
     parser.add_argument("--rounds", type=count, default=5)

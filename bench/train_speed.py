@@ -25,7 +25,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 # isort: split
 import keras
-from command_line import count, finite, run
+from command_line import ArgumentParser, count, finite, run
 
 from digitrec.data import load_mnist, scale_images
 from digitrec.train import (
@@ -138,7 +138,7 @@ def recommended() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--target", type=finite, default=0.99)
     parser.add_argument("--rounds", type=count, default=1, help="runs of each seed-CNN recipe")
     parser.add_argument(

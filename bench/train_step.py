@@ -37,7 +37,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 import keras
 import numpy as np
 import tensorflow as tf
-from command_line import count, run
+from command_line import ArgumentParser, count, run
 from keras import layers
 
 from digitrec.model import IMPROVED_FILTERS, build_model, compile_model
@@ -185,7 +185,7 @@ def onednn_off_and_on(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=count, default=256)
     parser.add_argument("--rounds", type=count, default=5)
     parser.add_argument("--steps", type=count, default=10, help="steps timed per round")

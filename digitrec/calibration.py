@@ -17,7 +17,6 @@ A reading is answered when its confidence is at least the threshold, as
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -27,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from digitrec import command_line
 from digitrec.constants import NUM_CLASSES
 
 # What `python -m digitrec.calibration` (and `make train`) aims for: one wrong answer in 200.
@@ -258,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     from digitrec.data import DatasetError
     from digitrec.predict import ModelLoadError, ModelNotFoundError
 
-    parser = argparse.ArgumentParser(
+    parser = command_line.ArgumentParser(
         prog="python -m digitrec.calibration", description=main.__doc__.splitlines()[0]
     )
     parser.add_argument("--model", type=Path, help="default: the model the front ends read")

@@ -25,7 +25,6 @@ Command line::
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import csv
 import io
@@ -43,7 +42,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from digitrec import settings, synthetic
+from digitrec import command_line, settings, synthetic
 from digitrec.constants import CANVAS_SIZE, INK_THRESHOLD, MNIST_SIZE, NUM_CLASSES
 from digitrec.preprocess import EmptyDrawingError, extract_ink, to_mnist
 from digitrec.strokes import pen_width
@@ -606,7 +605,7 @@ def _check_some(path: str | os.PathLike[str], count: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = command_line.ArgumentParser(
         prog="python -m digitrec.classdata", description="A class's drawings: stats and export."
     )
     commands = parser.add_subparsers(dest="command", required=True)

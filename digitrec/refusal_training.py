@@ -21,7 +21,6 @@ the threshold is chosen on that mean.
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 from collections.abc import Sequence
@@ -32,7 +31,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from digitrec import negatives, synthetic
+from digitrec import command_line, negatives, synthetic
 from digitrec.constants import INK_THRESHOLD, MNIST_SIZE
 from digitrec.data import DatasetError, load_mnist
 from digitrec.preprocess import to_mnist
@@ -330,7 +329,7 @@ def _calibrate(
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
+    parser = command_line.ArgumentParser(
         prog="python -m digitrec.refusal_training", description=__doc__
     )
     commands = parser.add_subparsers(dest="command", required=True)

@@ -26,13 +26,14 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import keras
 import numpy as np
 
 from digitrec import augment as augmentation
 from digitrec import data, settings, synthetic
+from digitrec.command_line import ArgumentParser
 from digitrec.model import (
     ARCHITECTURES,
     INPUT_SHAPE,
@@ -1001,21 +1002,14 @@ def default_out(recipe: Recipe) -> Path:
     return settings.models_dir() / f"{recipe.arch}.keras"
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line, not the whole usage block."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (--help lists the options)\n")
-
-
 def _setting_fields() -> list[dataclasses.Field]:
     return [f for f in dataclasses.fields(Recipe) if f.name not in LABELS]
 
 
-def _parser() -> _Parser:
+def _parser() -> ArgumentParser:
     """The command line: `--recipe`, one option per setting of `Recipe`, and where to save."""
     recipes = "; ".join(f"{name}: {r.description}" for name, r in RECIPES.items())
-    parser = _Parser(
+    parser = ArgumentParser(
         prog="python -m digitrec.train",
         description="Train a digit recogniser on MNIST.",
         epilog=f"Recipes -- {recipes}. `--arch seed` alone means the classic recipe; "
