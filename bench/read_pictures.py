@@ -65,6 +65,11 @@ def as_the_page_sends(data: bytes, jpeg: bool, max_pixels: int, max_body: int) -
 def read_folder(folder: Path, model: Path | None = None) -> tuple[dict, list[str]]:
     """{score name: [right, of]} for the folder's cases, and one line per miss."""
     cases = json.loads((folder / "cases.json").read_text())
+    if not isinstance(cases, list) or not cases:
+        raise ValueError('cases.json holds no cases: a list of {"file", "kind", "expected"}')
+    for number, case in enumerate(cases):
+        if not isinstance(case, dict) or not {"file", "kind"} <= case.keys():
+            raise ValueError(f'case {number} of cases.json lacks "file" or "kind": {case!r}')
     config = {"TESTING": True} | ({"MODEL_PATH": str(model)} if model else {})
     app = create_app(config)
     client = app.test_client()

@@ -1076,6 +1076,12 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or default_out(recipe)
     if args.average and args.out is None:
         parser.error("--average needs --out")
+    if args.average:  # it trains nothing: a training option given with it would be ignored
+        given = [f.name for f in _setting_fields() if getattr(args, f.name) is not None]
+        given += [name for name in ("recipe", "resume_dir") if getattr(args, name) is not None]
+        if given:
+            flags = ", ".join("--" + name.replace("_", "-") for name in given)
+            parser.error(f"--average trains nothing, so it takes no {flags}")
     try:
         if args.average:
             result = average_models(args.average, out=out, force=args.force, data_path=args.data)

@@ -116,3 +116,17 @@ def test_without_a_model_nothing_is_scored(tmp_path):
     (tmp_path / "cases.json").write_text(json.dumps(cases))
     with pytest.raises(ValueError, match="kind 'letters' is none of digit, number"):
         read_pictures.read_folder(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("cases", "said"),
+    [
+        ([], "cases.json holds no cases"),
+        ({"file": "1.png"}, "cases.json holds no cases"),
+        ([{"file": "1.png", "expected": "1"}], 'case 0 of cases.json lacks "file" or "kind"'),
+    ],
+)
+def test_a_cases_file_with_no_cases_says_so(tmp_path, cases, said):
+    (tmp_path / "cases.json").write_text(json.dumps(cases))
+    with pytest.raises(ValueError, match=said):
+        read_pictures.read_folder(tmp_path)

@@ -234,6 +234,9 @@ def test_models_of_one_architecture_average_into_one(tmp_path, tiny):
     assert [m["path"] for m in record["members"]] == [str(first), str(second)]
     assert 0.1 < record["test_accuracy"] <= 1.0 and len(record["data_sha256"]) == 64
     assert main(["--average", str(first), str(second), "--out", str(out)]) == 1  # no --force
+    with pytest.raises(SystemExit) as stopped:  # an option it would ignore
+        main(["--average", str(first), str(second), "--out", str(out), "--epochs", "3"])
+    assert stopped.value.code == 2
     seed = save_model(build_model("seed"), tmp_path / "seed.keras", {})
     with pytest.raises(ValueError, match="do not share one architecture"):
         train_module.average_models([first, seed])
