@@ -1,8 +1,8 @@
 """Settings for the whole test run, notebooks included (nbval kernels inherit this env).
 
-The suite runs every notebook in fast mode, and writes models to a temporary folder so a
-test run never replaces a model a learner trained in `models/`; the folder goes when the run
-ends.
+The suite runs every notebook in fast mode, and writes models to a temporary folder of its
+own, even where `DIGITREC_MODELS` names one (a hub may point it at each learner's models), so
+a test run never replaces a model a learner trained; the folder goes when the run ends.
 """
 
 import os
@@ -13,9 +13,7 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("DIGITREC_FAST", "1")
-OWN_MODELS_DIR = "DIGITREC_MODELS" not in os.environ
-if OWN_MODELS_DIR:
-    os.environ["DIGITREC_MODELS"] = tempfile.mkdtemp(prefix="digitrec-test-models-")
+os.environ["DIGITREC_MODELS"] = tempfile.mkdtemp(prefix="digitrec-test-models-")
 os.environ.pop("DIGITREC_MODEL", None)  # the recommended model, too, lives in that folder
 
 
@@ -56,7 +54,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     notebooks = [item for item in session.items if item.path.suffix == ".ipynb"]
     prefixes = [item.path.name[:3] for item in notebooks]
     whole = set(prefixes) >= set(COURSE_PREFIXES) and not _course.get("partial")
-    if OWN_MODELS_DIR and whole and prefixes == sorted(prefixes):
+    if whole and prefixes == sorted(prefixes):
         _course.update(first=notebooks[0], last=notebooks[-1])
 
 
@@ -73,6 +71,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         shutil.copyfile(source, recommended.with_suffix(source.suffix))
     import keras
 
+    quick.parent.mkdir(parents=True, exist_ok=True)
     keras.Sequential(
         [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)]
     ).save(quick)
@@ -92,5 +91,4 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if OWN_MODELS_DIR:  # the run's own models folder, never one it was given
-        shutil.rmtree(os.environ["DIGITREC_MODELS"], ignore_errors=True)
+    shutil.rmtree(os.environ["DIGITREC_MODELS"], ignore_errors=True)  # the run's own folder

@@ -7,6 +7,7 @@ import zipfile
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+COURSE_MODEL = "seed_cnn.keras"  # the seed CNN as notebook 03 and `make train-seed` save it
 
 
 def project_root() -> Path:
@@ -60,9 +61,16 @@ def default_model_path() -> Path:
     return shipped if shipped.is_file() else trained
 
 
+def course_dir() -> Path:
+    """Where the course's notebooks keep the models they train: `models_dir()`, or in fast mode
+    its `fast-mode/` folder, so a one-epoch model from a quick check never stands in for the
+    real lesson's in a later full run."""
+    return models_dir() / "fast-mode" if fast_mode() else models_dir()
+
+
 def course_model_path() -> Path:
     """The course's seed CNN: notebook 03 trains and saves it, notebooks 04 to 07 read it."""
-    return models_dir() / "seed_cnn.keras"
+    return course_dir() / COURSE_MODEL
 
 
 def quick_model_path() -> Path:
@@ -70,14 +78,14 @@ def quick_model_path() -> Path:
 
     Kept apart from `course_model_path()` so it never takes the place of a real model.
     """
-    return models_dir() / "seed_cnn_quick.keras"
+    return course_dir() / "seed_cnn_quick.keras"
 
 
 def fast_mode() -> bool:
     """True when `DIGITREC_FAST` is set to a true value: a data subset and one epoch.
 
-    The test suite sets it so every notebook runs in seconds; a learner leaves it unset and
-    gets the real lesson.
+    The test suite sets it so every notebook runs quickly; a learner leaves it unset and gets
+    the real lesson. The models the course trains then go apart (`course_dir`).
     """
     return os.environ.get("DIGITREC_FAST", "").strip().lower() in {"1", "true", "yes", "on"}
 

@@ -993,12 +993,13 @@ def default_out(recipe: Recipe) -> Path:
     """Where the command line saves a model unless `--out` says otherwise.
 
     The recommended architecture goes to the recommended model (`make train`), the seed CNN
-    to the course model (`make train-seed`), anything else to `<arch>.keras` beside them.
+    to the course model's place in `models_dir()` (`make train-seed`), anything else to
+    `<arch>.keras` beside them.
     """
     if recipe.arch == RECIPES[RECOMMENDED].arch:
         return settings.recommended_model_path()
-    if recipe.arch == "seed":
-        return settings.course_model_path()
+    if recipe.arch == "seed":  # a whole run in any mode: the lesson's, as `make train-seed`
+        return settings.models_dir() / settings.COURSE_MODEL
     return settings.models_dir() / f"{recipe.arch}.keras"
 
 

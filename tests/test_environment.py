@@ -139,6 +139,20 @@ def test_make_trains_into_the_folder_the_notebooks_and_the_app_read(tmp_path, mo
     assert '--out "/home/ada/digitrec-models/seed_cnn.keras"' in plan
 
 
+def test_fast_mode_keeps_the_models_it_trains_apart_from_the_lessons(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIGITREC_MODELS", str(tmp_path))
+    monkeypatch.delenv("DIGITREC_MODEL", raising=False)
+    monkeypatch.setenv("DIGITREC_FAST", "0")
+    lesson = (settings.course_model_path(), settings.quick_model_path())
+    assert [path.parent for path in lesson] == [tmp_path, tmp_path]
+    monkeypatch.setenv("DIGITREC_FAST", "1")
+    quick_check = (settings.course_model_path(), settings.quick_model_path())
+    assert [path.parent for path in quick_check] == [tmp_path / "fast-mode"] * 2
+    assert [path.name for path in quick_check] == [path.name for path in lesson]
+    # the recommended model is never the course's to write, in either mode
+    assert settings.recommended_model_path() == tmp_path / "cnn.keras"
+
+
 def test_a_relative_models_folder_is_the_same_folder_for_make_and_for_a_notebook(monkeypatch):
     monkeypatch.chdir(ROOT / "notebooks")  # where a notebook's kernel runs
     monkeypatch.setenv("DIGITREC_MODELS", "class-models")
