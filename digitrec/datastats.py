@@ -2,8 +2,8 @@
 
 Notebook 01 uses these to show, on real samples, how MNIST was prepared (ink scaled into a
 20x20 box, centre of mass at the middle of 28x28) -- the reason a drawn digit has to be
-prepared the same way before the model can read it. All functions work on a whole batch at
-once with NumPy, so measuring 60,000 digits takes a fraction of a second.
+prepared the same way before the model can read it. The measures of boxes and centres work
+on a whole batch at once with NumPy.
 """
 
 from __future__ import annotations

@@ -100,8 +100,9 @@ def build_lean_cnn() -> keras.Model:
     """The improved CNN with its second middle convolution moved after the pooling.
 
     For CPUs without bfloat16 units (the `lean` recipe): in float32 the two convolutions at
-    14x14 are two thirds of the improved CNN's training step (`bench/train_step.py
-    --layers`); run at 7x7, the second costs a quarter as much, and a step about two thirds.
+    14x14 take most of the improved CNN's training step (`bench/train_step.py --layers`
+    measures each layer); run at 7x7, the second costs a quarter as much, having a quarter of
+    the positions.
     """
     return _pooled_cnn(IMPROVED_FILTERS, "lean_cnn", pool_before_second=True)
 

@@ -233,8 +233,8 @@ RECIPES: dict[str, Recipe] = {
             precision="auto",
             description="the most accurate single model, whatever the time: the "
             "deep CNN (five 5x5 convolutions at full resolution, batch norm) for 100 epochs "
-            "with the improved recipe's augmentation; minutes on a GPU (KERAS_BACKEND=jax "
-            "there), about five hours on 2 CPU cores; then the finish recipe",
+            "with the improved recipe's augmentation, meant for a GPU (KERAS_BACKEND=jax "
+            "there: a CPU takes hours); then the finish recipe",
         ),
         Recipe(
             "finish",
