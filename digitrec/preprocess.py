@@ -28,6 +28,12 @@ RESAMPLE = Image.Resampling.BILINEAR
 WHITE_ON_BLACK = "white-on-black"
 BLACK_ON_WHITE = "black-on-white"
 INK_IN_ALPHA = "ink-in-alpha"
+# A picture with transparent pixels holds its ink in the alpha channel when what is opaque is
+# all of one colour (pen strokes on a transparent sheet): the 2nd to 98th percentile of its
+# brightness spans less than this. Otherwise the opaque part is a page with ink on it (a
+# screenshot with rounded corners, a scan with a transparent margin), read by its colours.
+ONE_COLOUR = 0.25
+GREY = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # brightness of RGB (ITU-R 601)
 
 # A photographed page (`clean_page`). Ink at least STRONG times the writing's own contrast is
 # writing, and so is ink above FAINT times it that joins such ink (skimage's hysteresis
@@ -142,21 +148,26 @@ def strays(mask: np.ndarray) -> np.ndarray:
 def extract_ink(image: Any) -> tuple[np.ndarray, str]:
     """The drawing as ink intensity (H, W) float32 in [0, 1], plus the convention found.
 
-    Ink in the alpha channel wins when the image has any transparency (an HTML canvas or
-    ipycanvas leaves untouched pixels at (0, 0, 0, 0)); otherwise the border's brightness
-    tells a white page with dark ink from a dark page with light ink. A photographed page is
+    Ink in the alpha channel wins when the image has transparent pixels and what is opaque is
+    of one colour (`ONE_COLOUR`: an HTML canvas or ipycanvas leaves untouched pixels at (0, 0,
+    0, 0)); otherwise the transparent pixels take the opaque part's usual colour, and the
+    border's brightness tells a white page with dark ink from a dark page with light ink. A photographed page is
     read on its own terms (`_photo_ink`): the ink's polarity from the picture's middle, the
     table or wall around the page taken out, then the page's lines, grain and shadows
     (`clean_page`). A drawing comes back as it was.
     """
     pixels = _as_float_array(image)
     if pixels.ndim == 3 and pixels.shape[2] in (2, 4):
-        alpha = pixels[..., -1]
-        if alpha.min() < 1.0:
-            return alpha.astype(np.float32), INK_IN_ALPHA
-        pixels = pixels[..., :-1]
+        alpha, colour = pixels[..., -1:], pixels[..., :-1]
+        opaque = alpha[..., 0] >= 0.5
+        if not opaque.all():
+            if _one_colour(colour[opaque]):
+                return alpha[..., 0].astype(np.float32), INK_IN_ALPHA
+            usual = np.median(colour[opaque], axis=0)
+            colour = colour * alpha + usual * (1.0 - alpha)  # a page without holes
+        pixels = colour
     if pixels.ndim == 3 and pixels.shape[2] == 3:
-        grey = pixels @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+        grey = pixels @ GREY
     elif pixels.ndim == 3:
         grey = pixels[..., 0]
     else:
@@ -185,6 +196,16 @@ def extract_ink(image: Any) -> tuple[np.ndarray, str]:
     if not (border_not_page or _photographed(ink)):
         return ink, convention
     return _photo_ink(grey, ink, convention)
+
+
+def _one_colour(colours: np.ndarray) -> bool:
+    """Whether these (N, channels) colours, the opaque pixels of a picture, are all about one
+    colour (`ONE_COLOUR`); none at all (only faint ink) counts as one."""
+    if not len(colours):
+        return True
+    grey = colours @ GREY if colours.shape[1] == 3 else colours[:, 0]
+    low, high = np.percentile(grey, [2, 98])
+    return bool(high - low < ONE_COLOUR)
 
 
 def _photographed(ink: np.ndarray) -> bool:

@@ -371,6 +371,31 @@ def test_extract_ink_finds_each_convention():
         assert np.abs(found - ink).max() < 0.01
 
 
+def test_ink_of_one_colour_on_a_transparent_sheet_is_in_the_alpha_channel():
+    ink = draw_seven(280, (60, 50, 220, 240), pen=18)
+    for colour in (0, 128, 255):  # black, grey or white strokes
+        rgba = np.zeros((280, 280, 4), np.uint8)
+        rgba[..., :3] = colour
+        rgba[..., 3] = np.round(ink * 255)
+        found, name = extract_ink(rgba)
+        assert name == INK_IN_ALPHA and np.abs(found - ink).max() < 0.01
+
+
+def test_a_page_with_transparent_corners_or_margins_is_read_by_its_colours():
+    """A screenshot with rounded corners or a transparent margin: the page is not all ink."""
+    ink = draw_seven(280, (60, 50, 220, 240), pen=18)
+    page = np.dstack([synthetic.render(ink, BLACK_ON_WHITE), np.full((280, 280), 255, np.uint8)])
+    corner, margin, nearly = page.copy(), page.copy(), page.copy()
+    corner[:3, :3, 3] = 0
+    margin[:8, :, 3] = margin[-8:, :, 3] = margin[:, :8, 3] = margin[:, -8:, 3] = 0
+    nearly[..., 3] = 254  # translucent all over
+    for picture in (corner, margin, nearly):
+        found, name = extract_ink(picture)
+        assert name == BLACK_ON_WHITE
+        assert np.abs(found - ink).max() < 0.01
+        assert np.array_equal(to_mnist(picture), to_mnist(ink))
+
+
 def test_naive_resize_shrinks_the_whole_canvas():
     ink = draw_seven(280, (10, 10, 90, 100), pen=18)
     small = naive_resize(ink)
