@@ -20,8 +20,10 @@ loaded when the app starts, so the first drawing is answered quickly; any other 
 loaded the first time a request chooses it. `Predictor` is thread-safe (a traced TensorFlow
 function), so request threads call it directly with no lock. Loaded predictors are kept per
 model file version (path, modification time, size), at most `KEEP` at once and shared by the
-apps of one process (tests, a reloader); a retrained file is loaded afresh. A file that fails
-to load is remembered as such, so it is not read again on every request that chooses it.
+apps of one process (tests, a reloader); a retrained file is loaded afresh, the default one
+too (until it loads, say while it is being written, the default model loaded at the start
+answers). A file that fails to load is remembered as such, so it is not read again on every
+request that chooses it.
 """
 
 from __future__ import annotations
@@ -159,7 +161,10 @@ class Catalogue:
         if name is None or name == self.default.name:
             if self.slot.predictor is None:
                 raise ModelUnavailableError(no_model_message(self.slot))
-            return self.default.name, self.slot.predictor
+            try:  # the file as it is now, as its record is: a retrained model is read afresh
+                return self.default.name, load_predictor(self.default.path)
+            except (ModelNotFoundError, ModelLoadError):  # gone or half written: the one loaded
+                return self.default.name, self.slot.predictor
         files = self.files()
         entry = files.get(name)
         if entry is None:

@@ -9,6 +9,7 @@ whose names are not model names.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -318,6 +319,22 @@ def test_a_broken_model_replaced_by_a_good_one_is_served(places, trained_model_p
     assert_error(choose(client, seven, "fixme"), 503)
     save_constant_model(target, 9)
     assert choose(client, seven, "fixme").get_json()["digit"] == 9
+
+
+def test_the_default_model_retrained_while_the_app_runs_is_served_as_reported(places, seven):
+    folder = places["root"] / "retrained"
+    folder.mkdir()
+    default = save_constant_model(folder / "mine.keras", 3, ALWAYS3)
+    client = make_app(places, default, MODELS_DIR=str(folder)).test_client()
+    assert choose(client, seven).get_json()["digit"] == 3
+    retrained = save_constant_model(folder / "new.keras", 8, {**ALWAYS3, "test_accuracy": 0.5})
+    os.replace(retrained, default)  # as `train.save_model` replaces a model: whole, at once
+    os.replace(retrained.with_suffix(".json"), default.with_suffix(".json"))
+    assert client.get("/healthz").get_json()["test_accuracy"] == 0.5
+    assert choose(client, seven).get_json()["digit"] == 8
+    assert choose(client, seven, "mine").get_json()["digit"] == 8
+    default.write_bytes(b"PK\x03\x04 half written")  # meanwhile, the model loaded at the start
+    assert choose(client, seven).get_json()["digit"] == 3
 
 
 def test_a_missing_default_still_lets_a_request_choose_another(places, seven):
