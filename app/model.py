@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import threading
 import zipfile
@@ -381,7 +382,7 @@ def _typed(value: Any, kind: type) -> Any:
     if isinstance(value, bool):
         return None
     if kind is float and isinstance(value, int | float):
-        return float(value)
+        return float(value) if math.isfinite(value) else None  # JSON has no NaN
     return value if isinstance(value, kind) else None
 
 

@@ -32,6 +32,7 @@ from digitrec import classdata, command_line
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_THREADS = 1
+MOST_THREADS = 64  # as bench/serve_load.py tries at most
 
 
 def body_limit(app: Flask) -> int:
@@ -112,8 +113,11 @@ def _port(text: str) -> int:
 
 def _threads(text: str) -> int:
     threads = _whole(text)
-    if threads < 1:
-        raise argparse.ArgumentTypeError(f"{threads}: at least one thread must answer requests")
+    if not 1 <= threads <= MOST_THREADS:
+        raise argparse.ArgumentTypeError(
+            f"{threads}: from 1 to {MOST_THREADS} threads (reading a drawing keeps a core busy: "
+            "more threads than cores only queue)"
+        )
     return threads
 
 

@@ -70,6 +70,21 @@ def read_folder(folder: Path, model: Path | None = None) -> tuple[dict, list[str
     for number, case in enumerate(cases):
         if not isinstance(case, dict) or not {"file", "kind"} <= case.keys():
             raise ValueError(f'case {number} of cases.json lacks "file" or "kind": {case!r}')
+        expected = case.get("expected")
+        if not isinstance(case["file"], str) or not isinstance(case["kind"], str):
+            raise ValueError(f'case {number} of cases.json: "file" and "kind" are text: {case!r}')
+        if case["kind"] not in KINDS:
+            raise ValueError(f"{case['file']}: kind {case['kind']!r} is none of {', '.join(KINDS)}")
+        wanted = case["kind"] in ("digit", "number")
+        if wanted and not (isinstance(expected, str) and expected.isdigit()):
+            raise ValueError(
+                f'case {number} of cases.json: "expected" is the {case["kind"]} as text of '
+                f'digits, such as "7" or "2048": {case!r}'
+            )
+        if not wanted and expected is not None:
+            raise ValueError(
+                f"case {number} of cases.json: a {case['kind']} expects null: {case!r}"
+            )
     config = {"TESTING": True} | ({"MODEL_PATH": str(model)} if model else {})
     app = create_app(config)
     client = app.test_client()
@@ -78,8 +93,6 @@ def read_folder(folder: Path, model: Path | None = None) -> tuple[dict, list[str
     misses = []
     for case in cases:
         kind, expected, name = case["kind"], case.get("expected"), case["file"]
-        if kind not in KINDS:
-            raise ValueError(f"{name}: kind {kind!r} is none of {', '.join(KINDS)}")
         jpeg = name.lower().endswith((".jpg", ".jpeg"))
         sent = as_the_page_sends((folder / name).read_bytes(), jpeg, *limits)
         kind_of_file = "jpeg" if jpeg else "png"

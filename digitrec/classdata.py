@@ -45,7 +45,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from digitrec import command_line, settings, synthetic
 from digitrec.constants import CANVAS_SIZE, INK_THRESHOLD, MNIST_SIZE, NUM_CLASSES
 from digitrec.preprocess import EmptyDrawingError, extract_ink, to_mnist
-from digitrec.strokes import pen_width
+from digitrec.refusal import is_dot
 
 # A name or class code: letters (any script, with their accents and vowel signs), digits,
 # spaces, '.', "'", '_' and '-', 1-40 long, starting with a letter or digit. Shown back on pages
@@ -211,9 +211,7 @@ def check_png(data: object) -> bytes:
 def _check_not_a_dot(ink: np.ndarray) -> None:
     """Refuse a tap or a short dash: ink no longer each way than `DOT` pen widths is no
     digit, however small the digit was drawn (a class's test set keeps only digits)."""
-    rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    longest = max(rows[-1] - rows[0], columns[-1] - columns[0]) + 1
-    if longest < DOT * pen_width(ink):
+    if is_dot(ink, longest=DOT):
         raise ClassDataError(
             "the drawing is only a dot or a short dash, not a digit: clear the box and draw "
             "the digit larger"

@@ -147,16 +147,16 @@ def is_not_a_digit(
     return (model or default_model()).refuse(images)
 
 
-def is_dot(ink: np.ndarray) -> bool:
+def is_dot(ink: np.ndarray, longest: float = DOT) -> bool:
     """Whether a drawing's ink (H, W), at the drawing's own scale (e.g. `Stages.crop`), is a
-    dot and not a shape: no longer than `DOT` times the pen's width (`strokes.pen_width`).
+    dot and not a shape: no longer than `longest` times the pen's width (`strokes.pen_width`).
     An empty drawing is no dot."""
     mask = np.asarray(ink) > INK_THRESHOLD
     if not mask.any():
         return False
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     longer = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
-    return bool(longer <= DOT * pen_width(mask))
+    return bool(longer <= longest * pen_width(mask))
 
 
 def is_blob(ink: np.ndarray) -> bool:

@@ -44,6 +44,13 @@ class PenRaster:
     def __init__(self, size: int = CANVAS_SIZE, pen: float = PEN_WIDTH) -> None:
         self.size = int(size)
         self.pen = float(pen)
+        if self.size < 1:
+            raise ValueError(f"the canvas needs a positive size, not {size}")
+        if not 0 < self.pen <= self.size:  # also refuses NaN
+            raise ValueError(
+                f"the pen's width is in pixels, above 0 and at most the canvas's {self.size}: "
+                f"not {pen}"
+            )
         self.clear()
 
     def clear(self) -> None:

@@ -54,6 +54,12 @@ CHOICES: dict[str, Collection[str]] = {
 LABELS = ("name", "description")
 
 
+# Upper bounds that catch a slip of the keyboard before MNIST is loaded: a batch larger than
+# MNIST's 60,000 training digits, a run of more epochs than anyone would wait for.
+MOST_BATCH = 60_000
+MOST_EPOCHS = 10_000
+
+
 class ModelExistsError(FileExistsError):
     """The output model exists and replacing it was not asked for."""
 
@@ -131,6 +137,9 @@ class Recipe:
             value = getattr(self, key)
             if value is not None and value < 1:
                 raise ValueError(f"{key} must be at least 1, got {value}")
+        for key, most in (("epochs", MOST_EPOCHS), ("batch_size", MOST_BATCH)):
+            if getattr(self, key) > most:
+                raise ValueError(f"{key} must be at most {most:,}, got {getattr(self, key)}")
         if not augmentation.DEFAULT.pen[0] <= self.pen_max <= 12.0:
             raise ValueError(
                 f"pen_max must be between {augmentation.DEFAULT.pen[0]:g} and 12, "
@@ -144,8 +153,8 @@ class Recipe:
         for share in ("flags", "slashes", "stretches"):
             if not 0.0 <= getattr(self, share) <= 1.0:
                 raise ValueError(f"{share} must be between 0 and 1, got {getattr(self, share)}")
-        if self.seed < 0:
-            raise ValueError(f"seed must be 0 or more, got {self.seed}")
+        if not 0 <= self.seed < 2**32:  # NumPy's and TensorFlow's seeds are 32-bit
+            raise ValueError(f"seed must be 0 or more and under 2**32, got {self.seed}")
         if not 0.0 < self.learning_rate < 1.0:
             raise ValueError(f"learning_rate must be between 0 and 1, got {self.learning_rate}")
         if not (self.warmup_epochs >= 0 and math.isfinite(self.warmup_epochs)):

@@ -146,6 +146,21 @@ def test_listing_names_the_models_with_their_records(chooser, places, trained_mo
     assert str(places["root"]) not in response.get_data(as_text=True)
 
 
+def test_a_record_with_no_number_for_a_number_is_listed_as_strict_json(places, trained_model_path):
+    folder = places["root"] / "odd-records"
+    folder.mkdir()
+    save_constant_model(folder / "odd.keras", 2)
+    (folder / "odd.json").write_text('{"test_accuracy": NaN, "params": Infinity}')  # Python's json
+    client = make_app(places, trained_model_path, MODELS_DIR=str(folder)).test_client()
+
+    def strict(constant: str):
+        raise AssertionError(f"{constant} is not JSON")
+
+    body = json.loads(client.get("/api/models").get_data(as_text=True), parse_constant=strict)
+    odd = {m["name"]: m for m in body["models"]}["odd"]
+    assert odd["test_accuracy"] is None and odd["params"] is None
+
+
 def test_listing_loads_no_model(places, trained_model_path, seven):
     """Only names and records are read: a model is loaded when a request first chooses it."""
     folder = places["root"] / "lazy"

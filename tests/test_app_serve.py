@@ -197,7 +197,8 @@ def test_a_bad_setting_stops_the_entry_point_with_a_clear_message(tmp_path):
     [
         (["--port", "99999"], "99999 is not a port"),
         (["--port", "eighty"], "'eighty' is not a whole number"),
-        (["--threads", "0"], "at least one thread"),
+        (["--threads", "0"], "0: from 1 to 64 threads"),
+        (["--threads", "200000"], "200000: from 1 to 64 threads"),
     ],
 )
 def test_an_impossible_port_or_thread_count_is_refused_before_serving(option, said, capsys):

@@ -124,6 +124,11 @@ def test_without_a_model_nothing_is_scored(tmp_path):
         ([], "cases.json holds no cases"),
         ({"file": "1.png"}, "cases.json holds no cases"),
         ([{"file": "1.png", "expected": "1"}], 'case 0 of cases.json lacks "file" or "kind"'),
+        ([{"file": 5, "kind": "digit", "expected": "1"}], '"file" and "kind" are text'),
+        ([{"file": "1.png", "kind": "digit", "expected": 1}], '"expected" is the digit as text'),
+        ([{"file": "1.png", "kind": "number", "expected": "12a"}], '"expected" is the number'),
+        ([{"file": "a.png", "kind": "letter", "expected": "a"}], "a letter expects null"),
+        ([{"file": "a.png", "kind": "word", "expected": None}], "kind 'word' is none of"),
     ],
 )
 def test_a_cases_file_with_no_cases_says_so(tmp_path, cases, said):

@@ -151,7 +151,9 @@ def png(image: Image.Image, **save) -> bytes:
 @pytest.mark.parametrize(
     ("image", "message"),
     [
-        (Image.new("RGBA", (280, 280), (128, 128, 128, 128)), "is 100% ink"),  # a grey veil
+        (Image.new("RGBA", (280, 280), (128, 128, 128, 100)), "is 100% ink"),  # a faint veil
+        # as opaque as not: a grey page, and nothing on it
+        (Image.new("RGBA", (280, 280), (128, 128, 128, 128)), "the drawing is empty"),
         (Image.fromarray(np.random.default_rng(0).integers(0, 256, (280, 280), np.uint8)), "ink"),
         (Image.new("L", (2, 2), 255), "2x2 pixels"),
         (Image.new("L", (10, 3000), 255), "10x3000 pixels"),

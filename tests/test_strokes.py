@@ -81,6 +81,14 @@ def test_drawing_point_by_point_equals_drawing_whole_strokes():
     assert raster.level().max() == 0
 
 
+@pytest.mark.parametrize("pen", [0, -5, float("nan"), 1e9])
+def test_a_pen_that_cannot_draw_is_refused_when_the_canvas_is_made(pen):
+    with pytest.raises(ValueError, match="pen's width"):
+        PenRaster(280, pen)
+    with pytest.raises(ValueError, match="pen's width"):
+        rasterise([[(10, 10), (100, 100)]], size=280, pen=pen)
+
+
 def test_canvas_rgba_is_white_ink_on_opaque_black():
     level = np.array([[0, 128], [255, 7]], np.uint8)
     rgba = canvas_rgba(level)
