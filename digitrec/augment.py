@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
@@ -28,7 +29,10 @@ from scipy import ndimage
 
 from digitrec.constants import INK_THRESHOLD, MNIST_BOX, MNIST_CENTRE
 from digitrec.strokes import centre_line_distance
-from digitrec.warp import warp
+from digitrec.warp import Tensor, warp
+
+if TYPE_CHECKING:  # a tf.data pipeline needs TensorFlow; the rest runs on any backend
+    import tensorflow as tf
 
 # Centre lines are traced at twice MNIST's resolution, so a thin pen still draws smoothly.
 CENTRE_LINE_SCALE = 2
@@ -62,7 +66,7 @@ class Augmentation:
 DEFAULT = Augmentation()
 
 
-def change_stroke_width(images, amount):
+def change_stroke_width(images: Tensor, amount: Tensor) -> Tensor:
     """Thicken (amount > 0) or thin (amount < 0) each image's strokes; |amount| <= 1.
 
     images: (B, 28, 28, 1) float tensor; amount: (B,) tensor. 1 blends fully to a 3x3
@@ -97,7 +101,7 @@ def centre_line_distances(images: np.ndarray) -> np.ndarray:
     return out
 
 
-def redraw_with_pen(distances, widths):
+def redraw_with_pen(distances: Tensor, widths: Tensor) -> Tensor:
     """Digits redrawn along their centre lines with an even, round pen `widths` px wide.
 
     distances: (B, 56, 56, 1) from `centre_line_distances`; widths: (B,) in MNIST pixels.
@@ -110,7 +114,7 @@ def redraw_with_pen(distances, widths):
     return ops.average_pool(ink, pool_size=scale, strides=scale, padding="valid")
 
 
-def mnist_framing(images):
+def mnist_framing(images: Tensor) -> tuple[Tensor, Tensor]:
     """Per image, the zoom and centre of mass that frame it as `to_mnist` does.
 
     images: (B, H, W, 1). Returns scale (B,), which makes the longer side of the ink's
@@ -148,7 +152,7 @@ def mnist_framing(images):
 Uniform = Callable[..., object]
 
 
-def bending_field(images, amount, uniform: Uniform | None = None):
+def bending_field(images: Tensor, amount: Tensor, uniform: Uniform | None = None) -> Tensor:
     """A smooth random displacement field (Simard et al. 2003), at most `amount` px per image.
 
     images: (B, H, W, 1), for the shape; amount: (B,). Returns (B, H, W, 2) (rows, columns).
@@ -163,7 +167,7 @@ def bending_field(images, amount, uniform: Uniform | None = None):
     return field * ops.reshape(ops.cast(amount, "float32"), (-1, 1, 1, 1)) / ops.maximum(peak, 1e-6)
 
 
-def bend_strokes(images, amount, seed: int | None = None):
+def bend_strokes(images: Tensor, amount: Tensor, seed: int | None = None) -> Tensor:
     """Elastic distortion alone: each image bent by a smooth field of at most `amount` px;
     the same `seed` bends the same way."""
     batch = ops.shape(images)[0]
@@ -176,7 +180,7 @@ def bend_strokes(images, amount, seed: int | None = None):
     )
 
 
-def _unseeded(shape, low, high):
+def _unseeded(shape: tuple[int, ...], low: float, high: float) -> Tensor:
     return keras.random.uniform(shape, low, high)
 
 
@@ -197,7 +201,9 @@ def random_source(seed: int | None = None) -> Uniform:
     return lambda shape, low, high: keras.random.uniform(shape, low, high, seed=seeds)
 
 
-def augmenter(config: Augmentation = DEFAULT, seed: int | None = None):
+def augmenter(
+    config: Augmentation = DEFAULT, seed: int | None = None
+) -> Callable[..., tuple[Tensor, Tensor]]:
     """A function (images, labels[, distances]) -> (augmented images, labels) for `map`.
 
     With `distances` (from `centre_line_distances`), `config.redraw` of the digits are
@@ -205,7 +211,9 @@ def augmenter(config: Augmentation = DEFAULT, seed: int | None = None):
     """
     uniform = random_source(seed)
 
-    def augment(images, labels, distances=None):
+    def augment(
+        images: Tensor, labels: Tensor, distances: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
         images = ops.convert_to_tensor(images, "float32")
         shape = (ops.shape(images)[0],)
         redrawn = plain = ops.zeros(shape, "bool")
@@ -262,7 +270,7 @@ def training_dataset(
     config: Augmentation | None = DEFAULT,
     seed: int = 0,
     distances: np.ndarray | None = None,
-):
+) -> tf.data.Dataset:
     """Shuffled, batched (and augmented, unless `config` is None) training data: a `tf.data`
     pipeline, so this needs TensorFlow (`augmented_batches` is the same for any backend).
 

@@ -8,10 +8,16 @@ resampling instead of one per change keeps strokes sharper and costs less. Writt
 
 from __future__ import annotations
 
+from typing import Any
+
 from keras import ops
 
+Tensor = Any  # what `keras.ops` takes and gives: a backend tensor, or a NumPy array going in
 
-def warp(images, angle, scale, shift, field=None):
+
+def warp(
+    images: Tensor, angle: Tensor, scale: Tensor, shift: Tensor, field: Tensor | None = None
+) -> Tensor:
     """Rotate, zoom, shift and bend each image in one bilinear resampling (ink outside is 0).
 
     images: (B, H, W, 1); angle: (B,) radians; scale: (B,) (>1 enlarges); shift: (B, 2) px
@@ -41,7 +47,7 @@ def warp(images, angle, scale, shift, field=None):
     return _sample_bilinear(images, source_rows, source_cols)
 
 
-def _sample_bilinear(images, rows, cols):
+def _sample_bilinear(images: Tensor, rows: Tensor, cols: Tensor) -> Tensor:
     """images (B, H, W, 1) read at fractional (B, H, W) positions; zero outside the image."""
     shape = ops.shape(images)
     batch, height, width = shape[0], shape[1] + 2, shape[2] + 2
