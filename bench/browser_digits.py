@@ -6,7 +6,7 @@ polylines with page.mouse, presses Predict, reads the digit shown in the page an
 `pad.prediction` in the kernel, compares the browser's canvas with the kernel's raster, takes
 a screenshot, and presses Clear.
 
-Run: `python bench/browser_digits.py [--model models/cnn.keras] [--app lab|notebook]`.
+Run: `python bench/browser_digits.py [--model MODEL] [--app lab|notebook]`.
 Screenshots go to artifacts/, a JSON summary to bench/results/.
 """
 
@@ -21,6 +21,7 @@ from pathlib import Path
 from command_line import ArgumentParser, check_output, run
 
 from digitrec import jupyter_browser as harness
+from digitrec import settings
 from digitrec.strokes import example_strokes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,7 +36,12 @@ VARIANTS = {
 
 def main(argv: list[str] | None = None) -> int:
     parser = ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, default=ROOT / "models" / "cnn.keras")
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=settings.default_model_path(),
+        help="default: the model the app reads (models/cnn.keras, else the shipped one)",
+    )
     parser.add_argument("--app", choices=("lab", "notebook"), default="lab")
     parser.add_argument("--artifacts", type=Path, default=ROOT / "artifacts")
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results")

@@ -309,7 +309,11 @@ def rss_kb(pid: int) -> int:
 
 def main() -> int:
     parser = ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=None, help="default: models/cnn.keras")
+    parser.add_argument(
+        "--model",
+        default=None,
+        help="default: the model the app reads (models/cnn.keras, else the shipped one)",
+    )
     parser.add_argument("--requests", type=count, default=10_000)
     parser.add_argument("--clients", type=count, default=4)
     parser.add_argument("--threads", type=count, default=4, help="waitress worker threads")

@@ -23,7 +23,11 @@ from digitrec.preprocess import to_mnist
 
 def main() -> None:
     parser = ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=None, help="default: models/cnn.keras")
+    parser.add_argument(
+        "--model",
+        default=None,
+        help="default: the model the app reads (models/cnn.keras, else the shipped one)",
+    )
     parser.add_argument("--rounds", type=count, default=300)
     args = parser.parse_args()
 

@@ -664,7 +664,11 @@ def compare_workers(args, model: str, bodies, labels, cpu: dict) -> dict:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The options, checked, with the defaults of the scenario chosen filled in."""
     parser = ArgumentParser(prog="serve_load.py", description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=None, help="default: models/cnn.keras")
+    parser.add_argument(
+        "--model",
+        default=None,
+        help="default: the model the app reads (models/cnn.keras, else the shipped one)",
+    )
     parser.add_argument(
         "--workers",
         type=int,

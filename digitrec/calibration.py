@@ -252,14 +252,16 @@ def _record(sidecar: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m digitrec.calibration [--model PATH] [--write]`: choose and show (or record)
-    a model's "unsure" threshold; one line and exit status 1 on any error."""
+    """`python -m digitrec.calibration [--model PATH] [--write]`: choose and show (or record) a
+    model's "unsure" threshold; one line and exit status 1 on any error."""
     from digitrec import settings
     from digitrec.data import DatasetError
     from digitrec.predict import ModelLoadError, ModelNotFoundError
 
     parser = command_line.ArgumentParser(
-        prog="python -m digitrec.calibration", description=main.__doc__.splitlines()[0]
+        prog="python -m digitrec.calibration",
+        description='Choose a model\'s "unsure" threshold on drawn test digits, and show it or '
+        "(--write) record it beside the model.",
     )
     parser.add_argument("--model", type=Path, help="default: the model the front ends read")
     parser.add_argument(

@@ -141,7 +141,8 @@ class Predictor:
             raise ModelLoadError(
                 f"could not load the model {model_path} "
                 f"({settings.why_unreadable(model_path, exc)}). "
-                f"Train a new one in its place with: {retrain_command(model_path)}"
+                "Train a new one in its place (move the file aside first to keep it) with: "
+                f"{retrain_command(model_path)}"
             ) from None
         shape = tuple(model.input_shape[1:]) if hasattr(model, "input_shape") else None
         if shape != (28, 28, 1) or tuple(model.output_shape[1:]) != (10,):

@@ -104,8 +104,8 @@ class NotDigitModel:
         except Exception as exc:  # Keras raises many kinds for a bad file
             raise RefusalModelError(
                 f"could not load the refusal model {model_path} "
-                f"({settings.why_unreadable(model_path, exc)}). Make a new one in its place with: "
-                f"{TRAIN_COMMAND} --out "
+                f"({settings.why_unreadable(model_path, exc)}). Make a new one in its place "
+                f"(move the file aside first to keep it) with: {TRAIN_COMMAND} --out "
                 f"{model_path} --force"
             ) from None
         if tuple(model.input_shape[1:]) != (MNIST_SIZE, MNIST_SIZE, 1):
