@@ -47,7 +47,9 @@ by:
 - a 1 does not touch a 1: a drawing of one piece is never read as 1s on either side of a cut
   (a V, a u, a zigzag is no "11" or "1111");
 - a drawing of one piece narrower than it is tall (`ONE_CHARACTER`) is one character: an H,
-  an M or an & is no "14", "14" or "86", however surely its parts read as digits.
+  an M or an & is no "14", "14" or "86", however surely its parts read as digits;
+- no digit holds another in its loop: a piece with a part of its ink inside a hole of another
+  part (a face's mouth in its outline) is one thing and is not cut.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ from digitrec.preprocess import (
     SPECK,
     EmptyDrawingError,
     extract_ink,
+    frames,
     ink_pieces,
     preprocess_stages,
 )
@@ -286,9 +289,10 @@ def segment(drawing: Any) -> Segmentation:
     """
     ink, _ = extract_ink(drawing)
     mask = ink > INK_THRESHOLD
-    labels, spans = ink_pieces(mask)
-    if len(spans) == 0:
+    if not mask.any():
         raise EmptyDrawingError("the drawing is empty: write a number first")
+    mask &= ~frames(mask)  # the boxes of a form, a ring around a digit
+    labels, spans = ink_pieces(mask)
     heights, widths = spans[:, 2] - spans[:, 0], spans[:, 3] - spans[:, 1]
     height = float(heights.max())
     speck = np.maximum(heights, widths) < SPECK * height
@@ -308,9 +312,13 @@ def segment(drawing: Any) -> Segmentation:
     for members in _overlapping(spans[kept, 1], spans[kept, 3]):
         chosen = kept[members]
         box = _box(np.r_[spans[chosen, :2].min(axis=0), spans[chosen, 2:].max(axis=0)])
-        own = np.isin(labels[box[0] : box[2], box[1] : box[3]], chosen + 1)
+        inside = labels[box[0] : box[2], box[1] : box[3]]
+        own = np.isin(inside, chosen + 1)
         centre_line = skeleton[box[0] : box[2], box[1] : box[3]] & own
-        cuts, partings = _cuts(own, box, stroke), _partings(own, centre_line, box, stroke)
+        if _encloses(inside, chosen + 1):  # a face, a framed mark: one thing, never cut
+            cuts, partings = (), ()
+        else:
+            cuts, partings = _cuts(own, box, stroke), _partings(own, centre_line, box, stroke)
         pieces.append(Piece(box, own, cuts, partings))
     pieces.sort(key=lambda piece: (piece.box[1] + piece.box[3]) / 2)
     return Segmentation(ink, tuple(pieces), specks, height, stroke)
@@ -459,6 +467,20 @@ def _judge(
         refused |= cut & (confidence * (1.0 - scores) < ONE_PIECE)
     value = np.where(refused, as_mark, as_digit) - short - wide
     return readings, scores, refused, np.where(needless, -np.inf, value)
+
+
+def _encloses(labels: np.ndarray, members: np.ndarray) -> bool:
+    """Whether one of a piece's parts of ink (`members` in `labels`) lies in a hole of
+    another: a mouth inside a face's outline, a mark inside a frame. Digits stand side by
+    side, and none holds another in its loop."""
+    if len(members) < 2:
+        return False
+    for member in members:
+        ring = labels == member
+        held = ndimage.binary_fill_holes(ring) & ~ring
+        if held.any() and np.isin(labels[held], members[members != member]).any():
+            return True
+    return False
 
 
 def _one_character(piece: Piece) -> bool:

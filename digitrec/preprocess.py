@@ -20,6 +20,7 @@ from skimage.filters import apply_hysteresis_threshold
 from skimage.morphology import disk
 
 from digitrec.constants import INK_THRESHOLD, MNIST_BOX, MNIST_CENTRE, MNIST_SIZE
+from digitrec.strokes import pen_width
 
 # Pillow filters scale their support when shrinking, so BILINEAR is an anti-aliased
 # (area-weighted) reduction with no ringing, and smooth when enlarging tiny drawings.
@@ -78,6 +79,17 @@ EDGE_CONTACT = 0.05
 SPECK = 0.3
 BESIDE = 0.5
 AWAY = 0.5
+# A ring or a box of ink around a digit (a circled digit, a form's box) is a frame, not part of
+# the digit, and is left out, where what each of its holes holds is writing: its tallest mark
+# at least `FRAMED` of the hole's height (a face's mouth, a house's window, a dotted 0's dot
+# are less), no other mark beside it bigger than `DUST` of it (a face's eyes; a digit in a
+# frame is written in one piece), and no straight stroke: the spread of its ink across its
+# length at least `STRAIGHT` of the spread along it (a slashed 0's slash, drawn clear of the
+# ring, is less), and no dot (`PENS`: a fish's eye).
+FRAMED = 0.45
+STRAIGHT = 0.2
+DUST = 0.1  # of the mark inside: a JPEG's grain, no speck
+PENS = 3.0  # a digit inside is at least this many of its pen's widths long; a dot is one
 
 
 class EmptyDrawingError(ValueError):
@@ -109,6 +121,7 @@ def preprocess_stages(image: Any) -> Stages:
     mask = ink > INK_THRESHOLD
     if not mask.any():
         raise EmptyDrawingError("the drawing is empty: draw a digit first")
+    mask &= ~frames(mask)
     mask &= ~strays(mask)
     rows = np.flatnonzero(mask.any(axis=1))
     cols = np.flatnonzero(mask.any(axis=0))
@@ -124,6 +137,46 @@ def ink_pieces(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     labels, _ = ndimage.label(mask, structure=np.ones((3, 3), bool))
     boxes = [[s[0].start, s[1].start, s[0].stop, s[1].stop] for s in ndimage.find_objects(labels)]
     return labels, np.array(boxes, dtype=np.intp).reshape(-1, 4)
+
+
+def frames(mask: np.ndarray) -> np.ndarray:
+    """The frames in an ink mask (H, W) bool: pieces of ink whose holes hold the writing, such
+    as a ring around a digit or a row of boxes on a form, each hole with ink in it holding a
+    mark of the writing's kind (`FRAMED`, `SPECK`, `STRAIGHT`)."""
+    labels, spans = ink_pieces(mask)
+    found = np.zeros_like(mask)
+    if len(spans) < 2:
+        return found
+    for number, (top, left, bottom, right) in enumerate(spans, start=1):
+        ring = labels[top:bottom, left:right] == number
+        holes, count = ndimage.label(ndimage.binary_fill_holes(ring) & ~ring)
+        held = mask[top:bottom, left:right] & (holes > 0)
+        if not held.any():
+            continue
+        filled = np.unique(holes[held])
+        if all(_framed(held & (holes == hole), holes == hole) for hole in filled):
+            found[top:bottom, left:right] |= ring
+    return found
+
+
+def _framed(inside: np.ndarray, hole: np.ndarray) -> bool:
+    """Whether the ink `inside` one hole of a piece is writing that the piece frames."""
+    _, spans = ink_pieces(inside)
+    heights = spans[:, 2] - spans[:, 0]
+    sides = np.maximum(heights, spans[:, 3] - spans[:, 1])
+    hole_rows = np.flatnonzero(hole.any(axis=1))
+    if heights.max() < FRAMED * (hole_rows[-1] - hole_rows[0] + 1):
+        return False
+    main = sides >= DUST * sides.max()  # dust aside: a JPEG's grain
+    if main.sum() > 1:  # one mark: eyes, or eyes and a mouth, are no framed digit
+        return False
+    top, left, bottom, right = spans[np.argmax(main)]
+    mark = inside[top:bottom, left:right]
+    if max(bottom - top, right - left) < PENS * pen_width(mark):  # a dot, eyes run together
+        return False
+    spread = np.cov(np.argwhere(mark).T.astype(np.float64))
+    across, along = np.linalg.eigvalsh(spread)
+    return bool(np.sqrt(max(across, 0.0) / max(along, 1e-9)) >= STRAIGHT)
 
 
 def strays(mask: np.ndarray) -> np.ndarray:

@@ -403,9 +403,42 @@ def test_a_doodle_alone_is_one_mark_not_cut_into_digits(shipped, monkeypatch):
     ]
     monkeypatch.setattr(numbers, "ONE_PIECE", 0.0)
     monkeypatch.setattr(numbers, "ONE_CHARACTER", 0.0)  # the smiley is narrow: ALONE alone
+    monkeypatch.setattr(numbers, "_encloses", lambda labels, members: False)  # its mouth too
     assert [numbers.read_number(p, shipped).text for p in pictures] == ["?"] * 3
     monkeypatch.setattr(numbers, "ALONE", numbers.NOT_A_DIGIT)
     assert all(len(numbers.read_number(p, shipped)) >= 2 for p in pictures)
+
+
+def test_a_piece_with_ink_inside_another_parts_loop_is_not_cut(shipped, monkeypatch):
+    """No digit holds another in its loop: a smiley, its mouth inside its outline, is one mark
+    even at the prior of a mark among digits, with every other rule that keeps it whole off;
+    digits side by side, a 0 with a dot in it among them, are cut as before."""
+    monkeypatch.setattr(numbers, "ONE_PIECE", 0.0)
+    monkeypatch.setattr(numbers, "ONE_CHARACTER", 0.0)
+    monkeypatch.setattr(numbers, "ALONE", numbers.NOT_A_DIGIT)
+    smiley = drawing(at(shape_strokes("smiley", np.random.default_rng(6)), 260, HEIGHT))
+    segmented = numbers.segment(smiley)
+    assert len(segmented.pieces) == 1 and not segmented.pieces[0].cuts
+    assert numbers.read_number(smiley, shipped).text == "?"
+    zero = digit_strokes(0, 100 + 0.65 * HEIGHT + 30)
+    xs, ys = [x for x, _ in zero[0]], [y for _, y in zero[0]]
+    middle = ((min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2)
+    dotted = drawing(digit_strokes(5, 100), zero, [[middle, middle]])
+    assert numbers.read_number(dotted, shipped).text == "50"
+    monkeypatch.setattr(numbers, "_encloses", lambda labels, members: False)
+    assert len(numbers.read_number(smiley, shipped)) >= 2  # cut into "digits" without the rule
+
+
+def test_digits_in_the_boxes_of_a_form_are_read_without_the_boxes(shipped):
+    """A row of boxes that share their walls, a digit in each (as on a form): the boxes are one
+    piece of ink around the digits, left out as a frame, not read as digits or marks."""
+    step = 0.65 * HEIGHT + 60
+    digits = [digit_strokes(int(d), 70 + k * step) for k, d in enumerate("305")]
+    walls = [[(40 + k * step, TOP - 25), (40 + k * step, TOP + HEIGHT + 25)] for k in range(4)]
+    rows = [[(40, y), (40 + 3 * step, y)] for y in (TOP - 25, TOP + HEIGHT + 25)]
+    form = drawing(*digits, walls, rows)
+    assert len(numbers.segment(form).pieces) == 3
+    assert numbers.read_number(form, shipped).text == "305"
 
 
 def test_one_piece_narrower_than_tall_is_one_character(shipped, monkeypatch):

@@ -396,6 +396,43 @@ def test_a_page_with_transparent_corners_or_margins_is_read_by_its_colours():
         assert np.array_equal(to_mnist(picture), to_mnist(ink))
 
 
+def outline(size: int, box: tuple[int, int, int, int], pen: int, round_: bool) -> np.ndarray:
+    """Ink (size, size) of a ring or a square drawn with a pen around `box`."""
+    canvas = Image.new("L", (size, size), 0)
+    draw = ImageDraw.Draw(canvas)
+    (draw.ellipse if round_ else draw.rectangle)(box, outline=255, width=pen)
+    return np.asarray(canvas, np.float32) / 255.0
+
+
+@pytest.mark.parametrize("round_", [True, False])
+def test_a_ring_or_a_box_around_a_digit_is_left_out(round_):
+    seven = draw_seven(280, (100, 80, 180, 200), pen=14)
+    framed = np.maximum(seven, outline(280, (30, 20, 250, 260), 12, round_))
+    assert preprocess.frames(framed > 0.5).sum() > 0
+    assert np.array_equal(to_mnist(framed), to_mnist(seven))
+
+
+def test_what_is_no_framed_digit_keeps_its_ring():
+    """A slashed 0 whose slash stays clear of the ring, a dotted 0, a face, a small mark in a
+    big ring: the ring is part of the drawing."""
+    ring = outline(280, (60, 30, 220, 250), 14, round_=True)
+
+    def inside(strokes: list, pen: int = 14) -> np.ndarray:
+        canvas = Image.new("L", (280, 280), 0)
+        draw = ImageDraw.Draw(canvas)
+        for stroke in strokes:
+            draw.line(stroke, fill=255, width=pen, joint="curve")
+        return np.maximum(ring, np.asarray(canvas, np.float32) / 255.0)
+
+    slashed = inside([[(170, 70), (110, 210)]])
+    dotted = inside([[(140, 140), (141, 141)]], pen=20)
+    face = inside([[(115, 100), (115, 115)], [(165, 100), (165, 115)]])
+    face = np.maximum(face, inside([[(105, 170), (140, 190), (175, 170)]]))
+    small = inside([[(125, 125), (155, 125), (135, 160)]], pen=8)
+    for drawing in (slashed, dotted, face, small):
+        assert not preprocess.frames(drawing > 0.5).any()
+
+
 def test_naive_resize_shrinks_the_whole_canvas():
     ink = draw_seven(280, (10, 10, 90, 100), pen=18)
     small = naive_resize(ink)
