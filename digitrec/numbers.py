@@ -66,6 +66,7 @@ from skimage.morphology import skeletonize
 from digitrec.constants import INK_THRESHOLD
 from digitrec.predict import Prediction, Predictor, refused_by_shape
 from digitrec.preprocess import (
+    FLAT,
     SPECK,
     EmptyDrawingError,
     extract_ink,
@@ -91,10 +92,10 @@ MERGE = 0.5
 # (all but this share of it): a stem inside a cup is no 1 beside a 2. Touching digits overlap
 # less, if often more than `MERGE` (a slanted 1 leaning into a 7).
 INSIDE = 0.9
-# A stroke at least `FLAT` times as wide as it is tall, under or over most of the columns of
-# two or more digits, is a line under (or over) the writing, set aside like a speck: a person
-# reads an underlined 42 as 42, where joining columns would make the three strokes one piece.
-FLAT = 3.0
+# A stroke at least `FLAT` (`digitrec.preprocess`) times as wide as it is tall, under or over
+# most of the columns of two or more digits, is a line under (or over) the writing, set aside
+# like a speck: a person reads an underlined 42 as 42, where joining columns would make the
+# three strokes one piece.
 # Neighbours closer than this fraction of the writing's height may be one digit.
 NEAR = 0.25
 # A piece wider than this times its height may be touching digits: it gets candidate cuts ...

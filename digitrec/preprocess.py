@@ -79,6 +79,14 @@ EDGE_CONTACT = 0.05
 SPECK = 0.3
 BESIDE = 0.5
 AWAY = 0.5
+# A stroke at least `FLAT` times as wide as it is tall, below the rest of the ink with a gap of
+# at least `GAP` of its height, and under all of its width (`UNDER`, so much as a pen's
+# rounding short of it), is a line under the writing and is left out: a person reads an
+# underlined 8 as 8. A 2's base drawn apart is close under it and no wider. Above, a 5's or a
+# 7's bar may stand apart, so a line over the writing stays.
+FLAT = 3.0
+GAP = 0.08
+UNDER = 0.95
 # A ring or a box of ink around a digit (a circled digit, a form's box) is a frame, not part of
 # the digit, and is left out, where what each of its holes holds is writing: its tallest mark
 # at least `FRAMED` of the hole's height (a face's mouth, a house's window, a dotted 0's dot
@@ -122,6 +130,7 @@ def preprocess_stages(image: Any) -> Stages:
     if not mask.any():
         raise EmptyDrawingError("the drawing is empty: draw a digit first")
     mask &= ~frames(mask)
+    mask &= ~underlines(mask)
     mask &= ~strays(mask)
     rows = np.flatnonzero(mask.any(axis=1))
     cols = np.flatnonzero(mask.any(axis=0))
@@ -137,6 +146,20 @@ def ink_pieces(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     labels, _ = ndimage.label(mask, structure=np.ones((3, 3), bool))
     boxes = [[s[0].start, s[1].start, s[0].stop, s[1].stop] for s in ndimage.find_objects(labels)]
     return labels, np.array(boxes, dtype=np.intp).reshape(-1, 4)
+
+
+def underlines(mask: np.ndarray) -> np.ndarray:
+    """The lines under the writing in an ink mask (H, W) bool (`FLAT`, `UNDER`)."""
+    labels, spans = ink_pieces(mask)
+    heights, widths = spans[:, 2] - spans[:, 0], spans[:, 3] - spans[:, 1]
+    flat = widths >= FLAT * heights
+    if flat.all() or not flat.any():
+        return np.zeros_like(mask)
+    top, left = spans[~flat, :2].min(axis=0)
+    bottom, right = spans[~flat, 2:].max(axis=0)
+    under = np.minimum(spans[:, 3], right) - np.maximum(spans[:, 1], left) >= UNDER * (right - left)
+    line = flat & under & (spans[:, 0] >= bottom + GAP * (bottom - top))
+    return np.isin(labels, np.flatnonzero(line) + 1)
 
 
 def frames(mask: np.ndarray) -> np.ndarray:

@@ -433,6 +433,26 @@ def test_what_is_no_framed_digit_keeps_its_ring():
         assert not preprocess.frames(drawing > 0.5).any()
 
 
+def line(size: int, start: tuple[int, int], end: tuple[int, int], pen: int) -> np.ndarray:
+    canvas = Image.new("L", (size, size), 0)
+    ImageDraw.Draw(canvas).line([start, end], fill=255, width=pen)
+    return np.asarray(canvas, np.float32) / 255.0
+
+
+def test_a_line_under_a_digit_is_left_out_and_a_stroke_of_its_own_is_not():
+    seven = draw_seven(280, (100, 60, 180, 200), pen=14)
+    underlined = np.maximum(seven, line(280, (70, 240), (210, 240), 12))
+    assert np.array_equal(to_mnist(underlined), to_mnist(seven))
+    # a base drawn apart just under a digit, no wider than it: the digit's own (a 2's)
+    based = np.maximum(seven, line(280, (100, 220), (180, 220), 12))
+    # a bar apart above it: the digit's own (a 5's, a 7's)
+    barred = np.maximum(seven, line(280, (70, 30), (210, 30), 12))
+    for drawing in (based, barred):
+        assert len(preprocess.ink_pieces(drawing > 0.5)[1]) == 2  # the stroke stands apart
+        assert not preprocess.underlines(drawing > 0.5).any()
+        assert not np.array_equal(to_mnist(drawing), to_mnist(seven))
+
+
 def test_naive_resize_shrinks_the_whole_canvas():
     ink = draw_seven(280, (10, 10, 90, 100), pen=18)
     small = naive_resize(ink)
