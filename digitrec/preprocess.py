@@ -93,7 +93,7 @@ UNDER = 0.95
 # are less), no other mark beside it bigger than `DUST` of it (a face's eyes; a digit in a
 # frame is written in one piece), and no straight stroke: the spread of its ink across its
 # length at least `STRAIGHT` of the spread along it (a slashed 0's slash, drawn clear of the
-# ring, is less), and no dot (`PENS`: a fish's eye).
+# ring, is less; in a row of boxes, a 1 may be straight), and no dot (`PENS`: a fish's eye).
 FRAMED = 0.45
 STRAIGHT = 0.2
 DUST = 0.1  # of the mark inside: a JPEG's grain, no speck
@@ -177,13 +177,15 @@ def frames(mask: np.ndarray) -> np.ndarray:
         if not held.any():
             continue
         filled = np.unique(holes[held])
-        if all(_framed(held & (holes == hole), holes == hole) for hole in filled):
+        alone = len(filled) == 1  # a ring with one stroke in it may be a slashed 0
+        if all(_framed(held & (holes == hole), holes == hole, alone) for hole in filled):
             found[top:bottom, left:right] |= ring
     return found
 
 
-def _framed(inside: np.ndarray, hole: np.ndarray) -> bool:
-    """Whether the ink `inside` one hole of a piece is writing that the piece frames."""
+def _framed(inside: np.ndarray, hole: np.ndarray, alone: bool) -> bool:
+    """Whether the ink `inside` one hole of a piece is writing that the piece frames; a
+    straight stroke only where other holes hold writing too (`alone` false: a form's boxes)."""
     _, spans = ink_pieces(inside)
     heights = spans[:, 2] - spans[:, 0]
     sides = np.maximum(heights, spans[:, 3] - spans[:, 1])
@@ -199,7 +201,7 @@ def _framed(inside: np.ndarray, hole: np.ndarray) -> bool:
         return False
     spread = np.cov(np.argwhere(mark).T.astype(np.float64))
     across, along = np.linalg.eigvalsh(spread)
-    return bool(np.sqrt(max(across, 0.0) / max(along, 1e-9)) >= STRAIGHT)
+    return not alone or bool(np.sqrt(max(across, 0.0) / max(along, 1e-9)) >= STRAIGHT)
 
 
 def strays(mask: np.ndarray) -> np.ndarray:
