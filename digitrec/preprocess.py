@@ -79,11 +79,12 @@ EDGE_CONTACT = 0.05
 SPECK = 0.3
 BESIDE = 0.5
 AWAY = 0.5
-# A stroke at least `FLAT` times as wide as it is tall, below the rest of the ink with a gap of
-# at least `GAP` of its height, and under all of its width (`UNDER`, so much as a pen's
-# rounding short of it), is a line under the writing and is left out: a person reads an
-# underlined 8 as 8. A 2's base drawn apart is close under it and no wider. Above, a 5's or a
-# 7's bar may stand apart, so a line over the writing stays.
+# A stroke at least `FLAT` times as wide as it is tall, under all of the rest of the ink's
+# width (`UNDER`, so much as a pen's rounding short of it), and below it with a gap of at least
+# `GAP` of its height or reaching that far beyond it on both sides, is a line under the
+# writing and is left out: a person reads an underlined 8 as 8. A 2's base drawn apart is
+# close under it and no wider. Above, a 5's or a 7's bar may stand apart, so a line over the
+# writing stays.
 FLAT = 3.0
 GAP = 0.08
 UNDER = 0.95
@@ -91,13 +92,16 @@ UNDER = 0.95
 # the digit, and is left out, where what each of its holes holds is writing: its tallest mark
 # at least `FRAMED` of the hole's height (a face's mouth, a house's window, a dotted 0's dot
 # are less), no other mark beside it bigger than `DUST` of it (a face's eyes; a digit in a
-# frame is written in one piece), and no straight stroke: the spread of its ink across its
-# length at least `STRAIGHT` of the spread along it (a slashed 0's slash, drawn clear of the
-# ring, is less; in a row of boxes, a 1 may be straight), and no dot (`PENS`: a fish's eye).
+# frame is written in one piece), no dot (`PENS`: a fish's eye), nothing in its own loop (a
+# target's bull's eye), and, in a round ring (less `BOXY` than a box) with nothing else in
+# it, no straight stroke: the spread of its ink across its length at least `STRAIGHT` of the
+# spread along it (a slashed 0's slash, drawn clear of the ring, is less).
 FRAMED = 0.45
 STRAIGHT = 0.2
 DUST = 0.1  # of the mark inside: a JPEG's grain, no speck
 PENS = 3.0  # a digit inside is at least this many of its pen's widths long; a dot is one
+BOXY = 0.86  # of its box a box's outline fills with its hole; an oval 0 about 0.79
+SAME = 0.15  # an empty box as tall and wide as a frame, to this share, is the same form's
 
 
 class EmptyDrawingError(ValueError):
@@ -149,7 +153,7 @@ def ink_pieces(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def underlines(mask: np.ndarray) -> np.ndarray:
-    """The lines under the writing in an ink mask (H, W) bool (`FLAT`, `UNDER`)."""
+    """The lines under the writing in an ink mask (H, W) bool (`FLAT`, `UNDER`, `GAP`)."""
     labels, spans = ink_pieces(mask)
     heights, widths = spans[:, 2] - spans[:, 0], spans[:, 3] - spans[:, 1]
     flat = widths >= FLAT * heights
@@ -158,35 +162,52 @@ def underlines(mask: np.ndarray) -> np.ndarray:
     top, left = spans[~flat, :2].min(axis=0)
     bottom, right = spans[~flat, 2:].max(axis=0)
     under = np.minimum(spans[:, 3], right) - np.maximum(spans[:, 1], left) >= UNDER * (right - left)
-    line = flat & under & (spans[:, 0] >= bottom + GAP * (bottom - top))
+    margin = GAP * (bottom - top)
+    apart = spans[:, 0] >= bottom + margin
+    beyond = (
+        (spans[:, 0] >= bottom) & (spans[:, 1] <= left - margin) & (spans[:, 3] >= right + margin)
+    )
+    line = flat & under & (apart | beyond)
     return np.isin(labels, np.flatnonzero(line) + 1)
 
 
 def frames(mask: np.ndarray) -> np.ndarray:
     """The frames in an ink mask (H, W) bool: pieces of ink whose holes hold the writing, such
     as a ring around a digit or a row of boxes on a form, each hole with ink in it holding a
-    mark of the writing's kind (`FRAMED`, `SPECK`, `STRAIGHT`)."""
+    mark of the writing's kind (`FRAMED`, `DUST`, `PENS`, `STRAIGHT`, `BOXY`); and the empty
+    boxes of the same form beside them (`SAME`)."""
     labels, spans = ink_pieces(mask)
     found = np.zeros_like(mask)
     if len(spans) < 2:
         return found
+    framing, empty = [], []
     for number, (top, left, bottom, right) in enumerate(spans, start=1):
         ring = labels[top:bottom, left:right] == number
-        holes, count = ndimage.label(ndimage.binary_fill_holes(ring) & ~ring)
+        holes, _ = ndimage.label(ndimage.binary_fill_holes(ring) & ~ring)
+        if not holes.any():
+            continue
         held = mask[top:bottom, left:right] & (holes > 0)
         if not held.any():
+            empty.append(number - 1)
             continue
         filled = np.unique(holes[held])
-        alone = len(filled) == 1  # a ring with one stroke in it may be a slashed 0
-        if all(_framed(held & (holes == hole), holes == hole, alone) for hole in filled):
+        # A ring with one straight stroke in it may be a slashed 0; a box, or one of a row of
+        # boxes, holds a 1 as well.
+        boxy = np.count_nonzero(holes) + np.count_nonzero(ring) >= BOXY * ring.size
+        straight_ok = boxy or len(filled) > 1
+        if all(_framed(held & (holes == h), holes == h, straight_ok) for h in filled):
             found[top:bottom, left:right] |= ring
+            framing.append(number - 1)
+    sizes = spans[:, 2:] - spans[:, :2]
+    for k in empty:  # the form's empty boxes, as tall and wide as a box with writing in it
+        if any(np.all(np.abs(sizes[k] - sizes[f]) <= SAME * sizes[f]) for f in framing):
+            found |= labels == k + 1
     return found
 
 
-def _framed(inside: np.ndarray, hole: np.ndarray, alone: bool) -> bool:
-    """Whether the ink `inside` one hole of a piece is writing that the piece frames; a
-    straight stroke only where other holes hold writing too (`alone` false: a form's boxes)."""
-    _, spans = ink_pieces(inside)
+def _framed(inside: np.ndarray, hole: np.ndarray, straight_ok: bool) -> bool:
+    """Whether the ink `inside` one hole of a piece is writing that the piece frames."""
+    labels, spans = ink_pieces(inside)
     heights = spans[:, 2] - spans[:, 0]
     sides = np.maximum(heights, spans[:, 3] - spans[:, 1])
     hole_rows = np.flatnonzero(hole.any(axis=1))
@@ -197,11 +218,18 @@ def _framed(inside: np.ndarray, hole: np.ndarray, alone: bool) -> bool:
         return False
     top, left, bottom, right = spans[np.argmax(main)]
     mark = inside[top:bottom, left:right]
-    if max(bottom - top, right - left) < PENS * pen_width(mark):  # a dot, eyes run together
+    pen = pen_width(mark)
+    if max(bottom - top, right - left) < PENS * pen:  # a dot, eyes run together
         return False
-    spread = np.cov(np.argwhere(mark).T.astype(np.float64))
+    # a dot in the mark's own loop (a quarter of the pen's square, or 9 pixels: more than
+    # grain): a target's bull's eye, no digit's
+    own = labels[top:bottom, left:right] == np.argmax(main) + 1
+    bulls_eye = inside[top:bottom, left:right] & ndimage.binary_fill_holes(own) & ~own
+    if bulls_eye.sum() >= max(0.25 * pen**2, 9):
+        return False
+    spread = np.cov(np.argwhere(own).T.astype(np.float64))
     across, along = np.linalg.eigvalsh(spread)
-    return not alone or bool(np.sqrt(max(across, 0.0) / max(along, 1e-9)) >= STRAIGHT)
+    return straight_ok or bool(np.sqrt(max(across, 0.0) / max(along, 1e-9)) >= STRAIGHT)
 
 
 def strays(mask: np.ndarray) -> np.ndarray:

@@ -24,7 +24,7 @@ import serve_load  # noqa: E402
         (classdata.main, ["wat"], "invalid choice: 'wat'"),
         (calibration.main, ["--digits", "many"], "invalid int value: 'many'"),
         (refusal_training.main, ["train", "--epochs", "few"], "invalid int value: 'few'"),
-        (serve.main, ["--threads", "0"], "at least one thread"),
+        (serve.main, ["--threads", "0"], "from 1 to 64 threads"),
         (train.main, ["--epochs", "x"], "invalid int value: 'x'"),
         (drawn_digits.main, ["--n", "0"], "must be at least 1"),
         (serve_load.main, ["--wat"], "unrecognized arguments: --wat"),

@@ -412,6 +412,17 @@ def test_a_ring_or_a_box_around_a_digit_is_left_out(round_):
     assert np.array_equal(to_mnist(framed), to_mnist(seven))
 
 
+def test_a_straight_1_in_a_box_and_a_digit_in_one_box_of_a_form_are_read_alone():
+    one = line(280, (140, 70), (140, 210), 14)
+    boxed = np.maximum(one, outline(280, (80, 30, 200, 250), 12, round_=False))
+    assert np.array_equal(to_mnist(boxed), to_mnist(one))
+    seven = draw_seven(560, (250, 80, 310, 180), pen=10)
+    form = seven.copy()
+    for left in (30, 230, 430):  # three boxes in a row, the middle one written in
+        form = np.maximum(form, outline(560, (left, 50, left + 100, 210), 6, round_=False))
+    assert np.array_equal(to_mnist(form), to_mnist(seven))
+
+
 def test_what_is_no_framed_digit_keeps_its_ring():
     """A slashed 0 whose slash stays clear of the ring, a dotted 0, a face, a small mark in a
     big ring: the ring is part of the drawing."""
@@ -429,7 +440,10 @@ def test_what_is_no_framed_digit_keeps_its_ring():
     face = inside([[(115, 100), (115, 115)], [(165, 100), (165, 115)]])
     face = np.maximum(face, inside([[(105, 170), (140, 190), (175, 170)]]))
     small = inside([[(125, 125), (155, 125), (135, 160)]], pen=8)
-    for drawing in (slashed, dotted, face, small):
+    target = np.maximum(
+        inside([[(140, 140), (141, 141)]], pen=20), outline(280, (90, 80, 190, 200), 14, True)
+    )
+    for drawing in (slashed, dotted, face, small, target):
         assert not preprocess.frames(drawing > 0.5).any()
 
 
@@ -443,6 +457,9 @@ def test_a_line_under_a_digit_is_left_out_and_a_stroke_of_its_own_is_not():
     seven = draw_seven(280, (100, 60, 180, 200), pen=14)
     underlined = np.maximum(seven, line(280, (70, 240), (210, 240), 12))
     assert np.array_equal(to_mnist(underlined), to_mnist(seven))
+    # close under it with a thick pen, but reaching beyond it on both sides
+    close = np.maximum(seven, line(280, (70, 222), (210, 222), 12))
+    assert np.array_equal(to_mnist(close), to_mnist(seven))
     # a base drawn apart just under a digit, no wider than it: the digit's own (a 2's)
     based = np.maximum(seven, line(280, (100, 220), (180, 220), 12))
     # a bar apart above it: the digit's own (a 5's, a 7's)

@@ -311,6 +311,8 @@
 
   // Undo takes back the last stroke one can see; unseen ones stay for number mode.
   function undo() {
+    // Read before the button is disabled: a browser may take the focus from a disabled button.
+    const fromButton = document.activeElement === undoButton;
     let last = items.length - 1;
     while (last >= 0 && !shows(items[last])) last -= 1;
     if (last < 0) return;
@@ -331,7 +333,7 @@
       requestSeq += 1;
       resetResult("Undone the last stroke. Press Predict to read the drawing again.");
     }
-    if (document.activeElement === undoButton && undoButton.disabled) pad.focus();
+    if (fromButton && undoButton.disabled) pad.focus();
   }
 
   function clearAll() {
