@@ -292,8 +292,12 @@ def segment(drawing: Any) -> Segmentation:
     mask = ink > INK_THRESHOLD
     if not mask.any():
         raise EmptyDrawingError("the drawing is empty: write a number first")
-    mask &= ~frames(mask)  # the boxes of a form, a ring around a digit
-    labels, spans = ink_pieces(mask)
+    pieces = ink_pieces(mask)
+    framing = frames(mask, pieces)  # the boxes of a form, a ring around a digit
+    if framing.any():
+        mask &= ~framing
+        pieces = ink_pieces(mask)
+    labels, spans = pieces
     heights, widths = spans[:, 2] - spans[:, 0], spans[:, 3] - spans[:, 1]
     height = float(heights.max())
     speck = np.maximum(heights, widths) < SPECK * height

@@ -133,9 +133,13 @@ def preprocess_stages(image: Any) -> Stages:
     mask = ink > INK_THRESHOLD
     if not mask.any():
         raise EmptyDrawingError("the drawing is empty: draw a digit first")
-    mask &= ~frames(mask)
-    mask &= ~underlines(mask)
-    mask &= ~strays(mask)
+    pieces = ink_pieces(mask)  # labelled once, and again only when something is set aside
+    for set_aside in (frames, underlines):
+        aside = set_aside(mask, pieces)
+        if aside.any():
+            mask &= ~aside
+            pieces = ink_pieces(mask)
+    mask &= ~strays(mask, pieces)
     rows = np.flatnonzero(mask.any(axis=1))
     cols = np.flatnonzero(mask.any(axis=0))
     crop = np.where(mask, ink, 0.0)[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
@@ -144,7 +148,10 @@ def preprocess_stages(image: Any) -> Stages:
     return Stages(ink, crop, box, _centre(box), convention)
 
 
-def ink_pieces(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+Pieces = tuple[np.ndarray, np.ndarray]  # `ink_pieces`: labels (H, W) and boxes (N, 4)
+
+
+def ink_pieces(mask: np.ndarray) -> Pieces:
     """The pieces of ink in a mask (H, W) bool, pixels touching at a corner counting as one:
     their labels (H, W), 1 to N, and their boxes (N, 4) as (top, left, bottom, right)."""
     labels, _ = ndimage.label(mask, structure=np.ones((3, 3), bool))
@@ -152,9 +159,10 @@ def ink_pieces(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return labels, np.array(boxes, dtype=np.intp).reshape(-1, 4)
 
 
-def underlines(mask: np.ndarray) -> np.ndarray:
-    """The lines under the writing in an ink mask (H, W) bool (`FLAT`, `UNDER`, `GAP`)."""
-    labels, spans = ink_pieces(mask)
+def underlines(mask: np.ndarray, pieces: Pieces | None = None) -> np.ndarray:
+    """The lines under the writing in an ink mask (H, W) bool (`FLAT`, `UNDER`, `GAP`);
+    `pieces`, the mask's `ink_pieces` where they are known already."""
+    labels, spans = pieces if pieces is not None else ink_pieces(mask)
     heights, widths = spans[:, 2] - spans[:, 0], spans[:, 3] - spans[:, 1]
     flat = widths >= FLAT * heights
     if flat.all() or not flat.any():
@@ -171,12 +179,12 @@ def underlines(mask: np.ndarray) -> np.ndarray:
     return np.isin(labels, np.flatnonzero(line) + 1)
 
 
-def frames(mask: np.ndarray) -> np.ndarray:
+def frames(mask: np.ndarray, pieces: Pieces | None = None) -> np.ndarray:
     """The frames in an ink mask (H, W) bool: pieces of ink whose holes hold the writing, such
     as a ring around a digit or a row of boxes on a form, each hole with ink in it holding a
     mark of the writing's kind (`FRAMED`, `DUST`, `PENS`, `STRAIGHT`, `BOXY`); and the empty
-    boxes of the same form beside them (`SAME`)."""
-    labels, spans = ink_pieces(mask)
+    boxes of the same form beside them (`SAME`). `pieces`: as for `underlines`."""
+    labels, spans = pieces if pieces is not None else ink_pieces(mask)
     found = np.zeros_like(mask)
     if len(spans) < 2:
         return found
@@ -232,11 +240,11 @@ def _framed(inside: np.ndarray, hole: np.ndarray, straight_ok: bool) -> bool:
     return straight_ok or bool(np.sqrt(max(across, 0.0) / max(along, 1e-9)) >= STRAIGHT)
 
 
-def strays(mask: np.ndarray) -> np.ndarray:
+def strays(mask: np.ndarray, pieces: Pieces | None = None) -> np.ndarray:
     """The stray specks in an ink mask (H, W) bool: pieces of ink much smaller than the tallest
     (`SPECK`) that stand to the left or right of the rest (`BESIDE`), or far above or below
-    it (`AWAY`)."""
-    labels, spans = ink_pieces(mask)
+    it (`AWAY`). `pieces`: as for `underlines`."""
+    labels, spans = pieces if pieces is not None else ink_pieces(mask)
     if len(spans) < 2:
         return np.zeros_like(mask)
     heights, widths = spans[:, 2] - spans[:, 0], spans[:, 3] - spans[:, 1]
