@@ -146,8 +146,10 @@ def json_object() -> dict:
             if compressed
             else "malformed JSON: the body is not UTF-8 text",
         ) from None
-    except ValueError as exc:  # JSONDecodeError
+    except json.JSONDecodeError as exc:
         raise ApiError(400, f"malformed JSON: {str(exc).splitlines()[0][:120]}") from None
+    except ValueError:  # a number too long for Python to convert
+        raise ApiError(400, "malformed JSON: a number with thousands of digits") from None
     if not isinstance(payload, dict):
         raise ApiError(400, f"expected a JSON object like {EXAMPLE}, got {_json_type(payload)}")
     return payload

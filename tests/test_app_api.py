@@ -243,6 +243,7 @@ def test_concurrent_requests_get_their_own_answers(app, mnist):
         (b"\xff\xfe\x00garbage", ["malformed JSON"]),
         (gzip.compress(b'{"image": "x"}'), ["malformed JSON", "compressed"]),
         (b"[" * 50_000 + b"]" * 50_000, ["malformed JSON", "deep"]),
+        (b'{"image": "x", "n": ' + b"9" * 5000 + b"}", ["malformed JSON", "thousands of digits"]),
         (b"", ["empty"]),
         (b"null", ["JSON object", "null"]),
         (b"[1, 2]", ["JSON object", "array"]),
