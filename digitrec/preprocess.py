@@ -102,6 +102,7 @@ DUST = 0.1  # of the mark inside: a JPEG's grain, no speck
 PENS = 3.0  # a digit inside is at least this many of its pen's widths long; a dot is one
 BOXY = 0.86  # of its box a box's outline fills with its hole; an oval 0 about 0.79
 SAME = 0.15  # an empty box as tall and wide as a frame, to this share, is the same form's
+LOOP = 0.1  # of a cell with writing's box: an empty hole's this small is where strokes overlap
 
 
 class EmptyDrawingError(ValueError):
@@ -199,6 +200,8 @@ def frames(mask: np.ndarray, pieces: Pieces | None = None) -> np.ndarray:
             empty.append(number - 1)
             continue
         filled = np.unique(holes[held])
+        if not _cells(holes, filled):
+            continue
         # A ring with one straight stroke in it may be a slashed 0; a box, or one of a row of
         # boxes, holds a 1 as well.
         boxy = np.count_nonzero(holes) + np.count_nonzero(ring) >= BOXY * ring.size
@@ -211,6 +214,21 @@ def frames(mask: np.ndarray, pieces: Pieces | None = None) -> np.ndarray:
         if any(np.all(np.abs(sizes[k] - sizes[f]) <= SAME * sizes[f]) for f in framing):
             found |= labels == k + 1
     return found
+
+
+def _cells(holes: np.ndarray, filled: np.ndarray) -> bool:
+    """Whether a piece's empty holes are cells like those with writing in them (`SAME`), as
+    a form's are, or small loops where strokes overlap: a padlock's shackle, a bicycle's
+    other wheel make it a picture, not a frame."""
+    boxes = ndimage.find_objects(holes)
+    sizes = np.array([[b[0].stop - b[0].start, b[1].stop - b[1].start] for b in boxes], float)
+    inked = sizes[filled - 1]
+    for k in np.setdiff1d(np.arange(1, len(boxes) + 1), filled):
+        small = sizes[k - 1].prod() < LOOP * inked.prod(axis=1).max()
+        alike = np.all(np.abs(sizes[k - 1] - inked) <= SAME * inked, axis=1).any()
+        if not (small or alike):
+            return False
+    return True
 
 
 def _framed(inside: np.ndarray, hole: np.ndarray, straight_ok: bool) -> bool:

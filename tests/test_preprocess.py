@@ -440,10 +440,18 @@ def test_what_is_no_framed_digit_keeps_its_ring():
     face = inside([[(115, 100), (115, 115)], [(165, 100), (165, 115)]])
     face = np.maximum(face, inside([[(105, 170), (140, 190), (175, 170)]]))
     small = inside([[(125, 125), (155, 125), (135, 160)]], pen=8)
+    body = outline(280, (60, 100, 220, 275), 14, round_=False)
+    keyhole = [(125, 130), (155, 130), (155, 170), (140, 230), (125, 170), (125, 130)]
+    shackle = Image.new("L", (280, 280), 0)  # a keyhole in a body with a shackle: a picture
+    ImageDraw.Draw(shackle).line(keyhole, fill=255, width=14, joint="curve")
+    ImageDraw.Draw(shackle).arc((90, 5, 190, 150), 180, 360, fill=255, width=14)
+    for x in (90, 190):
+        ImageDraw.Draw(shackle).line([(x, 77), (x, 105)], fill=255, width=14)
+    padlock = np.maximum(body, np.asarray(shackle, np.float32) / 255.0)
     target = np.maximum(
         inside([[(140, 140), (141, 141)]], pen=20), outline(280, (90, 80, 190, 200), 14, True)
     )
-    for drawing in (slashed, dotted, face, small, target):
+    for drawing in (slashed, dotted, face, small, target, padlock):
         assert not preprocess.frames(drawing > 0.5).any()
 
 
