@@ -61,6 +61,7 @@ def test_three_digits_drawn_with_the_mouse_are_three_rows(browser, tmp_path, art
             page.screenshot(path=str(artifacts_dir / f"collect_{digit}.png"))
             page.locator("#save").click()
             expect(page.locator("#count")).to_have_text(f"{digit + 1} saved")
+            expect(page.locator("#save")).to_be_focused()  # the focus is not lost as it saves
         expect(page.locator("#digit")).to_have_text("3")
         expect(page.locator("#message")).to_contain_text("Saved your 2. Now draw a 3.")
         # A reload goes on from the digit asked for, not from 0 (the set stays balanced).

@@ -175,6 +175,8 @@
       say("The box is empty: draw " + withArticle(digit) + " first.", "warn");
       return;
     }
+    // Read before the button is disabled: a browser may take the focus from a disabled button.
+    const fromButton = document.activeElement === saveButton;
     saveButton.disabled = true;
     saving = true;
     last = null; // a stroke still going ends here: the picture below is what is saved
@@ -228,6 +230,8 @@
       clearTimeout(timer);
       saving = false;
       saveButton.disabled = false;
+      const lost = document.activeElement === null || document.activeElement === document.body;
+      if (fromButton && lost) saveButton.focus(); // a keyboard user stays where they were
     }
   }
 
