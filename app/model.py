@@ -119,6 +119,9 @@ class Catalogue:
         self.slot = slot
         self.folder = folder
         self.shipped = shipped
+        # The default model as last read, by its file's version: read again only when the
+        # file changes, however many other models the cache of loaded ones holds meanwhile.
+        self._default_read = (_version(default.path), slot.predictor)
 
     def files(self) -> dict[str, ModelFile]:
         """Every model by name: "shipped" first, then the rest by name."""
@@ -162,10 +165,14 @@ class Catalogue:
         if name is None or name == self.default.name:
             if self.slot.predictor is None:
                 raise ModelUnavailableError(no_model_message(self.slot))
-            try:  # the file as it is now, as its record is: a retrained model is read afresh
-                return self.default.name, load_predictor(self.default.path)
-            except (ModelNotFoundError, ModelLoadError):  # gone or half written: the one loaded
-                return self.default.name, self.slot.predictor
+            version, predictor = self._default_read
+            if _version(self.default.path) != version:
+                try:  # as its record now is: a retrained model is read afresh
+                    predictor = load_predictor(self.default.path)
+                    self._default_read = (_version(self.default.path), predictor)
+                except (ModelNotFoundError, ModelLoadError):  # gone or half written
+                    predictor = self.slot.predictor  # the one loaded at the start answers
+            return self.default.name, predictor
         files = self.files()
         entry = files.get(name)
         if entry is None:
@@ -375,6 +382,15 @@ def _record(entry: ModelFile) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return record if isinstance(record, dict) else {}
+
+
+def _version(path: Path) -> tuple[int, int] | None:
+    """A model file's version: (modification time, size), or None when it cannot be read."""
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
 
 
 def _typed(value: Any, kind: type) -> Any:
