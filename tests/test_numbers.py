@@ -475,6 +475,32 @@ def test_a_drawing_of_one_piece_is_cut_only_into_digits_read_surely(shipped, mon
     assert all(set(numbers.read_number(p, shipped).text) - {"?"} for p in pictures)
 
 
+def test_every_piece_is_cut_only_into_digits_read_surely(shipped, monkeypatch):
+    """`ONE_PIECE` holds for each piece of a drawing, not only for a drawing of one piece: the
+    h of a word "hi" drawn apart is no "17" beside the i's 1, while touching digits beside
+    another digit are still read. Without the rule the word reads "171"."""
+    arch = [
+        (0.4 + 0.4 * np.cos(t), 0.65 + 0.25 * np.sin(t)) for t in np.linspace(np.pi, 2 * np.pi, 20)
+    ]
+    letter_h = [[(0.0, 0.0), (0.0, 1.0)], [(0.0, 0.6), *arch[1:], (0.8, 1.0)]]
+    letter_i = [[(0.5, 0.45), (0.5, 1.0)], [(0.5, 0.2), (0.51, 0.22)]]
+    width = 0.7 * HEIGHT
+    word = drawing(at(letter_h, 60, width), at(letter_i, 60 + width + 25, width))
+    seg = numbers.segment(word)
+    assert len(seg.pieces) == 2 and seg.pieces[0].cuts
+    digit_width = 0.65 * HEIGHT
+    touching = drawing(
+        digit_strokes(4, 60),
+        digit_strokes(2, 60 + digit_width + 45),
+        digit_strokes(3, 60 + 2 * digit_width + 45 - 8),
+    )
+    assert len(numbers.segment(touching).pieces) == 2
+    assert numbers.read_number(touching, shipped).text == "423"
+    assert numbers.read_number(word, shipped).text == "?"
+    monkeypatch.setattr(numbers, "ONE_PIECE", 0.0)
+    assert numbers.read_number(word, shipped).text == "171"
+
+
 def test_the_best_path_goes_round_two_ones_at_a_cut():
     """`_best_path` on a lattice built by hand: places 0 (a piece's left edge), 1 (a cut) and
     2 (its right edge). Read as two 1s across the cut is worth most, but with `ones` it is
