@@ -29,8 +29,8 @@ by:
   number the writer meant digits, so a piece the digit model is sure of (`SURE`) is refused
   only when the refusal model is sure too (`SURELY_NOT`); but a piece of ink is likelier one
   thing (a digit, a letter, a doodle) than touching digits, so a part cut from it must read
-  surely as a digit, by both models together (`ONE_PIECE`), however sure the digit model is:
-  the letters of a word are no "6117". A drawing read as
+  surely as a digit, by both models together (`ONE_PIECE`): the letters of a word are no
+  "6117" (in a drawing of one piece, however sure the digit model is). A drawing read as
   one digit or one mark gets the answer `Predictor.predict` gives it, so both ways of asking
   agree; one whose marks that are no digit hold most of its ink (`MOSTLY`) is one mark, a
   doodle: no number, and so is one piece of ink read as partly no digit (a cloud is no "?3");
@@ -181,7 +181,10 @@ WIDE_COST = 0.5
 # thing (a digit, a letter, a doodle) than touching digits: a part cut from it is a digit only
 # where it reads as one at least this surely (its confidence times one minus its refusal
 # score): cutting makes a bit of almost anything look a little like a digit. Most touching
-# digits read far more surely than this; the letters of a word drawn apart seldom do.
+# digits read far more surely than this; the letters of a word drawn apart seldom do. Among
+# other pieces, where the writer more likely meant digits, a part neither model doubts (the
+# digit model `SURE` of it, the refusal score under its threshold) is a digit all the same: a
+# bit of the neighbour's ink left on a cut part raises its refusal score a little.
 ONE_PIECE = 0.6
 # A drawing that is one piece narrower than `ONE_CHARACTER` times its height is one character,
 # a letter (H, K, M, R, h, u), a symbol (&, %) or a digit, never touching digits: they stand
@@ -426,9 +429,10 @@ def _judge(
     A candidate's value is a log-probability of what it will be reported as: a digit read
     this confidently that the refusal model takes for a digit, or, where it is refused (the
     refusal model doubts it and the digit model is not `SURE` of it, or the refusal model is
-    sure: `SURELY_NOT`; or, cut from a piece, it reads less surely than `ONE_PIECE`), a mark
-    that is no digit (`NOT_A_DIGIT`, which needs no cutting to be read: a star stays whole);
-    less for one much shorter than the writing or much wider than a digit.
+    sure: `SURELY_NOT`; or, cut from a piece, it reads less surely than `ONE_PIECE` and, in a
+    drawing of several pieces, either model doubts it), a mark that is no digit
+    (`NOT_A_DIGIT`, which needs no cutting to be read: a star stays whole); less for one much
+    shorter than the writing or much wider than a digit.
     """
     readings = predictor.predict_batch([_image(seg.ink, box, mask) for box, mask in lattice.parts])
     scores = (
@@ -466,11 +470,15 @@ def _judge(
     prior = np.where(everything, ALONE, NOT_A_DIGIT)
     as_mark = np.log(np.clip(scores, 1e-9, 1.0)) + np.log(prior)
     refused = (scores > refusal.threshold) & ((confidence < SURE) | (scores > SURELY_NOT))
-    # A part cut from a piece (neither a piece whole nor pieces joined): read surely, or no digit.
+    # A part cut from a piece (neither a piece whole nor pieces joined): read surely, or no
+    # digit; among other pieces (a number's) unless neither model doubts it.
     cut = np.ones(len(readings), bool)
     cut[lattice.whole] = False
     cut[[part for part, _ in lattice.joined]] = False
-    refused |= cut & (confidence * (1.0 - scores) < ONE_PIECE)
+    unsure = confidence * (1.0 - scores) < ONE_PIECE
+    if len(seg.pieces) > 1:
+        unsure &= (confidence < SURE) | (scores > refusal.threshold)
+    refused |= cut & unsure
     value = np.where(refused, as_mark, as_digit) - short - wide
     return readings, scores, refused, np.where(needless, -np.inf, value)
 
