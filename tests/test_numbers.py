@@ -501,6 +501,29 @@ def test_every_piece_is_cut_only_into_digits_read_surely(shipped, monkeypatch):
     assert numbers.read_number(word, shipped).text == "171"
 
 
+def test_among_other_pieces_a_cut_part_neither_model_doubts_is_a_digit(shipped):
+    """Where a drawing has other pieces, the writer more likely meant digits: a part cut from a
+    piece that the digit model is `SURE` of and the refusal model scores under its threshold
+    is a digit, although its sureness is under `ONE_PIECE` (a bit of the neighbour's ink left
+    on it raises the score). Alone, such a part of the same touching pair is refused."""
+    judge = constant_judge(0.45)  # under its threshold (0.5): sureness at most 0.55
+    assert numbers.ONE_PIECE > 0.55
+    width = 0.65 * HEIGHT
+    pair = [digit_strokes(2, 60 + width + 45), digit_strokes(3, 60 + 2 * width + 45 - 8)]
+    alone, beside = drawing(*pair), drawing(digit_strokes(4, 60), *pair)
+    for picture, pieces in [(alone, 1), (beside, 2)]:
+        seg = numbers.segment(picture)
+        lattice = numbers._lattice(seg)
+        readings, _, refused, _ = numbers._judge(seg, lattice, shipped, judge)
+        cut = np.ones(len(readings), bool)
+        cut[lattice.whole] = False
+        cut[[part for part, _ in lattice.joined]] = False
+        sure = cut & np.array([r.confidence >= numbers.SURE for r in readings])
+        assert len(seg.pieces) == pieces and sure.any()
+        # alone, every cut part is refused; beside the 4, none the digit model is sure of
+        assert refused[sure].all() if pieces == 1 else not refused[sure].any()
+
+
 def test_the_best_path_goes_round_two_ones_at_a_cut():
     """`_best_path` on a lattice built by hand: places 0 (a piece's left edge), 1 (a cut) and
     2 (its right edge). Read as two 1s across the cut is worth most, but with `ones` it is
