@@ -9,7 +9,9 @@ only (`"model": "shipped"`); see `app.model`.
 
 When the model was loaded with a refusal model (`digitrec.refusal`), each reading says
 whether the drawing is a digit at all: `"not_a_digit": true` comes with `"digit": null`; the
-confidence and probabilities are still given, for the curious.
+confidence and probabilities are still given, for the curious. Such a drawing sent to
+`/api/predict` that is plainly a number (`digitrec.numbers.several_digits`) comes with
+`"number": "42"`, for the page to say so; else `"number"` is null.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from app.model import (
 )
 from app.model import no_model_message as _no_model_message
 from digitrec.constants import INK_THRESHOLD
-from digitrec.numbers import MAX_PIECES, Box, TooManyPiecesError, read_number
+from digitrec.numbers import MAX_PIECES, Box, TooManyPiecesError, read_number, several_digits
 from digitrec.predict import Prediction, Predictor
 from digitrec.preprocess import EmptyDrawingError, extract_ink
 
@@ -60,6 +62,10 @@ def predict() -> Response:
     decoded = time.perf_counter()
     with _reading("draw a digit first"):
         prediction = predictor.predict(image)
+        # Refused as one digit, it may be a number written here: say which, if plainly one.
+        number = None
+        if prediction.not_a_digit and _marks(image) <= MAX_MARKS:
+            number = several_digits(image, predictor)
     read = time.perf_counter()
     response = jsonify(
         digit=_digit(prediction, prediction.not_a_digit),
@@ -68,6 +74,7 @@ def predict() -> Response:
         preview=_preview(prediction),
         unsure=prediction.unsure,
         not_a_digit=prediction.not_a_digit,
+        number=number,
         model=chosen,
     )
     return _timed(response, started, decoded, read)
@@ -217,12 +224,17 @@ def _reading(empty_hint: str) -> Iterator[None]:
         raise ApiError(400, f"the image could not be read as a drawing: {exc}") from None
 
 
-def _check_marks(image: Image.Image) -> None:
-    """422 for a drawing of more separate marks than a number has (`MAX_MARKS`); dust (a
-    speck of at most `DUST` pixels, as a dusty scan or a low-quality JPEG leaves) is no mark."""
+def _marks(image: Image.Image) -> int:
+    """How many separate marks a drawing has; dust (a speck of at most `DUST` pixels, as a
+    dusty scan or a low-quality JPEG leaves) is no mark."""
     ink, _ = extract_ink(image)
     labels, count = ndimage.label(ink > INK_THRESHOLD, structure=np.ones((3, 3), bool))
-    marks = int(np.count_nonzero(np.bincount(labels.ravel(), minlength=count + 1)[1:] > DUST))
+    return int(np.count_nonzero(np.bincount(labels.ravel(), minlength=count + 1)[1:] > DUST))
+
+
+def _check_marks(image: Image.Image) -> None:
+    """422 for a drawing of more separate marks than a number has (`MAX_MARKS`)."""
+    marks = _marks(image)
     if marks > MAX_MARKS:
         raise ApiError(
             422,

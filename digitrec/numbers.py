@@ -399,6 +399,26 @@ def read_number(
     )
 
 
+def several_digits(drawing: Any, predictor: Predictor) -> str | None:
+    """The number a drawing plainly shows, or None: for a drawing refused as one digit, which
+    may be a number written where one digit was asked for.
+
+    Plainly a number: two or more pieces of ink (specks aside), read by `read_number` (with
+    the predictor's refusal model, as the number pad reads) as two or more digits, none of
+    them unsure or refused. A front end then says "it looks like the number 42" rather than
+    only "not a digit". None too for a drawing `read_number` would not read.
+    """
+    try:
+        if len(segment(drawing).pieces) < 2:
+            return None
+        reading = read_number(drawing, predictor, refusal=getattr(predictor, "refusal", None))
+    except ValueError:  # an empty drawing, too many marks, an image it cannot read
+        return None
+    if len(reading) < 2 or not reading.complete or any(d.unsure for d in reading.digits):
+        return None
+    return reading.text
+
+
 Part = tuple[Box, np.ndarray]
 
 

@@ -106,9 +106,12 @@ class Readout:
         self.stages_toggle.observe(lambda _: self.show_stages(), names="value")
         self.show(None, empty=True)
 
-    def show(self, prediction: Prediction | None, *, empty: bool) -> None:
-        """Show a reading (None: no reading; `empty` says whether there is a drawing)."""
-        self._show_reading(prediction, empty)
+    def show(
+        self, prediction: Prediction | None, *, empty: bool, number: str | None = None
+    ) -> None:
+        """Show a reading (None: no reading; `empty` says whether there is a drawing;
+        `number`: the number a drawing refused as one digit plainly shows, if any)."""
+        self._show_reading(prediction, empty, number)
         self.show_stages()
 
     def say(self, message: str) -> None:
@@ -135,14 +138,16 @@ class Readout:
             pixels = getattr(stages, name)
             image.value = _png(pixels, max(1, STAGE_SIZE // max(pixels.shape)))
 
-    def _show_reading(self, prediction: Prediction | None, empty: bool) -> None:
+    def _show_reading(
+        self, prediction: Prediction | None, empty: bool, number: str | None = None
+    ) -> None:
         """Update the status, the ten bars and the 28x28 view in place (no re-render)."""
         if prediction is None:
             self.message = EMPTY_MESSAGE if empty else UNREAD_MESSAGE
             probabilities = np.zeros(NUM_CLASSES)
             seen = np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32)
         else:
-            self.message = describe(prediction)
+            self.message = describe(prediction, number=number)
             probabilities = prediction.probabilities
             blank = np.zeros((MNIST_SIZE, MNIST_SIZE))
             seen = prediction.image if prediction.image is not None else blank
@@ -252,10 +257,16 @@ def describe_number(reading: NumberReading) -> str:
     return " ".join(parts)
 
 
-def describe(prediction: Prediction) -> str:
+def describe(prediction: Prediction, *, number: str | None = None) -> str:
     """One sentence for the learner: the digit and how sure, that the model is unsure, or
-    that the drawing is not a digit at all."""
+    that the drawing is not a digit at all (and, given `number`, the number it looks like:
+    `digitrec.numbers.several_digits`)."""
     order = np.argsort(prediction.probabilities)[::-1]
+    if prediction.not_a_digit and number:
+        return (
+            f"That is not one digit: it looks like the number {number}. A pad made with "
+            "DrawingPad(number=True) reads numbers."
+        )
     if prediction.not_a_digit:
         return (
             "That does not look like a digit. (Made to choose, the model would say "

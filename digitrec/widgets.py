@@ -26,7 +26,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from digitrec.constants import CANVAS_SIZE, PEN_WIDTH
-from digitrec.numbers import NumberReading, read_number
+from digitrec.numbers import NumberReading, read_number, several_digits
 from digitrec.pad_canvas import Mark, StrokeCanvas
 from digitrec.pad_collect import CollectPanel
 from digitrec.pad_readout import (
@@ -238,16 +238,19 @@ class DrawingPad:
         self._stale = False
         if self.number_mode:
             return self._read_number()
+        number = None
         if self.is_empty:
             self.prediction = None
         else:
             try:
                 self.prediction = self.predictor.predict(self.image())
+                if self.prediction.not_a_digit:  # a number written here? say so
+                    number = several_digits(self.image(), self.predictor)
             except EmptyDrawingError:
                 self.prediction = None
             except Exception as exc:  # in a widget's callback it would reach no one
                 return self._unreadable(exc)
-        self.readout.show(self.prediction, empty=self.is_empty)
+        self.readout.show(self.prediction, empty=self.is_empty, number=number)
         return self.prediction
 
     def clear(self) -> None:

@@ -20,8 +20,10 @@ from app import create_app
 from app.errors import is_api_path
 from app.model import current_slot
 from digitrec import synthetic
+from digitrec.numbers import several_digits
 from digitrec.predict import READ_TURNS, TRAIN_COMMAND, Predictor
 from digitrec.preprocess import to_mnist
+from digitrec.strokes import example_strokes, rasterise
 
 
 def data_url(pixels: np.ndarray, fmt: str = "PNG", **save) -> str:
@@ -99,9 +101,10 @@ def test_predict_response_shape_and_preview(client, mnist, predictor):
         "preview",
         "unsure",
         "not_a_digit",
+        "number",
         "model",
     ]
-    assert body["not_a_digit"] is False
+    assert body["not_a_digit"] is False and body["number"] is None
     assert isinstance(body["digit"], int) and 0 <= body["digit"] <= 9
     probabilities = np.array(body["probabilities"])
     assert probabilities.shape == (10,)
@@ -148,6 +151,7 @@ def expected_body(predictor: Predictor, url: str) -> dict:
         "preview": np.round(to_mnist(image), 3).tolist(),
         "unsure": prediction.unsure,
         "not_a_digit": prediction.not_a_digit,
+        "number": several_digits(image, predictor) if prediction.not_a_digit else None,
         "model": "cnn",
     }
 
@@ -166,7 +170,7 @@ def test_responses_are_exactly_predictor_predict(app, client, mnist, predictor):
         assert response.status_code == 200, name
         body, expected = response.get_json(), expected_body(reader, url)
         assert list(body) == list(expected), name
-        for key in ("digit", "unsure", "not_a_digit", "model", "preview"):
+        for key in ("digit", "unsure", "not_a_digit", "number", "model", "preview"):
             assert body[key] == expected[key], (name, key)
         np.testing.assert_allclose(body["probabilities"], expected["probabilities"], atol=2e-6)
         assert body["confidence"] == pytest.approx(expected["confidence"], abs=2e-6)
@@ -205,6 +209,31 @@ def test_a_dot_and_a_grid_are_not_answered_as_digits(client):
     dot, grid = (response.get_json() for response in responses)
     assert dot["not_a_digit"] is True and dot["digit"] is None
     assert grid["not_a_digit"] or grid["unsure"]
+
+
+def test_a_number_written_on_the_one_digit_pad_is_named(client):
+    """A number drawn where one digit is asked for is no digit, and the answer names the
+    number it plainly shows (`digitrec.numbers.several_digits`), for the page to say so; a
+    digit, and a mark that is no digit, name none."""
+
+    def pad(*digits: int) -> np.ndarray:
+        width = 230 / len(digits)
+        strokes = [
+            s
+            for k, digit in enumerate(digits)
+            for s in example_strokes(digit, height=110, top=85, left=25 + k * width, size=280)
+        ]
+        return rasterise(strokes, size=280)
+
+    bodies = [post(client, {"image": data_url(pad(*ds))}).get_json() for ds in [(4, 2), (3,)]]
+    number, digit = bodies
+    assert number["not_a_digit"] is True and number["digit"] is None
+    assert number["number"] == "42"
+    assert digit["not_a_digit"] is False and digit["digit"] == 3 and digit["number"] is None
+    dot = np.zeros((280, 280), np.uint8)
+    dot[130:150, 130:150] = 255
+    body = post(client, {"image": data_url(dot)}).get_json()
+    assert body["not_a_digit"] is True and body["number"] is None
 
 
 def test_concurrent_requests_get_their_own_answers(app, mnist):

@@ -28,6 +28,7 @@ from app.pages import NUMBER_WIDTH
 from app.serve import serving
 from digitrec import refusal, synthetic
 from digitrec.constants import CANVAS_SIZE, MNIST_SIZE
+from digitrec.strokes import example_strokes
 
 pytestmark = pytest.mark.browser
 
@@ -1088,6 +1089,30 @@ def test_a_star_drawn_with_the_mouse_is_not_a_digit(shipped_refusal, quiet):
     draw_with_mouse(page, SEVEN)  # a digit still reads as one
     page.click("#predict")
     assert_shows(page, 7)
+    watch.assert_clean()
+
+
+def test_a_number_drawn_in_digit_mode_is_named_with_how_to_read_it(shipped_refusal, quiet):
+    """A number written where one digit is asked for: the page says which number it looks
+    like and how to read it, and switching to number mode reads it."""
+    page, watch = quiet
+    strokes = [
+        s
+        for k, digit in enumerate([4, 2])
+        for s in example_strokes(digit, height=110, top=85, left=25 + k * 115, size=CANVAS_SIZE)
+    ]
+    draw_with_mouse(page, strokes)
+    with page.expect_response("**/api/predict") as answer:
+        page.click("#predict")
+    assert answer.value.json()["number"] == "42"
+    expect(page.locator("#status")).to_have_text(
+        "That is not one digit: it looks like the number 42."
+    )
+    expect(page.locator("#advice")).to_have_text("Choose \u201cA number\u201d to read it.")
+    assert text(page, "#digit") == "\u2715"
+    with page.expect_response("**/api/number"):
+        page.check("#mode-number")
+    expect(page.locator("#status")).to_have_text("42")
     watch.assert_clean()
 
 

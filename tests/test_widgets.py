@@ -760,6 +760,21 @@ def test_a_refused_drawing_reads_not_a_digit(predictor, tmp_path):
     assert sum(bar.value for bar in pad.bars) == pytest.approx(1.0, abs=1e-4)
 
 
+def test_a_number_written_on_the_one_digit_pad_is_named(predictor, tmp_path):
+    """A number drawn on a one-digit pad is no digit, and the pad says which number it looks
+    like and how to read numbers (`numbers.several_digits`), as the web app's page does."""
+    pad = DrawingPad(Predictor(predictor.model, refusal=refusal.default_model()), folder=tmp_path)
+    for k, digit in enumerate([4, 2]):
+        pad.draw_strokes(example_strokes(digit, height=110, top=85, left=25 + k * 115))
+    prediction = pad.predict()
+
+    assert prediction.not_a_digit
+    assert pad.message == describe(prediction, number="42")
+    assert pad.message.startswith("That is not one digit: it looks like the number 42.")
+    assert "DrawingPad(number=True)" in pad.message
+    assert describe(prediction) != pad.message  # without a number, the plain refusal
+
+
 def test_a_judge_that_finds_a_digit_leaves_the_reading_alone(predictor, tmp_path):
     pad = DrawingPad(Predictor(predictor.model, refusal=constant_judge(0.1)), folder=tmp_path)
     pad.draw_strokes(example_strokes(7))

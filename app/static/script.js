@@ -584,6 +584,9 @@
   // One sentence per answer, for the eye and the screen reader alike.
   function sentence(result) {
     const sure = sureness(result.confidence);
+    if (result.not_a_digit && result.number) {
+      return "That is not one digit: it looks like the number " + result.number + ".";
+    }
     if (result.not_a_digit) return NOT_A_DIGIT;
     if (result.unsure) {
       return "Maybe " + result.digit + ", only " + sure + ": try drawing it larger, in one piece.";
@@ -600,10 +603,12 @@
     answer.className = "answer" + (refused ? " refused" : result.unsure ? " unsure" : "");
     showBars(result.probabilities, refused ? -1 : result.digit);
     showPreview(result.preview, previewCtx);
-    // Forced to choose, the model would still name a digit: say which, and how sure.
+    // Forced to choose, the model would still name a digit: say which, and how sure; of a
+    // number written here, how to read it.
     const guess = result.probabilities.indexOf(Math.max(...result.probabilities));
     adviceOut.textContent = [
-      refused ? "Forced to choose, the model would say " + guess + ", " +
+      refused && result.number ? "Choose \u201cA number\u201d to read it." : "",
+      refused && !result.number ? "Forced to choose, the model would say " + guess + ", " +
         sureness(result.confidence) + "." : "",
       uploadNote(),
     ].join(" ").trim();
