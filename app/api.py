@@ -62,10 +62,7 @@ def predict() -> Response:
     decoded = time.perf_counter()
     with _reading("draw a digit first"):
         prediction = predictor.predict(image)
-        # Refused as one digit, it may be a number written here: say which, if plainly one.
-        number = None
-        if prediction.not_a_digit and _marks(image) <= MAX_MARKS:
-            number = several_digits(image, predictor)
+    number = _number_shown(image, predictor) if prediction.not_a_digit else None
     read = time.perf_counter()
     response = jsonify(
         digit=_digit(prediction, prediction.not_a_digit),
@@ -222,6 +219,17 @@ def _reading(empty_hint: str) -> Iterator[None]:
         raise ApiError(422, str(exc)) from None
     except ValueError as exc:  # an image the preprocessing cannot read (an odd mode or shape)
         raise ApiError(400, f"the image could not be read as a drawing: {exc}") from None
+
+
+def _number_shown(image: Image.Image, predictor: Predictor) -> str | None:
+    """The number a drawing refused as one digit plainly shows (`several_digits`), or None;
+    None too for more marks than a number has, and, logged, if naming it fails: the answer
+    stands without it."""
+    try:
+        return several_digits(image, predictor) if _marks(image) <= MAX_MARKS else None
+    except Exception:  # a hint: never worth losing the answer for
+        current_app.logger.exception("naming the number in a drawing refused as a digit failed")
+        return None
 
 
 def _marks(image: Image.Image) -> int:

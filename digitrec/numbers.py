@@ -30,7 +30,9 @@ by:
   only when the refusal model is sure too (`SURELY_NOT`); but a piece of ink is likelier one
   thing (a digit, a letter, a doodle) than touching digits, so a part cut from it must read
   surely as a digit, by both models together (`ONE_PIECE`): the letters of a word are no
-  "6117" (in a drawing of one piece, however sure the digit model is). A drawing read as
+  "6117". In a drawing of one piece that holds however sure the digit model is; among other
+  pieces a part passes that neither model doubts (`SURE` to the digit model, under the
+  refusal model's threshold). A drawing read as
   one digit or one mark gets the answer `Predictor.predict` gives it, so both ways of asking
   agree; one whose marks that are no digit hold most of its ink (`MOSTLY`) is one mark, a
   doodle: no number, and so is one piece of ink read as partly no digit (a cloud is no "?3");
@@ -350,7 +352,11 @@ def read_number(
     predictor = predictor if predictor is not None else Predictor.load()
     if isinstance(refusal, _Shipped):
         refusal = getattr(predictor, "refusal", None) or default_model()
-    seg = segment(drawing)
+    return _read(segment(drawing), predictor, refusal)
+
+
+def _read(seg: Segmentation, predictor: Predictor, refusal: NotDigitModel | None) -> NumberReading:
+    """`read_number`'s reading of a segmented drawing."""
     lattice = _lattice(seg)
     readings, scores, refused, value = _judge(seg, lattice, predictor, refusal)
     # In a drawing of one piece, no 1 touches a 1 (`_best_path`); among other pieces it may
@@ -403,18 +409,30 @@ def several_digits(drawing: Any, predictor: Predictor) -> str | None:
     """The number a drawing plainly shows, or None: for a drawing refused as one digit, which
     may be a number written where one digit was asked for.
 
-    Plainly a number: two or more pieces of ink (specks aside), read by `read_number` (with
-    the predictor's refusal model, as the number pad reads) as two or more digits, none of
-    them unsure or refused. A front end then says "it looks like the number 42" rather than
-    only "not a digit". None too for a drawing `read_number` would not read.
+    Plainly a number: two or more pieces of ink (specks aside) read by `read_number` (with the
+    predictor's refusal model, as the number pad reads) as two or more digits, none cut from a
+    piece, each read surely (`ONE_PIECE`, as a part cut from a piece must be) and not unsure.
+    Touching digits are not named: cut apart, two Xs read "7676". A front end then says "it
+    looks like the number 42" rather than only "not a digit". None too for a drawing
+    `read_number` would not read.
     """
     try:
-        if len(segment(drawing).pieces) < 2:
+        seg = segment(drawing)
+        if len(seg.pieces) < 2:
             return None
-        reading = read_number(drawing, predictor, refusal=getattr(predictor, "refusal", None))
+        reading = _read(seg, predictor, getattr(predictor, "refusal", None))
     except ValueError:  # an empty drawing, too many marks, an image it cannot read
         return None
-    if len(reading) < 2 or not reading.complete or any(d.unsure for d in reading.digits):
+    sureness = [
+        d.confidence * (1.0 - score)
+        for d, score in zip(reading.digits, reading.not_digit_scores, strict=True)
+    ]
+    if (
+        not 2 <= len(reading) <= len(seg.pieces)  # none cut apart (pieces may join)
+        or not reading.complete
+        or any(d.unsure for d in reading.digits)
+        or min(sureness) < ONE_PIECE
+    ):
         return None
     return reading.text
 

@@ -244,12 +244,12 @@ class DrawingPad:
         else:
             try:
                 self.prediction = self.predictor.predict(self.image())
-                if self.prediction.not_a_digit:  # a number written here? say so
-                    number = several_digits(self.image(), self.predictor)
             except EmptyDrawingError:
                 self.prediction = None
             except Exception as exc:  # in a widget's callback it would reach no one
                 return self._unreadable(exc)
+            if self.prediction is not None and self.prediction.not_a_digit:
+                number = self._number_shown()
         self.readout.show(self.prediction, empty=self.is_empty, number=number)
         return self.prediction
 
@@ -288,6 +288,14 @@ class DrawingPad:
         return self.collector.save(label)
 
     # -- internals -------------------------------------------------------------------------
+
+    def _number_shown(self) -> str | None:
+        """The number a drawing refused as one digit plainly shows (`several_digits`), or
+        None; None too if naming it fails, so the reading stands without it."""
+        try:
+            return several_digits(self.image(), self.predictor)
+        except Exception:  # a hint: never worth losing the reading for
+            return None
 
     def _read_number(self) -> NumberReading | None:
         """Read every digit, show the number and mark each digit's box over the writing."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import gzip
 import io
+import itertools
 import json
 import struct
 import threading
@@ -16,7 +17,7 @@ import pytest
 from PIL import Image
 
 import app as app_package
-from app import create_app
+from app import api, create_app
 from app.errors import is_api_path
 from app.model import current_slot
 from digitrec import synthetic
@@ -136,6 +137,7 @@ def fixed_drawings(mnist) -> dict[str, str]:
         "ink-in-alpha": data_url(drawing(mnist, 2, synthetic.INK_IN_ALPHA)),
         "jpeg": data_url(corner[..., :3], "JPEG", quality=90),
         "dot": data_url(dot),
+        "a number": data_url(one_digit_pad(4, 2)),
     }
 
 
@@ -211,20 +213,23 @@ def test_a_dot_and_a_grid_are_not_answered_as_digits(client):
     assert grid["not_a_digit"] or grid["unsure"]
 
 
-def test_a_number_written_on_the_one_digit_pad_is_named(client):
+def one_digit_pad(*digits: int) -> np.ndarray:
+    """`digits` side by side on the one-digit pad, as a learner writes a number there."""
+    width = 230 / len(digits)
+    strokes = [
+        s
+        for k, digit in enumerate(digits)
+        for s in example_strokes(digit, height=110, top=85, left=25 + k * width, size=280)
+    ]
+    return rasterise(strokes, size=280)
+
+
+def test_a_number_written_on_the_one_digit_pad_is_named(client, app, caplog, monkeypatch):
     """A number drawn where one digit is asked for is no digit, and the answer names the
     number it plainly shows (`digitrec.numbers.several_digits`), for the page to say so; a
-    digit, and a mark that is no digit, name none."""
-
-    def pad(*digits: int) -> np.ndarray:
-        width = 230 / len(digits)
-        strokes = [
-            s
-            for k, digit in enumerate(digits)
-            for s in example_strokes(digit, height=110, top=85, left=25 + k * width, size=280)
-        ]
-        return rasterise(strokes, size=280)
-
+    digit, and a mark that is no digit, name none. Naming is a hint: more marks than a number
+    has are not read for it, and if it fails the answer stands without it."""
+    pad = one_digit_pad
     bodies = [post(client, {"image": data_url(pad(*ds))}).get_json() for ds in [(4, 2), (3,)]]
     number, digit = bodies
     assert number["not_a_digit"] is True and number["digit"] is None
@@ -234,6 +239,24 @@ def test_a_number_written_on_the_one_digit_pad_is_named(client):
     dot[130:150, 130:150] = 255
     body = post(client, {"image": data_url(dot)}).get_json()
     assert body["not_a_digit"] is True and body["number"] is None
+
+    named = []
+    monkeypatch.setattr(api, "several_digits", lambda *args: named.append(args) or "42")
+    dots = np.zeros((280, 280), np.uint8)
+    for row, column in itertools.product(range(10, 270, 20), repeat=2):
+        dots[row : row + 4, column : column + 4] = 255  # 169 dots: more marks than a number has
+    body = post(client, {"image": data_url(dots)}).get_json()
+    assert body["not_a_digit"] is True and body["number"] is None and named == []
+    assert post(client, {"image": data_url(pad(4, 2))}).get_json()["number"] == "42"
+
+    def broken(*args):
+        raise RuntimeError("a bug in naming")
+
+    monkeypatch.setattr(api, "several_digits", broken)
+    response = post(client, {"image": data_url(pad(4, 2))})
+    assert response.status_code == 200
+    assert response.get_json()["not_a_digit"] is True and response.get_json()["number"] is None
+    assert "naming the number" in caplog.text
 
 
 def test_concurrent_requests_get_their_own_answers(app, mnist):

@@ -15,6 +15,7 @@ from PIL import Image
 from test_predict import constant_judge
 
 from digitrec import my_digits, numbers, refusal
+from digitrec import widgets as widgets_module
 from digitrec.constants import CANVAS_SIZE, MNIST_SIZE, PEN_WIDTH
 from digitrec.numbers import NumberReading
 from digitrec.predict import READ_TURNS, Prediction, Predictor
@@ -760,7 +761,7 @@ def test_a_refused_drawing_reads_not_a_digit(predictor, tmp_path):
     assert sum(bar.value for bar in pad.bars) == pytest.approx(1.0, abs=1e-4)
 
 
-def test_a_number_written_on_the_one_digit_pad_is_named(predictor, tmp_path):
+def test_a_number_written_on_the_one_digit_pad_is_named(predictor, tmp_path, monkeypatch):
     """A number drawn on a one-digit pad is no digit, and the pad says which number it looks
     like and how to read numbers (`numbers.several_digits`), as the web app's page does."""
     pad = DrawingPad(Predictor(predictor.model, refusal=refusal.default_model()), folder=tmp_path)
@@ -773,6 +774,12 @@ def test_a_number_written_on_the_one_digit_pad_is_named(predictor, tmp_path):
     assert pad.message.startswith("That is not one digit: it looks like the number 42.")
     assert "DrawingPad(number=True)" in pad.message
     assert describe(prediction) != pad.message  # without a number, the plain refusal
+
+    def broken(*args):
+        raise RuntimeError("a bug in naming")
+
+    monkeypatch.setattr(widgets_module, "several_digits", broken)  # a hint: the reading stands
+    assert pad.predict().not_a_digit and pad.message == describe(prediction)
 
 
 def test_a_judge_that_finds_a_digit_leaves_the_reading_alone(predictor, tmp_path):
