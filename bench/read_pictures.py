@@ -6,10 +6,11 @@ letter or a doodle}, and the pictures (PNG or JPEG). Each picture goes to `POST 
 (the one-digit pad) and `POST /api/number` (the number pad) of `app.create_app()` through
 Flask's test client as the page sends it: as it is, or, when it has more pixels or bytes than
 the server takes, scaled down to fit and encoded again (`as_the_page_sends`, after the page's
-`uploadUrl`). Scored: digits and numbers read right;
-letters and doodles refused on the one-digit pad, and read as no digit at all on the number
-pad. Pictures drawn by someone who never saw the code make a held-out test of the reading
-rules.
+`uploadUrl`). Scored: digits and numbers read right; numbers named on the one-digit pad
+(refused as one digit, with `"number"` the number expected: as if written there); letters and
+doodles refused on the one-digit pad (and named no number there), and read as no digit at all
+on the number pad. Pictures drawn by someone who never saw the code make a held-out test of
+the reading rules.
 
 Run: `python bench/read_pictures.py FOLDER [--model models/cnn.keras] [--show]`.
 """
@@ -115,17 +116,25 @@ def read_folder(folder: Path, model: Path | None = None) -> tuple[dict, list[str
         if kind == "digit":
             results = {"digits read right": digit == expected}
         elif kind == "number":
-            results = {"numbers read right": text == expected}
-        else:
             results = {
-                f"{kind}s refused (one-digit pad)": digit is None,
+                "numbers read right": text == expected,
+                "numbers named on the one-digit pad": one.get("number") == expected,
+            }
+        else:
+            named = statuses[0] == 200 and one["number"] is not None
+            results = {
+                f"{kind}s refused (one-digit pad)": digit is None and not named,
                 f"{kind}s giving no digit (number pad)": not any(c.isdigit() for c in text),
             }
         for score, right in results.items():
             scores[score][0] += int(right)
             scores[score][1] += 1
             if not right:
-                misses.append(f"{score}: {name} expected {expected}, read {digit} / {text!r}{why}")
+                named = one.get("number") if statuses[0] == 200 else None
+                also = f" (named {named})" if named is not None else ""
+                misses.append(
+                    f"{score}: {name} expected {expected}, read {digit}{also} / {text!r}{why}"
+                )
     return dict(scores), misses
 
 

@@ -51,6 +51,7 @@ def test_a_folder_is_read_through_the_app_and_scored_per_kind(tmp_path):
     scores, misses = read_pictures.read_folder(tmp_path)  # the shipped model
     assert scores["digits read right"] == [1, 2]
     assert scores["numbers read right"] == [1, 1]
+    assert scores["numbers named on the one-digit pad"] == [1, 1]  # "26", sent as one digit
     assert scores["doodles refused (one-digit pad)"] == [1, 1]
     assert scores["doodles giving no digit (number pad)"] == [1, 1]
     assert misses == ["digits read right: 7-as-3.jpg expected 3, read 7 / '7'"]
