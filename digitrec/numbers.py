@@ -32,10 +32,10 @@ by:
   surely as a digit, by both models together (`ONE_PIECE`): the letters of a word are no
   "6117". In a drawing of one piece that holds however sure the digit model is; among other
   pieces a part passes that neither model doubts (`SURE` to the digit model, under the
-  refusal model's threshold). A drawing read as
-  one digit or one mark gets the answer `Predictor.predict` gives it, so both ways of asking
-  agree; one whose marks that are no digit hold most of its ink (`MOSTLY`) is one mark, a
-  doodle: no number, and so is one piece of ink read as partly no digit (a cloud is no "?3");
+  refusal model's threshold). A drawing read as one digit or one mark gets the answer
+  `Predictor.predict` gives it, so both ways of asking agree; one whose marks that are no
+  digit hold most of its ink (`MOSTLY`) is one mark, a doodle: no number, and so is one piece
+  of ink read as partly no digit (a cloud is no "?3");
 - a digit is about as tall as the rest of the writing (`SHORT`), not much wider than it is
   high (`WIDE`) and, cut from a piece, not thinner than the pen (`THIN`): a bit of stroke or
   a slice of one is no digit, and a blob as wide as two digits is likely two;
