@@ -213,15 +213,20 @@ def test_a_dot_and_a_grid_are_not_answered_as_digits(client):
     assert grid["not_a_digit"] or grid["unsure"]
 
 
-def one_digit_pad(*digits: int) -> np.ndarray:
-    """`digits` side by side on the one-digit pad, as a learner writes a number there."""
+def one_digit_pad_strokes(*digits: int) -> list:
+    """Strokes of `digits` side by side on the one-digit pad, as a learner writes a number
+    there."""
     width = 230 / len(digits)
-    strokes = [
+    return [
         s
         for k, digit in enumerate(digits)
         for s in example_strokes(digit, height=110, top=85, left=25 + k * width, size=280)
     ]
-    return rasterise(strokes, size=280)
+
+
+def one_digit_pad(*digits: int) -> np.ndarray:
+    """`digits` side by side on the one-digit pad, drawn with the page's pen."""
+    return rasterise(one_digit_pad_strokes(*digits), size=280)
 
 
 def test_a_number_written_on_the_one_digit_pad_is_named(client, app, caplog, monkeypatch):

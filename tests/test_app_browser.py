@@ -19,6 +19,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from PIL import Image
 from playwright.sync_api import expect
+from test_app_api import one_digit_pad_strokes
 from test_app_models import save_constant_model
 from test_app_number import digit_strokes, ink_judge, judged_app, number_drawing
 from test_predict import constant_judge
@@ -28,7 +29,6 @@ from app.pages import NUMBER_WIDTH
 from app.serve import serving
 from digitrec import refusal, synthetic
 from digitrec.constants import CANVAS_SIZE, MNIST_SIZE
-from digitrec.strokes import example_strokes
 
 pytestmark = pytest.mark.browser
 
@@ -1096,12 +1096,7 @@ def test_a_number_drawn_in_digit_mode_is_named_with_how_to_read_it(shipped_refus
     """A number written where one digit is asked for: the page says which number it looks
     like and how to read it, and switching to number mode reads it."""
     page, watch = quiet
-    strokes = [
-        s
-        for k, digit in enumerate([4, 2])
-        for s in example_strokes(digit, height=110, top=85, left=25 + k * 115, size=CANVAS_SIZE)
-    ]
-    draw_with_mouse(page, strokes)
+    draw_with_mouse(page, one_digit_pad_strokes(4, 2))
     with page.expect_response("**/api/predict") as answer:
         page.click("#predict")
     assert answer.value.json()["number"] == "42"

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from ipycanvas import Canvas
 from PIL import Image
+from test_app_api import one_digit_pad_strokes
 from test_predict import constant_judge
 
 from digitrec import my_digits, numbers, refusal
@@ -765,8 +766,7 @@ def test_a_number_written_on_the_one_digit_pad_is_named(predictor, tmp_path, mon
     """A number drawn on a one-digit pad is no digit, and the pad says which number it looks
     like and how to read numbers (`numbers.several_digits`), as the web app's page does."""
     pad = DrawingPad(Predictor(predictor.model, refusal=refusal.default_model()), folder=tmp_path)
-    for k, digit in enumerate([4, 2]):
-        pad.draw_strokes(example_strokes(digit, height=110, top=85, left=25 + k * 115))
+    pad.draw_strokes(one_digit_pad_strokes(4, 2))
     prediction = pad.predict()
 
     assert prediction.not_a_digit
