@@ -32,6 +32,7 @@ import math
 import os
 import sqlite3
 import sys
+import time
 import unicodedata
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -272,11 +273,34 @@ def connect(path: str | os.PathLike[str], *, write: bool = True) -> Iterator[sql
                     "give a new file for the class's drawings"
                 )
             if write:
-                connection.execute("PRAGMA journal_mode=WAL")
-                connection.executescript(SCHEMA)
+                _set_up(connection)
         except sqlite3.DatabaseError as exc:
             raise DatabaseError(f"{path} is not a usable class database ({exc})") from None
         yield connection
+
+
+# How long opening a database waits for another connection to let it be set up (the same as
+# SQLite's own wait for a lock here).
+SET_UP_WAIT = 30.0
+
+
+def _set_up(connection: sqlite3.Connection) -> None:
+    """Put the database in WAL mode and create the schema, where missing. Where another
+    connection holds a new database's write lock (the app's workers starting together),
+    SQLite answers a change of journal mode with "database is locked" at once instead of
+    waiting, so wait here, up to `SET_UP_WAIT` seconds."""
+    deadline = time.monotonic() + SET_UP_WAIT
+    while True:
+        try:
+            if connection.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower() == "wal":
+                connection.executescript(SCHEMA)
+                return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+        if time.monotonic() >= deadline:
+            raise sqlite3.OperationalError("database is locked")
+        time.sleep(0.02)
 
 
 def _readable(connection: sqlite3.Connection) -> bool:

@@ -214,6 +214,24 @@ def test_a_file_that_is_not_a_database_gives_a_clear_error(tmp_path):
     assert bad.read_text().startswith("my lesson notes")
 
 
+def test_a_new_database_another_process_is_setting_up_is_waited_for(db):
+    """Workers starting together open one new file: while one holds its write lock creating the
+    table, SQLite refuses another's switch to WAL at once ("database is locked"); the other
+    waits for it instead of failing."""
+    other = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute(classdata.SCHEMA.split(";")[0])  # the table, in a transaction not yet done
+    release = threading.Timer(0.5, other.execute, ["COMMIT"])
+    release.start()
+    try:
+        with classdata.connect(db) as connection:
+            assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert add_drawing(db, png_of(3), 3, "Ada", "7b") > 0
+    finally:
+        release.join()
+        other.close()
+
+
 def test_concurrent_writers_store_every_drawing_once_while_readers_read(db):
     drawings = {d: png_of(d) for d in range(10)}
     stored: list[int] = []
