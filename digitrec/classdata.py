@@ -292,14 +292,12 @@ def _set_up(connection: sqlite3.Connection) -> None:
     deadline = time.monotonic() + SET_UP_WAIT
     while True:
         try:
-            if connection.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower() == "wal":
-                connection.executescript(SCHEMA)
-                return
+            connection.execute("PRAGMA journal_mode=WAL")  # kept as it is where WAL cannot be
+            connection.executescript(SCHEMA)
+            return
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) and "busy" not in str(exc):
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
                 raise
-        if time.monotonic() >= deadline:
-            raise sqlite3.OperationalError("database is locked")
         time.sleep(0.02)
 
 
