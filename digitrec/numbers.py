@@ -35,7 +35,9 @@ by:
   refusal model's threshold). A drawing read as one digit or one mark gets the answer
   `Predictor.predict` gives it, so both ways of asking agree; one whose marks that are no
   digit hold most of its ink (`MOSTLY`) is one mark, a doodle: no number, and so is one piece
-  of ink read as partly no digit (a cloud is no "?3");
+  of ink read as partly no digit (a cloud is no "?3"), and so are several pieces none of which
+  is a digit whole, only cut into parts of which one is no digit or doubtful (`WRITING`): the
+  letters of "hen" are no "17?17";
 - a digit is about as tall as the rest of the writing (`SHORT`), not much wider than it is
   high (`WIDE`) and, cut from a piece, not thinner than the pen (`THIN`): a bit of stroke or
   a slice of one is no digit, and a blob as wide as two digits is likely two;
@@ -194,6 +196,16 @@ ONE_PIECE = 0.6
 # wide such pieces are on the probes, not by trying values: 5 of 70 numbers written as one
 # piece are narrower (a "17" written touching; four photographs), 219 of 315 letters.
 ONE_CHARACTER = 0.85
+
+
+# A drawing of several pieces none of which is read as a digit whole, only parts cut from
+# them, is writing (a word whose letters stand apart, each cut into bits that look like
+# digits: "hen" read "17?17"), not a number, when a mark that is no digit is among those parts
+# or one of them reads less surely than this (its confidence times one minus its refusal
+# score). Touching digits cut apart read surely: on the probes' and `bench/read_numbers.py`'s
+# numbers made only of touching pairs, every part read at least 0.9 surely; on the probes'
+# words, most of them held a part under 0.85.
+WRITING = 0.85
 
 
 @dataclass(frozen=True)
@@ -373,6 +385,7 @@ def _read(seg: Segmentation, predictor: Predictor, refusal: NotDigitModel | None
         and (
             _mostly_marks(lattice, chosen, refused)
             or (len(seg.pieces) == 1 and bool(refused[chosen].any()))
+            or _written(seg, lattice, chosen, readings, scores, refused)
         )
     )
     if mostly or (
@@ -546,6 +559,30 @@ def _mostly_marks(lattice: _Lattice, chosen: list[int], refused: np.ndarray) -> 
     ink = [np.count_nonzero(lattice.parts[k][1]) for k in chosen]
     marks = sum(count for count, k in zip(ink, chosen, strict=True) if refused[k])
     return marks >= MOSTLY * sum(ink)
+
+
+def _written(
+    seg: Segmentation,
+    lattice: _Lattice,
+    chosen: list[int],
+    readings: list[Prediction],
+    scores: np.ndarray,
+    refused: np.ndarray,
+) -> bool:
+    """Whether a drawing of several pieces reads as writing rather than a number (`WRITING`):
+    no piece, whole or joined to another, is read as a digit, only parts cut from them, and a
+    mark that is no digit or a doubtful part is among them."""
+    if len(seg.pieces) < 2:
+        return False
+    cut = np.ones(len(readings), bool)
+    cut[lattice.whole] = False
+    cut[[part for part, _ in lattice.joined]] = False
+    chosen_ = np.asarray(chosen)
+    sureness = np.array([r.confidence for r in readings]) * (1.0 - scores)
+    if not cut[chosen_].any() or (~cut[chosen_] & ~refused[chosen_]).any():
+        return False  # a piece is read whole (or joined) as a digit, or nothing is cut
+    digits = chosen_[cut[chosen_] & ~refused[chosen_]]
+    return bool(refused[chosen_].any() or sureness[digits].min() < WRITING)
 
 
 def _everything(seg: Segmentation, lattice: _Lattice) -> np.ndarray:

@@ -501,6 +501,51 @@ def test_every_piece_is_cut_only_into_digits_read_surely(shipped, monkeypatch):
     assert numbers.read_number(word, shipped).text == "171"
 
 
+def test_letters_apart_each_cut_into_digits_are_writing_not_a_number(shipped, monkeypatch):
+    """A word whose letters stand apart, no letter read as a digit whole but each cut into
+    parts that look like digits, is writing (`WRITING`): "nun" and "Mn" read "?", where
+    without the rule they read "17?17" and "1417". Numbers made only of touching pairs, each
+    pair refused whole as one digit, are still read: their parts read surely."""
+    arch = [
+        (0.45 + 0.45 * np.cos(t), 0.45 + 0.25 * np.sin(t))
+        for t in np.linspace(np.pi, 2 * np.pi, 20)
+    ]
+    letter_n = [[(0.0, 0.3), (0.0, 1.0)], [(0.0, 0.5), *arch[1:], (0.9, 1.0)]]
+    cup = [(0.45 + 0.45 * np.cos(t), 0.75 + 0.25 * np.sin(t)) for t in np.linspace(np.pi, 0, 20)]
+    letter_u = [[(0.0, 0.3), (0.0, 0.75), *cup, (0.9, 0.3), (0.9, 1.0)]]
+    letter_m = [[(0.0, 1.0), (0.1, 0.0), (0.5, 0.7), (0.9, 0.0), (1.0, 1.0)]]
+    width = 0.7 * HEIGHT
+
+    def word(*letters: list) -> np.ndarray:
+        return drawing(
+            *[at(letter, 60 + k * (width + 25), width) for k, letter in enumerate(letters)]
+        )
+
+    words = [word(letter_n, letter_u, letter_n), word(letter_m, letter_n)]
+    digit_width = 0.65 * HEIGHT
+    pairs = {
+        text: drawing(
+            *[
+                digit_strokes(int(d), 60 + k * digit_width + (k // 2) * 45 - (k % 2) * 8)
+                for k, d in enumerate(text)
+            ]
+        )
+        for text in ("2323", "0202")
+    }
+    for picture in [*words, *pairs.values()]:
+        seg = numbers.segment(picture)
+        assert len(seg.pieces) >= 2 and any(piece.cuts for piece in seg.pieces)
+    for text, picture in pairs.items():
+        seg = numbers.segment(picture)
+        lattice = numbers._lattice(seg)
+        _, _, refused, _ = numbers._judge(seg, lattice, shipped, default_model())
+        assert len(seg.pieces) == 2 and refused[lattice.whole].all()  # no pair is one digit
+        assert numbers.read_number(picture, shipped).text == text
+    assert [numbers.read_number(w, shipped).text for w in words] == ["?", "?"]
+    monkeypatch.setattr(numbers, "_written", lambda *args: False)
+    assert [numbers.read_number(w, shipped).text for w in words] == ["17?17", "1417"]
+
+
 def test_among_other_pieces_a_cut_part_neither_model_doubts_is_a_digit(shipped):
     """Where a drawing has other pieces, the writer more likely meant digits: a part cut from a
     piece that the digit model is `SURE` of and the refusal model scores under its threshold
