@@ -392,10 +392,17 @@ def _read(seg: Segmentation, predictor: Predictor, refusal: NotDigitModel | None
         len(chosen) == 1 and refusal is not None and _everything(seg, lattice)[chosen[0]]
     ):
         # One digit or one mark is all there is: it is read as a drawing of one digit is
-        # (`Predictor.predict`), so both ways of asking agree: with the specks in its box (a
-        # face's eyes), and refused whenever the refusal model's score is over its threshold.
-        # Its box holds all the ink (specks aside), slivers a cut part dropped included.
-        box = _union([(piece.box, piece.mask) for piece in seg.pieces])[0]
+        # (`Predictor.predict`), so both ways of asking agree: with all the ink, specks too,
+        # which `to_mnist` keeps or leaves out as it does for one digit (`preprocess.strays`:
+        # a face's eyes and the dot of a "?" stay, a stray tap beside it goes), and refused
+        # whenever the refusal model's score is over its threshold.
+        box = _union(
+            [(piece.box, piece.mask) for piece in seg.pieces]
+            + [
+                (speck, np.ones((speck[2] - speck[0], speck[3] - speck[1]), bool))
+                for speck in seg.specks
+            ]
+        )[0]
         image = _image(seg.ink, box, np.ones((box[2] - box[0], box[3] - box[1]), bool))
         reading = predictor.predict_batch([image])[0]
         score = scores[chosen[0]]
@@ -579,8 +586,9 @@ def _written(
     cut[[part for part, _ in lattice.joined]] = False
     chosen_ = np.asarray(chosen)
     sureness = np.array([r.confidence for r in readings]) * (1.0 - scores)
-    if not cut[chosen_].any() or (~cut[chosen_] & ~refused[chosen_]).any():
-        return False  # a piece is read whole (or joined) as a digit, or nothing is cut
+    whole = ~cut[chosen_] & ~refused[chosen_] & (sureness[chosen_] >= ONE_PIECE)
+    if not cut[chosen_].any() or whole.any():
+        return False  # a piece is read whole (or joined) surely as a digit, or nothing is cut
     digits = chosen_[cut[chosen_] & ~refused[chosen_]]
     return bool(refused[chosen_].any() or sureness[digits].min() < WRITING)
 

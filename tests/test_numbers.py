@@ -546,6 +546,34 @@ def test_letters_apart_each_cut_into_digits_are_writing_not_a_number(shipped, mo
     assert [numbers.read_number(w, shipped).text for w in words] == ["17?17", "1417"]
 
 
+def test_one_mark_is_read_with_its_specks_as_the_one_digit_pad_reads_it(shipped):
+    """A drawing that is one mark is read as one digit is, specks included: the dot under a
+    "?" stays (`preprocess.strays`), so the number pad says no digit, as the one-digit pad does,
+    where its hook alone reads 7. A tap beside a 7 is left out by both, and the 7 is read."""
+    hook = [
+        (0.1, 0.25),
+        *[
+            (0.45 + 0.38 * np.cos(t), 0.28 + 0.26 * np.sin(t))
+            for t in np.linspace(-0.95 * np.pi, 0.35 * np.pi, 25)
+        ],
+        (0.5, 0.62),
+        (0.5, 0.75),
+    ]
+    dot = [(0.5, 0.95), (0.505, 0.955)]
+    width = 0.7 * HEIGHT
+    question = drawing(at([hook, dot], 250, width))
+    seg = numbers.segment(question)
+    assert len(seg.pieces) == 1 and len(seg.specks) == 1
+    assert numbers.read_number(drawing(at([hook], 250, width)), shipped).text == "7"
+    reading = shipped.predict(question)
+    assert default_model().score(reading.image[None])[0] > default_model().threshold
+    assert numbers.read_number(question, shipped).text == "?"
+    tapped = drawing(digit_strokes(7, 250), at([[(0.0, 0.2), (0.01, 0.21)]], 250 + 2.2 * width))
+    assert len(numbers.segment(tapped).specks) == 1
+    assert shipped.predict(tapped).digit == 7
+    assert numbers.read_number(tapped, shipped).text == "7"
+
+
 def test_among_other_pieces_a_cut_part_neither_model_doubts_is_a_digit(shipped):
     """Where a drawing has other pieces, the writer more likely meant digits: a part cut from a
     piece that the digit model is `SURE` of and the refusal model scores under its threshold
