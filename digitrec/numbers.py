@@ -36,8 +36,8 @@ by:
   `Predictor.predict` gives it, so both ways of asking agree; one whose marks that are no
   digit hold most of its ink (`MOSTLY`) is one mark, a doodle: no number, and so is one piece
   of ink read as partly no digit (a cloud is no "?3"), and so are several pieces none of which
-  is a digit whole, only cut into parts of which one is no digit or doubtful (`WRITING`): the
-  letters of "hen" are no "17?17";
+  is surely a digit whole, only cut into parts of which one is no digit: the letters of "hen"
+  are no "17?17";
 - a digit is about as tall as the rest of the writing (`SHORT`), not much wider than it is
   high (`WIDE`) and, cut from a piece, not thinner than the pen (`THIN`): a bit of stroke or
   a slice of one is no digit, and a blob as wide as two digits is likely two;
@@ -196,17 +196,6 @@ ONE_PIECE = 0.6
 # wide such pieces are on the probes, not by trying values: 5 of 70 numbers written as one
 # piece are narrower (a "17" written touching; four photographs), 219 of 315 letters.
 ONE_CHARACTER = 0.85
-
-
-# A drawing of several pieces none of which is read as a digit whole, only parts cut from
-# them, is writing (a word whose letters stand apart, each cut into bits that look like
-# digits: "hen" read "17?17"), not a number, when a mark that is no digit is among those parts
-# or one of them reads less surely than this (its confidence times one minus its refusal
-# score). A piece read whole unsurely (under `ONE_PIECE`) counts as no digit here. Touching
-# digits cut apart read surely: the three numbers of `bench/read_numbers.py` made only of
-# touching pieces read every part 0.91-0.96 surely (none of the probes' numbers is made so),
-# while 17 of the 20 words and letters on the probes read so had a part under 0.85.
-WRITING = 0.85
 
 
 @dataclass(frozen=True)
@@ -577,21 +566,20 @@ def _written(
     scores: np.ndarray,
     refused: np.ndarray,
 ) -> bool:
-    """Whether a drawing of several pieces reads as writing rather than a number (`WRITING`):
-    no piece, whole or joined to another, is read as a digit, only parts cut from them, and a
-    mark that is no digit or a doubtful part is among them."""
-    if len(seg.pieces) < 2:
+    """Whether a drawing of several pieces reads as writing rather than a number: no piece,
+    whole or joined to another, is read surely as a digit (`ONE_PIECE`), only parts cut from
+    them, and a mark that is no digit is among those parts. That is a word whose letters
+    stand apart, each cut into bits that look like digits ("hen" read "17?17"); touching
+    digits cut apart are digits, every one."""
+    if len(seg.pieces) < 2 or not refused[chosen].any():
         return False
     cut = np.ones(len(readings), bool)
     cut[lattice.whole] = False
     cut[[part for part, _ in lattice.joined]] = False
-    chosen_ = np.asarray(chosen)
     sureness = np.array([r.confidence for r in readings]) * (1.0 - scores)
+    chosen_ = np.asarray(chosen)
     whole = ~cut[chosen_] & ~refused[chosen_] & (sureness[chosen_] >= ONE_PIECE)
-    if not cut[chosen_].any() or whole.any():
-        return False  # a piece is read whole (or joined) surely as a digit, or nothing is cut
-    digits = chosen_[cut[chosen_] & ~refused[chosen_]]
-    return bool(refused[chosen_].any() or sureness[digits].min() < WRITING)
+    return bool(cut[chosen_].any() and not whole.any())
 
 
 def _everything(seg: Segmentation, lattice: _Lattice) -> np.ndarray:
