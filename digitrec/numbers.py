@@ -520,9 +520,7 @@ def _judge(
     refused = (scores > refusal.threshold) & ((confidence < SURE) | (scores > SURELY_NOT))
     # A part cut from a piece (neither a piece whole nor pieces joined): read surely, or no
     # digit; among other pieces (a number's) unless neither model doubts it.
-    cut = np.ones(len(readings), bool)
-    cut[lattice.whole] = False
-    cut[[part for part, _ in lattice.joined]] = False
+    cut = _cut_parts(lattice)
     unsure = confidence * (1.0 - scores) < ONE_PIECE
     if len(seg.pieces) > 1:
         unsure &= (confidence < SURE) | (scores > refusal.threshold)
@@ -573,13 +571,19 @@ def _written(
     digits cut apart are digits, every one."""
     if len(seg.pieces) < 2 or not refused[chosen].any():
         return False
-    cut = np.ones(len(readings), bool)
-    cut[lattice.whole] = False
-    cut[[part for part, _ in lattice.joined]] = False
+    cut = _cut_parts(lattice)
     sureness = np.array([r.confidence for r in readings]) * (1.0 - scores)
     chosen_ = np.asarray(chosen)
     whole = ~cut[chosen_] & ~refused[chosen_] & (sureness[chosen_] >= ONE_PIECE)
     return bool(cut[chosen_].any() and not whole.any())
+
+
+def _cut_parts(lattice: _Lattice) -> np.ndarray:
+    """Which candidates are parts cut from a piece: neither a piece whole nor pieces joined."""
+    cut = np.ones(len(lattice.parts), bool)
+    cut[lattice.whole] = False
+    cut[[part for part, _ in lattice.joined]] = False
+    return cut
 
 
 def _everything(seg: Segmentation, lattice: _Lattice) -> np.ndarray:
