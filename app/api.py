@@ -40,7 +40,7 @@ from app.model import no_model_message as _no_model_message
 from digitrec.constants import INK_THRESHOLD
 from digitrec.numbers import MAX_PIECES, Box, TooManyPiecesError, read_number, several_digits
 from digitrec.predict import Prediction, Predictor
-from digitrec.preprocess import EmptyDrawingError, extract_ink
+from digitrec.preprocess import EmptyDrawingError, extract_ink, linked
 
 bp = Blueprint("api", __name__)
 
@@ -234,9 +234,11 @@ def _number_shown(image: Image.Image, predictor: Predictor) -> str | None:
 
 def _marks(image: Image.Image) -> int:
     """How many separate marks a drawing has; dust (a speck of at most `DUST` pixels, as a
-    dusty scan or a low-quality JPEG leaves) is no mark."""
+    dusty scan or a low-quality JPEG leaves) is no mark, and a line of beads is one
+    (`preprocess.linked`)."""
     ink, _ = extract_ink(image)
-    labels, count = ndimage.label(ink > INK_THRESHOLD, structure=np.ones((3, 3), bool))
+    mask = ink > INK_THRESHOLD
+    labels, count = ndimage.label(linked(mask), structure=np.ones((3, 3), bool))
     return int(np.count_nonzero(np.bincount(labels.ravel(), minlength=count + 1)[1:] > DUST))
 
 

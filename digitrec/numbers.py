@@ -4,6 +4,9 @@ The digit model reads one digit per image, so a drawing of "2026" must first be 
 digits. `segment` finds the pieces of ink (connected components, SciPy) and handles what real
 writing does to them:
 
+- a line of beads (an app that stamps a dot at each pointer sample; a dot-matrix display)
+  is one stroke (`preprocess.linked`), and a number drawn so is as many pieces as drawn in
+  strokes;
 - a dot or a speck (much smaller than the writing) is set aside;
 - strokes of one digit that do not touch (a 5 whose bar floats, a 7 drawn in two strokes)
   are joined when their column spans overlap mostly (`MERGE`);
@@ -77,6 +80,7 @@ from digitrec.preprocess import (
     extract_ink,
     frames,
     ink_pieces,
+    linked,
     preprocess_stages,
 )
 from digitrec.refusal import DOT, NotDigitModel, default_model
@@ -301,6 +305,10 @@ def segment(drawing: Any) -> Segmentation:
     if not mask.any():
         raise EmptyDrawingError("the drawing is empty: write a number first")
     pieces = ink_pieces(mask)
+    beads = linked(mask, pieces)  # a line of beads: one stroke
+    if beads is not mask:
+        mask, pieces = beads, ink_pieces(beads)
+        ink = np.maximum(ink, beads.astype(np.float32))
     framing = frames(mask, pieces)  # the boxes of a form, a ring around a digit
     if framing.any():
         mask &= ~framing

@@ -3,9 +3,11 @@
 MNIST digits were not just shrunk: each was cropped to its ink, scaled so the longer side is
 20 px (keeping the aspect ratio, anti-aliased), and placed in a 28x28 field with its centre
 of mass at the centre. A stray speck beside or far from the writing (a tap of the pen, a fleck
-of dust) is left out of the crop, as a person reading the digit would ignore it. A model
-trained on MNIST only reads a drawing prepared the same way; squeezing a whole 280x280 canvas
-down to 28x28 gives it digits of the wrong size in the wrong place (see `naive_resize`).
+of dust) is left out of the crop, as a person reading the digit would ignore it, and a line
+of beads (an app that stamps a dot at each pointer sample) is read as the stroke it makes.
+A model trained on MNIST only reads a drawing prepared the same way; squeezing a whole
+280x280 canvas down to 28x28 gives it digits of the wrong size in the wrong place (see
+`naive_resize`).
 """
 
 from __future__ import annotations
@@ -103,6 +105,19 @@ PENS = 3.0  # a digit inside is at least this many of its pen's widths long; a d
 BOXY = 0.86  # of its box a box's outline fills with its hole; an oval 0 about 0.79
 SAME = 0.15  # an empty box as tall and wide as a frame, to this share, is the same form's
 LOOP = 0.1  # of a cell with writing's box: an empty hole's this small is where strokes overlap
+# A line of beads (a drawing app that stamps a dot at each pointer sample and does not join
+# them; a dotted worksheet, a dot-matrix display) is a stroke. Where at least `BEADS` pieces
+# of ink, and at least `BEADED` of those as wide as half the pen or more (grain and dust,
+# under `GRAIN` pixels, aside), are dots no longer than `BEAD` pen widths, gaps of up to
+# `LINK` pen widths are bridged before the ink is split into pieces, so long as what they
+# make is strokes (no more than `LINK` pen widths wide, a loop for no fewer than `RING`
+# beads), not a blot or a mesh.
+BEADS = 8
+BEADED = 0.5
+BEAD = 2.5
+LINK = 2.0
+RING = 6
+GRAIN = 3
 
 
 class EmptyDrawingError(ValueError):
@@ -134,7 +149,11 @@ def preprocess_stages(image: Any) -> Stages:
     mask = ink > INK_THRESHOLD
     if not mask.any():
         raise EmptyDrawingError("the drawing is empty: draw a digit first")
-    pieces = ink_pieces(mask)  # labelled once, and again only when something is set aside
+    pieces = ink_pieces(mask)  # labelled once, and again only when something is changed
+    beads = linked(mask, pieces)
+    if beads is not mask:
+        mask, pieces = beads, ink_pieces(beads)
+        ink = np.maximum(ink, beads.astype(np.float32))
     for set_aside in (frames, underlines):
         aside = set_aside(mask, pieces)
         if aside.any():
@@ -158,6 +177,30 @@ def ink_pieces(mask: np.ndarray) -> Pieces:
     labels, _ = ndimage.label(mask, structure=np.ones((3, 3), bool))
     boxes = [[s[0].start, s[1].start, s[0].stop, s[1].stop] for s in ndimage.find_objects(labels)]
     return labels, np.array(boxes, dtype=np.intp).reshape(-1, 4)
+
+
+def linked(mask: np.ndarray, pieces: Pieces | None = None) -> np.ndarray:
+    """The ink mask (H, W) bool with its lines of beads joined into strokes (`BEADS`,
+    `BEADED`, `BEAD`, `LINK`, `RING`, `GRAIN`); any other mask as it is, the very same array.
+    `pieces`: as for `underlines`."""
+    _, spans = pieces if pieces is not None else ink_pieces(mask)
+    if len(spans) < BEADS:
+        return mask
+    pen = pen_width(mask)
+    sides = np.maximum(spans[:, 2] - spans[:, 0], spans[:, 3] - spans[:, 1])
+    marks = sides >= max(pen / 2.0, GRAIN)  # a bead is as wide as the pen; grain is less
+    beads = np.count_nonzero(marks & (sides <= BEAD * pen))
+    if beads < BEADS or beads < BEADED * np.count_nonzero(marks):
+        return mask
+    # a closing by a disc as wide as the widest gap, by distances: as fast for any pen
+    radius = LINK * pen / 2.0
+    pad = int(np.ceil(radius)) + 1
+    grown = ndimage.distance_transform_edt(~np.pad(mask, pad)) <= radius
+    closed = ndimage.distance_transform_edt(grown) > radius
+    joined = closed[pad:-pad, pad:-pad] | mask
+    # beads on a line make a stroke as wide as a bead; dots all over make a blot or a mesh
+    _, loops = ndimage.label(ndimage.binary_fill_holes(joined) & ~joined)
+    return joined if pen_width(joined) <= LINK * pen and loops <= beads / RING else mask
 
 
 def underlines(mask: np.ndarray, pieces: Pieces | None = None) -> np.ndarray:

@@ -17,7 +17,7 @@ from flask import Flask
 from test_app_api import assert_error, data_url
 from test_app_models import copy_model, save_constant_model
 from test_predict import constant_judge
-from test_preprocess import photographed
+from test_preprocess import beads, photographed
 
 from app import create_app
 from app.model import current_slot
@@ -277,6 +277,19 @@ def test_a_drawing_of_countless_dots_is_422_at_once(client):
     few = np.zeros_like(dots)
     few[100:130:6, 100:130:6] = 255  # 25 dots: few enough to be read (as whatever they are)
     assert read(client, {"image": data_url(few)}).status_code == 200
+
+
+def test_a_number_drawn_in_beads_is_read_not_refused_for_its_marks(client):
+    """Beads stamped at each pointer sample, never joined, are more marks than a number has,
+    but they make its strokes: the number is read, one digit per digit drawn."""
+    strokes = [s for each in digit_strokes([3, 5, 7]) for s in each]
+    pixels = beads(
+        strokes, dot=PEN_WIDTH, spacing=1.6 * PEN_WIDTH, shape=(CANVAS_SIZE, NUMBER_WIDTH)
+    )
+    assert len(numbers.segment(pixels).pieces) == 3
+    response = read(client, {"image": data_url((255 * pixels).astype(np.uint8))})
+    assert response.status_code == 200, response.get_json()
+    assert len(response.get_json()["digits"]) == 3
 
 
 def test_dust_beside_a_number_is_no_reason_to_refuse_it(client):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 from test_predict import constant_judge
+from test_preprocess import beads
 
 from digitrec import numbers, settings
 from digitrec.negatives import shape_strokes
@@ -573,6 +574,19 @@ def test_one_mark_is_read_with_its_specks_as_the_one_digit_pad_reads_it(shipped)
     assert len(numbers.segment(tapped).specks) == 1
     assert shipped.predict(tapped).digit == 7
     assert numbers.read_number(tapped, shipped).text == "7"
+
+
+def test_a_number_drawn_in_beads_is_read_as_if_drawn_in_strokes(shipped):
+    """An app that stamps a dot at each pointer sample and never joins them draws 2026 in more
+    beads than a number has marks: they are joined into strokes (`preprocess.linked`), each
+    digit is one piece, and the number is read."""
+    step = 0.65 * HEIGHT + 45
+    strokes = [s for k, d in enumerate("2026") for s in digit_strokes(int(d), 40 + k * step)]
+    beaded = beads(strokes, dot=16, spacing=26, shape=(SIZE, SIZE))
+    _, count = ndimage.label(beaded > 0.1, structure=np.ones((3, 3)))
+    assert count > numbers.MAX_PIECES
+    assert len(numbers.segment(beaded).pieces) == 4
+    assert numbers.read_number(beaded, shipped).text == "2026"
 
 
 def test_among_other_pieces_a_cut_part_neither_model_doubts_is_a_digit(shipped):

@@ -38,6 +38,23 @@ def draw_seven(size: int, box: tuple[int, int, int, int], pen: int) -> np.ndarra
     return np.asarray(canvas, np.float32) / 255.0
 
 
+def beads(strokes: list, dot: float, spacing: float, shape: tuple[int, int]) -> np.ndarray:
+    """Ink `shape` (H, W) of polylines of (x, y) points drawn as an app that stamps a round
+    dot `dot` px wide at each pointer sample, every `spacing` px, and never joins them."""
+    canvas = Image.new("L", (shape[1], shape[0]), 0)
+    pen = ImageDraw.Draw(canvas)
+    for stroke in strokes:
+        points = np.asarray(stroke, float)
+        along = np.r_[0.0, np.cumsum(np.hypot(*np.diff(points, axis=0).T))]
+        for t in np.arange(0.0, along[-1] + 1e-6, spacing):
+            x, y = np.interp(t, along, points[:, 0]), np.interp(t, along, points[:, 1])
+            pen.ellipse((x - dot / 2, y - dot / 2, x + dot / 2, y + dot / 2), fill=255)
+    return np.asarray(canvas, np.float32) / 255.0
+
+
+SEVEN = [[(60, 40), (190, 40), (103, 220)]]  # the `draw_seven` of box (60, 40, 190, 220)
+
+
 def ink_extent(image: np.ndarray) -> tuple[int, int]:
     rows = np.flatnonzero((image > 0.05).any(axis=1))
     cols = np.flatnonzero((image > 0.05).any(axis=0))
@@ -508,3 +525,39 @@ def test_round_trip_on_a_big_canvas_keeps_predictions(mnist, predictor):
     agreement = np.mean(direct == round_trip)
     assert agreement >= 0.97, f"predictions agree on only {agreement:.1%}"
     assert np.mean(round_trip == y_test[:300]) >= 0.93
+
+
+def test_a_line_of_beads_is_one_stroke():
+    """An app that stamps a dot at each pointer sample leaves a stroke of beads with gaps
+    between them (`preprocess.linked`): the gaps are bridged, so the beads are one piece of
+    ink and read as the stroke they make."""
+    beaded = beads(SEVEN, dot=16, spacing=26, shape=(280, 280))
+    mask = beaded > 0.1
+    _, spans = preprocess.ink_pieces(mask)
+    assert len(spans) >= preprocess.BEADS  # the beads really are apart
+    joined = preprocess.linked(mask)
+    assert len(preprocess.ink_pieces(joined)[1]) == 1
+    assert (joined & ~ndimage.binary_dilation(mask, iterations=10)).sum() == 0  # only gaps
+    solid = to_mnist(draw_seven(280, (60, 40, 190, 220), pen=16))
+    for convention in CONVENTIONS:
+        read = to_mnist(synthetic.render(beaded, convention))
+        assert_mnist_like(read)
+        assert np.abs(read - solid).mean() < 0.05
+
+
+def test_dots_that_make_no_stroke_are_left_as_they_are():
+    """Dust beside a drawing, a few dots, and dots all over the page are not beads on a line:
+    `linked` gives back the very same mask."""
+    seven = draw_seven(280, (60, 40, 190, 220), pen=16) > 0.1
+    dusty = seven.copy()
+    rows, cols = np.random.default_rng(3).integers(0, 280, (2, 40))
+    dusty[rows, cols] = True  # single pixels: a JPEG's grain, no beads
+    few = beads([[(40, 140), (140, 140)]], dot=16, spacing=26, shape=(280, 280)) > 0.1
+    assert 1 < len(preprocess.ink_pieces(few)[1]) < preprocess.BEADS
+    grid = np.zeros((280, 280), bool)
+    grid[8::12, 8::12] = True
+    grid = ndimage.binary_dilation(grid, iterations=3)  # dots as wide as a pen, everywhere
+    grain = np.zeros((280, 280), bool)
+    grain[::4, ::4] = True  # single pixels close together: grain, however many
+    for mask in (seven, dusty, few, grid, grain):
+        assert preprocess.linked(mask) is mask
