@@ -111,12 +111,12 @@ LOOP = 0.1  # of a cell with writing's box: an empty hole's this small is where 
 # under `GRAIN` pixels, aside), are dots no longer than `BEAD` pen widths, gaps of up to
 # `LINK` pen widths are bridged before the ink is split into pieces, so long as what they
 # make is strokes (no more than `LINK` pen widths wide, a loop for no fewer than `RING`
-# beads), not a blot or a mesh.
+# pieces), not a blot or a mesh.
 BEADS = 8
 BEADED = 0.5
 BEAD = 2.5
 LINK = 2.0
-RING = 6
+RING = 3
 GRAIN = 3
 
 
@@ -189,8 +189,8 @@ def linked(mask: np.ndarray, pieces: Pieces | None = None) -> np.ndarray:
     pen = pen_width(mask)
     sides = np.maximum(spans[:, 2] - spans[:, 0], spans[:, 3] - spans[:, 1])
     marks = sides >= max(pen / 2.0, GRAIN)  # a bead is as wide as the pen; grain is less
-    beads = np.count_nonzero(marks & (sides <= BEAD * pen))
-    if beads < BEADS or beads < BEADED * np.count_nonzero(marks):
+    beads, count = np.count_nonzero(marks & (sides <= BEAD * pen)), np.count_nonzero(marks)
+    if beads < BEADS or beads < BEADED * count:
         return mask
     # a closing by a disc as wide as the widest gap, by distances: as fast for any pen
     radius = LINK * pen / 2.0
@@ -200,7 +200,7 @@ def linked(mask: np.ndarray, pieces: Pieces | None = None) -> np.ndarray:
     joined = closed[pad:-pad, pad:-pad] | mask
     # beads on a line make a stroke as wide as a bead; dots all over make a blot or a mesh
     _, loops = ndimage.label(ndimage.binary_fill_holes(joined) & ~joined)
-    return joined if pen_width(joined) <= LINK * pen and loops <= beads / RING else mask
+    return joined if pen_width(joined) <= LINK * pen and loops <= count / RING else mask
 
 
 def underlines(mask: np.ndarray, pieces: Pieces | None = None) -> np.ndarray:

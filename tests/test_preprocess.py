@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 from scipy import ndimage
+from skimage.morphology import disk
 
 from digitrec import preprocess, synthetic
 from digitrec.preprocess import (
@@ -557,7 +558,10 @@ def test_dots_that_make_no_stroke_are_left_as_they_are():
     grid = np.zeros((280, 280), bool)
     grid[8::12, 8::12] = True
     grid = ndimage.binary_dilation(grid, iterations=3)  # dots as wide as a pen, everywhere
+    close = np.zeros((280, 280), bool)
+    close[20:260:10, 20:260:10] = True
+    close = ndimage.binary_dilation(close, disk(4))  # joined, they would be a blot
     grain = np.zeros((280, 280), bool)
     grain[::4, ::4] = True  # single pixels close together: grain, however many
-    for mask in (seven, dusty, few, grid, grain):
+    for mask in (seven, dusty, few, grid, close, grain):
         assert preprocess.linked(mask) is mask
