@@ -367,6 +367,13 @@ def read_number(
 
 def _read(seg: Segmentation, predictor: Predictor, refusal: NotDigitModel | None) -> NumberReading:
     """`read_number`'s reading of a segmented drawing."""
+    return _read_and_cut(seg, predictor, refusal)[0]
+
+
+def _read_and_cut(
+    seg: Segmentation, predictor: Predictor, refusal: NotDigitModel | None
+) -> tuple[NumberReading, tuple[bool, ...]]:
+    """`_read`, and for each digit read whether it is a part cut from a piece of ink."""
     lattice = _lattice(seg)
     readings, scores, refused, value = _judge(seg, lattice, predictor, refusal)
     # In a drawing of one piece, no 1 touches a 1 (`_best_path`); among other pieces it may
@@ -407,49 +414,52 @@ def _read(seg: Segmentation, predictor: Predictor, refusal: NotDigitModel | None
         if mostly or score < 1.0:  # 1.0: a dot or a dash (`DOT`)
             score = refusal.score(reading.image[None])[0]
         shape = refused_by_shape([preprocess_stages(image)], reading.probabilities[None])[0]
-        return NumberReading(
+        one = NumberReading(
             digits=(reading,),
             boxes=(box,),
             not_a_digit=(bool(mostly or shape or score > refusal.threshold),),
             not_digit_scores=(float(score),),
             specks=seg.specks,
         )
-    return NumberReading(
+        return one, (False,)
+    reading = NumberReading(
         digits=tuple(readings[k] for k in chosen),
         boxes=tuple(lattice.parts[k][0] for k in chosen),
         not_a_digit=tuple(bool(refused[k]) for k in chosen),
         not_digit_scores=tuple(float(scores[k]) for k in chosen),
         specks=seg.specks,
     )
+    return reading, tuple(bool(k) for k in _cut_parts(lattice)[chosen])
 
 
 def several_digits(drawing: Any, predictor: Predictor) -> str | None:
     """The number a drawing plainly shows, or None: for a drawing refused as one digit, which
     may be a number written where one digit was asked for.
 
-    Plainly a number: two or more pieces of ink (specks aside) read by `read_number` (with the
-    predictor's refusal model, as the number pad reads) as two or more digits, none cut from a
-    piece, each read surely (`ONE_PIECE`, as a part cut from a piece must be) and not unsure.
-    Touching digits are not named: cut apart, two Xs read "7676". A front end then says "it
-    looks like the number 42" rather than only "not a digit". None too for a drawing
-    `read_number` would not read.
+    Plainly a number: read by `read_number` (with the predictor's refusal model, as the number
+    pad reads) as two or more digits, none unsure, each read surely by both models together:
+    as surely as a part cut from a piece must be (`ONE_PIECE`), and, cut from a piece itself
+    (touching digits), beyond doubt (`SURE`; at `ONE_PIECE` two Xs cut apart read "7676"). A
+    front end then says "it looks like the number 42" rather than only "not a digit". None
+    too for a drawing `read_number` would not read.
     """
     try:
-        seg = segment(drawing)
-        if len(seg.pieces) < 2:
-            return None
-        reading = _read(seg, predictor, getattr(predictor, "refusal", None))
+        reading, cut = _read_and_cut(
+            segment(drawing), predictor, getattr(predictor, "refusal", None)
+        )
     except ValueError:  # an empty drawing, too many marks, an image it cannot read
         return None
-    sureness = [
-        d.confidence * (1.0 - score)
-        for d, score in zip(reading.digits, reading.not_digit_scores, strict=True)
-    ]
+    sureness = np.array(
+        [
+            d.confidence * (1.0 - score)
+            for d, score in zip(reading.digits, reading.not_digit_scores, strict=True)
+        ]
+    )
     if (
-        not 2 <= len(reading) <= len(seg.pieces)  # none cut apart (pieces may join)
+        len(reading) < 2
         or not reading.complete
         or any(d.unsure for d in reading.digits)
-        or min(sureness) < ONE_PIECE
+        or (sureness < np.where(cut, SURE, ONE_PIECE)).any()
     ):
         return None
     return reading.text

@@ -332,6 +332,23 @@ def test_round_digits_that_touch_are_read(predictor, digits, gap):
     assert numbers.read_number(picture, predictor).text == apart == digits
 
 
+def test_a_number_is_named_with_touching_digits_only_when_they_read_beyond_doubt():
+    """`several_digits`, what the one-digit pad says a refused drawing looks like: digits
+    apart, and digits that touch where each part cut from the piece reads surely to both
+    models (`SURE`); two crosses, apart or crossed into each other, are no number."""
+    reader = Predictor.load(settings.shipped_model_path(), turns=READ_TURNS, refusal=True)
+    apart, _ = number("2026")
+    assert numbers.several_digits(apart, reader) == "2026"
+    touching, _ = number("1000", gap=-6)
+    reading, cut = numbers._read_and_cut(numbers.segment(touching), reader, reader.refusal)
+    assert reading.text == "1000" and any(cut)
+    assert numbers.several_digits(touching, reader) == "1000"
+    cross = [[(0.0, 0.0), (1.0, 1.0)], [(1.0, 0.0), (0.0, 1.0)]]
+    for step in (200, 0.8 * HEIGHT):
+        crosses = drawing(at(cross, 100, HEIGHT), at(cross, 100 + step, HEIGHT))
+        assert numbers.several_digits(crosses, reader) is None
+
+
 def test_a_dot_between_digits_is_ignored_in_the_reading(predictor):
     dot = [[(330.0, TOP + HEIGHT - 5)]]
     reading = numbers.read_number(
