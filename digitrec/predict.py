@@ -31,7 +31,14 @@ import tensorflow as tf
 from digitrec import settings
 from digitrec.constants import NUM_CLASSES
 from digitrec.preprocess import Stages, preprocess_stages
-from digitrec.refusal import NotDigitModel, RefusalModelError, is_blob, is_dot
+from digitrec.refusal import (
+    DOTTED,
+    NotDigitModel,
+    RefusalModelError,
+    is_blob,
+    is_dot,
+    is_dotted,
+)
 from digitrec.warp import warp
 
 # Below this confidence the front ends say the model is unsure instead of just answering,
@@ -198,11 +205,14 @@ class Predictor:
 
 def refused_by_shape(stages: Sequence[Stages], probabilities: np.ndarray) -> np.ndarray:
     """Which drawings are no digit by their shape alone, whatever a refusal network says: a
-    dot (`refusal.DOT`), or a blob the digit model reads as 0 (`refusal.SOLID`).
+    dot (`refusal.DOT`), a mark read as 1 or 7 with a dot over or under it (an i, an !:
+    `refusal.DOTTED`), or a blob the digit model reads as 0 (`refusal.SOLID`).
     `probabilities` (N, 10) are the digit model's readings of `stages`."""
     return np.array(
         [
-            is_dot(stage.crop) or (int(np.argmax(p)) == 0 and is_blob(stage.crop))
+            is_dot(stage.crop)
+            or (int(np.argmax(p)) in DOTTED and is_dotted(stage.crop))
+            or (int(np.argmax(p)) == 0 and is_blob(stage.crop))
             for stage, p in zip(stages, probabilities, strict=True)
         ],
         bool,

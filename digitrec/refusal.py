@@ -58,6 +58,10 @@ DOT = 1.5
 # 0 that was drawn as `bench/drawn_digits.py` draws them has a hole, or fills under 0.9 of its
 # hull where a thick pen filled the hole; a dash read as 0, 0.92 and more.)
 SOLID = 0.9
+# An i, a j, an ! or a ? is a stroke or a hook with a dot over or under it (`is_dotted`); the
+# digit model reads the rest as a 1 or a 7 (`DOTTED`), and such a reading is refused. Other
+# digits are left alone: a scan's speck or a tap close over a 0 leaves it a 0.
+DOTTED = (1, 7)
 
 
 class RefusalModelError(RuntimeError):
@@ -157,6 +161,34 @@ def is_dot(ink: np.ndarray, longest: float = DOT) -> bool:
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     longer = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
     return bool(longer <= longest * pen_width(mask))
+
+
+def is_dotted(ink: np.ndarray) -> bool:
+    """Whether a drawing's ink (H, W), at the drawing's own scale (e.g. `Stages.crop`), is one
+    mark with a dot straight over or under it and apart from it, as an i, a j, an ! or a ? has:
+    no digit has one. The dot is a third of the mark's size or less but no speck (at least
+    half the mark's pen wide: MNIST's scans hold such specks), and a dot by its own pen
+    (`is_dot`) or a round spot with no hole, no longer than `DOT` times its width (a blob
+    pressed round); a bar or a flag drawn apart is longer."""
+    mask = np.asarray(ink) > INK_THRESHOLD
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    if count != 2:
+        return False
+    boxes = ndimage.find_objects(labels)
+    sizes = [max(rows.stop - rows.start, cols.stop - cols.start) for rows, cols in boxes]
+    small = int(np.argmin(sizes))
+    mark, dot = boxes[1 - small], boxes[small]
+    spot = labels[dot] == small + 1
+    round_ = (
+        max(spot.shape) <= DOT * min(spot.shape)
+        and not ndimage.binary_fill_holes(spot)[~spot].any()
+    )
+    pen = pen_width(labels == 2 - small)  # the mark's
+    if not pen / 2 <= min(sizes) <= max(sizes) / 3 or not (is_dot(spot) or round_):
+        return False
+    apart = dot[0].start >= mark[0].stop or dot[0].stop <= mark[0].start
+    middle = (dot[1].start + dot[1].stop) / 2
+    return bool(apart and mark[1].start - pen <= middle <= mark[1].stop + pen)
 
 
 def is_blob(ink: np.ndarray) -> bool:

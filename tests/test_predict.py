@@ -261,6 +261,17 @@ def test_a_blob_read_as_0_is_no_digit(pen):
     assert as_one.digit == 1 and not as_one.not_a_digit
 
 
+@pytest.mark.parametrize("digit, refused", [(1, True), (7, True), (0, False), (4, False)])
+def test_an_exclamation_mark_read_as_1_or_7_is_no_digit(digit, refused):
+    """An ! is a stroke with a dot under it (`refusal.is_dotted`): read as 1 or 7 (an i, an !,
+    a ?), it is refused whatever the network says; other readings are left to the network."""
+    mark = canvas_rgba(
+        np.maximum(rasterise([[(140, 40), (134, 190)]]), rasterise([[(132, 235), (133, 236)]]))
+    )
+    reading = Predictor(constant_reader(digit), refusal=constant_judge(0.01)).predict(mark)
+    assert reading.digit == digit and reading.not_a_digit is refused
+
+
 @pytest.mark.parametrize("score, refused", [(0.9, True), (0.1, False)])
 def test_a_refusal_model_marks_readings_that_are_not_digits(predictor, score, refused):
     reader = Predictor(predictor.model, refusal=constant_judge(score))

@@ -118,6 +118,42 @@ def test_digits_are_rings_and_strokes_not_blobs(pen):
     assert not refusal.is_blob(np.zeros((28, 28)))  # no ink: nothing to call a blob
 
 
+EXCLAMATION = [[(140, 40), (134, 190)]]  # its dot: a tap at (132, 235)
+LETTER_I = [[(140, 100), (140, 240)]]  # its dot: a tap at (140, 55)
+
+
+@pytest.mark.parametrize("pen", [9, 18, 32])
+def test_a_stroke_with_a_dot_over_or_under_it_is_dotted(pen):
+    """An ! and an i: a stroke with a tap of the pen straight under or over it, apart from it,
+    or (the !'s dot pressed round) a blob half as wide again as the pen."""
+    exclamation = np.maximum(rasterise(EXCLAMATION, pen=pen), tap(132, 235, pen))
+    letter_i = np.maximum(rasterise(LETTER_I, pen=pen), tap(140, 55, pen))
+    pressed = np.maximum(
+        rasterise(EXCLAMATION, pen=pen), rasterise([[(128, 232), (136, 238)]], pen=1.5 * pen)
+    )
+    for ink in (exclamation, letter_i, pressed):
+        assert refusal.is_dotted(preprocess_stages(ink).crop)
+
+
+@pytest.mark.parametrize("pen", [9, 18, 32])
+def test_digits_and_marks_beside_them_are_not_dotted(pen):
+    """Digits drawn from code, a 5 or a 7 whose bar floats apart (longer than a dot), a tap
+    beside a 1 rather than under it, and a speck far smaller than the pen over a 0."""
+    digits = [rasterise(example_strokes(d, height=180), pen=pen) for d in range(10)]
+    floating = [
+        rasterise(
+            [[(100, 60), (190, 60)], [(100, 90), (95, 140), (170, 150), (160, 220)]], pen=pen
+        ),
+        rasterise([[(90, 50), (190, 50)], [(185, 80), (120, 230)]], pen=pen),
+    ]
+    beside = np.maximum(rasterise(LETTER_I, pen=pen), tap(190, 240, pen))
+    speck = np.maximum(
+        rasterise(example_strokes(0, height=180), pen=pen), tap(140, 15, max(1, pen / 4))
+    )
+    for ink in [*digits, *floating, beside, speck]:
+        assert not refusal.is_dotted(preprocess_stages(ink).crop)
+
+
 def test_mnist_test_digits_are_almost_never_refused(shipped, mnist):
     _, (x_test, _) = mnist
     assert shipped.refuse(x_test[:2000] / 255.0).mean() <= 0.02
