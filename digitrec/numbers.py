@@ -77,10 +77,10 @@ from digitrec.preprocess import (
     FLAT,
     SPECK,
     EmptyDrawingError,
+    beads_joined,
     extract_ink,
     frames,
     ink_pieces,
-    linked,
     preprocess_stages,
 )
 from digitrec.refusal import DOT, NotDigitModel, default_model
@@ -304,11 +304,7 @@ def segment(drawing: Any) -> Segmentation:
     mask = ink > INK_THRESHOLD
     if not mask.any():
         raise EmptyDrawingError("the drawing is empty: write a number first")
-    pieces = ink_pieces(mask)
-    beads = linked(mask, pieces)  # a line of beads: one stroke
-    if beads is not mask:
-        mask, pieces = beads, ink_pieces(beads)
-        ink = np.maximum(ink, beads.astype(np.float32))
+    ink, mask, pieces = beads_joined(ink, mask)  # a line of beads: one stroke
     framing = frames(mask, pieces)  # the boxes of a form, a ring around a digit
     if framing.any():
         mask &= ~framing

@@ -149,11 +149,7 @@ def preprocess_stages(image: Any) -> Stages:
     mask = ink > INK_THRESHOLD
     if not mask.any():
         raise EmptyDrawingError("the drawing is empty: draw a digit first")
-    pieces = ink_pieces(mask)  # labelled once, and again only when something is changed
-    beads = linked(mask, pieces)
-    if beads is not mask:
-        mask, pieces = beads, ink_pieces(beads)
-        ink = np.maximum(ink, beads.astype(np.float32))
+    ink, mask, pieces = beads_joined(ink, mask)  # labelled once, again when something changes
     for set_aside in (frames, underlines):
         aside = set_aside(mask, pieces)
         if aside.any():
@@ -177,6 +173,16 @@ def ink_pieces(mask: np.ndarray) -> Pieces:
     labels, _ = ndimage.label(mask, structure=np.ones((3, 3), bool))
     boxes = [[s[0].start, s[1].start, s[0].stop, s[1].stop] for s in ndimage.find_objects(labels)]
     return labels, np.array(boxes, dtype=np.intp).reshape(-1, 4)
+
+
+def beads_joined(ink: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, Pieces]:
+    """The ink (H, W) float, its mask and the mask's `ink_pieces`, with any lines of beads
+    joined into the strokes they make (`linked`), ink and all: what is read is the stroke."""
+    pieces = ink_pieces(mask)
+    joined = linked(mask, pieces)
+    if joined is mask:
+        return ink, mask, pieces
+    return np.maximum(ink, joined.astype(np.float32)), joined, ink_pieces(joined)
 
 
 def linked(mask: np.ndarray, pieces: Pieces | None = None) -> np.ndarray:

@@ -179,12 +179,12 @@ def is_dotted(ink: np.ndarray) -> bool:
     small = int(np.argmin(sizes))
     mark, dot = boxes[1 - small], boxes[small]
     spot = labels[dot] == small + 1
-    round_ = (
+    pressed = (
         max(spot.shape) <= DOT * min(spot.shape)
         and not ndimage.binary_fill_holes(spot)[~spot].any()
     )
     pen = pen_width(labels == 2 - small)  # the mark's
-    if not pen / 2 <= min(sizes) <= max(sizes) / 3 or not (is_dot(spot) or round_):
+    if not pen / 2 <= min(sizes) <= max(sizes) / 3 or not (is_dot(spot) or pressed):
         return False
     apart = dot[0].start >= mark[0].stop or dot[0].stop <= mark[0].start
     middle = (dot[1].start + dot[1].stop) / 2
