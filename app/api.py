@@ -24,7 +24,6 @@ from contextlib import contextmanager
 import numpy as np
 from flask import Blueprint, Response, current_app, jsonify, request
 from PIL import Image
-from scipy import ndimage
 
 from app.errors import ApiError
 from app.images import decode_data_url, open_image
@@ -40,7 +39,7 @@ from app.model import no_model_message as _no_model_message
 from digitrec.constants import INK_THRESHOLD
 from digitrec.numbers import MAX_PIECES, Box, TooManyPiecesError, read_number, several_digits
 from digitrec.predict import Prediction, Predictor
-from digitrec.preprocess import EmptyDrawingError, extract_ink, linked
+from digitrec.preprocess import EmptyDrawingError, extract_ink, ink_pieces, linked
 
 bp = Blueprint("api", __name__)
 
@@ -238,8 +237,10 @@ def _marks(image: Image.Image) -> int:
     (`preprocess.linked`)."""
     ink, _ = extract_ink(image)
     mask = ink > INK_THRESHOLD
-    labels, count = ndimage.label(linked(mask), structure=np.ones((3, 3), bool))
-    return int(np.count_nonzero(np.bincount(labels.ravel(), minlength=count + 1)[1:] > DUST))
+    pieces = ink_pieces(mask)  # labelled once, and again only where beads were joined
+    joined = linked(mask, pieces)
+    labels, spans = pieces if joined is mask else ink_pieces(joined)
+    return int(np.count_nonzero(np.bincount(labels.ravel(), minlength=len(spans) + 1)[1:] > DUST))
 
 
 def _check_marks(image: Image.Image) -> None:
