@@ -49,6 +49,13 @@ STRONG = 0.65
 # A drawing's page is empty there, or nearly so in a JPEG, and the drawing is left as it is.
 STRAY = 0.05
 STRAY_SHARE = 0.01
+# So is a page clean between long faint lines (ruled or squared paper, a sheet's edge, on a
+# scan or a phone's smoothed photo): ink of at least STRAY times the writing's contrast, more
+# than LINES_AWAY of the picture's shorter side from the writing, in one mark that spans
+# LINES_LONG of the picture's width or height. A drawing's anti-aliased or blurred edges stay
+# near its strokes.
+LINES_AWAY = 0.05
+LINES_LONG = 0.5
 # Which way round a photographed page's ink is: the tail of the picture's middle (where the
 # writing usually is) that reaches SWITCH times further from its median than the other.
 # A picture with a mid-grey border (GREY_PAGE: a grey canvas, cardboard, a table) has its
@@ -391,13 +398,32 @@ def _one_colour(colours: np.ndarray) -> bool:
 
 def _photographed(ink: np.ndarray) -> bool:
     """Whether the picture is a photographed or scanned page rather than a drawing: it holds
-    faint ink away from the writing (grain, lines, shadow, a table's texture)."""
+    faint ink away from the writing (grain, lines, shadow, a table's texture), or long faint
+    lines (`LINES_LONG`)."""
     writing = _writing(ink)
     if writing <= INK_THRESHOLD:
         return False
     faint = ink > INK_THRESHOLD * writing
     away = ~ndimage.binary_dilation(faint, iterations=3)
-    return bool(away.any() and np.mean(ink[away] > STRAY * writing) > STRAY_SHARE)
+    if away.any() and np.mean(ink[away] > STRAY * writing) > STRAY_SHARE:
+        return True
+    return _lined(ink)
+
+
+def _lined(ink: np.ndarray) -> bool:
+    """Whether the page holds a long faint line away from the writing (`LINES_LONG`)."""
+    writing = _writing(ink)
+    if writing <= INK_THRESHOLD:
+        return False
+    reach = 2 * max(3, round(LINES_AWAY * min(ink.shape))) + 1
+    near = ndimage.maximum_filter(ink > STRONG * writing, size=reach)
+    labels, _ = ndimage.label((ink > STRAY * writing) & ~near, structure=np.ones((3, 3)))
+    height, width = ink.shape
+    return any(
+        rows.stop - rows.start >= LINES_LONG * height
+        or cols.stop - cols.start >= LINES_LONG * width
+        for rows, cols in ndimage.find_objects(labels)
+    )
 
 
 def _polarity(grey: np.ndarray, convention: str) -> tuple[str, float, float]:

@@ -305,6 +305,46 @@ def test_a_drawing_comes_back_exactly_as_drawn():
         np.testing.assert_allclose(found, ink, atol=1e-6)
 
 
+@pytest.mark.parametrize(("pen", "blur"), [(20, 4.0), (40, 1.0)], ids=["soft", "bold"])
+def test_a_drawing_with_soft_edges_or_bold_strokes_comes_back_as_drawn(pen, blur):
+    """Edges blurred far beyond the pen (an MNIST digit scaled up, a soft brush) or the edges
+    of strokes as bold as typed digits' stay near the strokes: no long faint line
+    (`LINES_LONG`) is seen, and the drawing is left as it is."""
+    ink = ndimage.gaussian_filter(draw_seven(280, (15, 15, 265, 265), pen=pen), blur)
+    assert ((ink > 0.01) & (ink < 0.1)).sum() > 500
+    for drawing in (ink, 1.0 - ink):
+        np.testing.assert_allclose(extract_ink(drawing)[0], ink, atol=1e-6)
+
+
+def lined_page(ink: np.ndarray, squared: bool, shadow: float = 0.0) -> np.ndarray:
+    """`ink` (white on black, in [0, 1]) in grey pencil on ruled or squared paper as a scanner
+    or a phone's smoothing camera gives it: pale lines every 28 px, no grain; `shadow`, the
+    darkness of a soft shadow over the right half of the page; grey uint8."""
+    page = np.full(ink.shape, 0.95)
+    page[14::28] -= 0.12
+    if squared:
+        page[:, 14::28] -= 0.12
+    cols = np.arange(ink.shape[1])[None, :]
+    page = page - shadow / (1 + np.exp(-(cols - 180) / 20.0))
+    return (np.clip(page - 0.45 * ink, 0.0, 1.0) * 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize(
+    ("squared", "shadow"),
+    [(False, 0.0), (True, 0.0), (False, 0.3), (True, 0.3)],
+    ids=["ruled", "squared", "ruled-in-shadow", "squared-in-shadow"],
+)
+def test_ruled_or_squared_paper_with_no_grain_is_a_photographed_page(squared, shadow):
+    """A page clean between its lines is still a page: the lines go, even under a shadow
+    almost as dark as the pencil writing, and the digit reads as drawn."""
+    ink = draw_seven(280, (60, 50, 220, 240), pen=10)
+    photo = lined_page(ink, squared, shadow)
+    found, convention = extract_ink(photo)
+    assert convention == BLACK_ON_WHITE
+    assert not found[:, :40].any() and not found[:, 240:].any()  # no lines, no shadow
+    assert np.abs(to_mnist(photo) - to_mnist(ink)).mean() < 0.05
+
+
 @pytest.mark.parametrize(
     "blank",
     [
