@@ -436,26 +436,28 @@ def several_digits(drawing: Any, predictor: Predictor) -> str | None:
     pad reads) as two or more digits, none unsure, each read surely by both models together:
     as surely as a part cut from a piece must be (`ONE_PIECE`), and, cut from a piece itself
     (touching digits), beyond doubt (`SURE`; at `ONE_PIECE` two Xs cut apart read "7676"). A
-    front end then says "it looks like the number 42" rather than only "not a digit". None
-    too for a drawing `read_number` would not read.
+    piece of its own that neither model doubts (the digit model `SURE` of it, the refusal
+    score under its threshold) is plainly a digit too: the refusal model, which has seen
+    letters, is torn over a 0 (an O?) that no one reads as a letter in "2020". A front end then
+    says "it looks like the number 42" rather than only "not a digit". None too for a drawing
+    `read_number` would not read.
     """
+    refusal = getattr(predictor, "refusal", None)
     try:
-        reading, cut = _read_and_cut(
-            segment(drawing), predictor, getattr(predictor, "refusal", None)
-        )
+        reading, cut = _read_and_cut(segment(drawing), predictor, refusal)
     except ValueError:  # an empty drawing, too many marks, an image it cannot read
         return None
-    sureness = np.array(
-        [
-            d.confidence * (1.0 - score)
-            for d, score in zip(reading.digits, reading.not_digit_scores, strict=True)
-        ]
-    )
+    confidence = np.array([d.confidence for d in reading.digits])
+    scores = np.array(reading.not_digit_scores)
+    cut = np.array(cut, dtype=bool)
+    plain = confidence * (1.0 - scores) >= np.where(cut, SURE, ONE_PIECE)
+    if refusal is not None:
+        plain |= ~cut & (confidence >= SURE) & (scores <= refusal.threshold)
     if (
         len(reading) < 2
         or not reading.complete
         or any(d.unsure for d in reading.digits)
-        or (sureness < np.where(cut, SURE, ONE_PIECE)).any()
+        or not plain.all()
     ):
         return None
     return reading.text

@@ -349,6 +349,25 @@ def test_a_number_is_named_with_touching_digits_only_when_they_read_beyond_doubt
         assert numbers.several_digits(crosses, reader) is None
 
 
+def test_a_piece_neither_model_doubts_is_named_a_digit(monkeypatch):
+    """`several_digits`: a piece of its own that the digit model is `SURE` of and the refusal
+    model scores under its threshold is plainly a digit, however torn the refusal model is
+    (`ONE_PIECE` made strict here, as for a narrow 0 that looks a little like an O); over
+    the threshold, it is not."""
+    reader = Predictor.load(settings.shipped_model_path(), turns=READ_TURNS, refusal=True)
+    ring = [[(0.5 + 0.5 * np.sin(a), 0.5 - 0.5 * np.cos(a)) for a in np.linspace(0, 2 * np.pi, 60)]]
+    ninety = drawing(digit_strokes(9, 40), at(ring, 180, 0.3 * HEIGHT))  # a narrow 0
+    reading, cut = numbers._read_and_cut(numbers.segment(ninety), reader, reader.refusal)
+    zero = reading.not_digit_scores[1]
+    assert reading.text == "90" and not any(cut)
+    assert min(d.confidence for d in reading.digits) >= numbers.SURE
+    assert 0.0 < zero < reader.refusal.threshold
+    monkeypatch.setattr(numbers, "ONE_PIECE", 1.0 - zero / 2)  # the 0 reads less surely
+    assert numbers.several_digits(ninety, reader) == "90"
+    monkeypatch.setattr(reader.refusal, "threshold", zero / 2)
+    assert numbers.several_digits(ninety, reader) is None
+
+
 def test_a_dot_between_digits_is_ignored_in_the_reading(predictor):
     dot = [[(330.0, TOP + HEIGHT - 5)]]
     reading = numbers.read_number(
