@@ -407,14 +407,12 @@ def _photographed(ink: np.ndarray) -> bool:
     away = ~ndimage.binary_dilation(faint, iterations=3)
     if away.any() and np.mean(ink[away] > STRAY * writing) > STRAY_SHARE:
         return True
-    return _lined(ink)
+    return _lined(ink, writing)
 
 
-def _lined(ink: np.ndarray) -> bool:
-    """Whether the page holds a long faint line away from the writing (`LINES_LONG`)."""
-    writing = _writing(ink)
-    if writing <= INK_THRESHOLD:
-        return False
+def _lined(ink: np.ndarray, writing: float) -> bool:
+    """Whether the page holds a long faint line away from the writing (`LINES_LONG`), given
+    the writing's contrast (`_writing`)."""
     reach = 2 * max(3, round(LINES_AWAY * min(ink.shape))) + 1
     near = ndimage.maximum_filter(ink > STRONG * writing, size=reach)
     labels, _ = ndimage.label((ink > STRAY * writing) & ~near, structure=np.ones((3, 3)))
