@@ -51,9 +51,9 @@ STRAY = 0.05
 STRAY_SHARE = 0.01
 # So is a page clean between long faint lines (ruled or squared paper, a sheet's edge, on a
 # scan or a phone's smoothed photo): ink of at least STRAY times the writing's contrast, more
-# than LINES_AWAY of the picture's shorter side from the writing, in one mark that spans
-# LINES_LONG of the picture's width or height. A drawing's anti-aliased or blurred edges stay
-# near its strokes.
+# than LINES_AWAY of the picture's shorter side (and a pen's width) from the writing, in one
+# mark that spans LINES_LONG of the picture's width or height. A drawing's anti-aliased or
+# blurred edges stay near its strokes.
 LINES_AWAY = 0.05
 LINES_LONG = 0.5
 # Which way round a photographed page's ink is: the tail of the picture's middle (where the
@@ -413,10 +413,24 @@ def _photographed(ink: np.ndarray) -> bool:
 def _lined(ink: np.ndarray, writing: float) -> bool:
     """Whether the page holds a long faint line away from the writing (`LINES_LONG`), given
     the writing's contrast (`_writing`)."""
-    reach = 2 * max(3, round(LINES_AWAY * min(ink.shape))) + 1
-    near = ndimage.maximum_filter(ink > STRONG * writing, size=reach)
-    labels, _ = ndimage.label((ink > STRAY * writing) & ~near, structure=np.ones((3, 3)))
-    height, width = ink.shape
+    strong = ink > STRONG * writing
+    faint = ink > STRAY * writing
+
+    def apart(reach: float) -> np.ndarray:
+        return faint & ~ndimage.maximum_filter(strong, size=2 * round(reach) + 1)
+
+    reach = max(3.0, LINES_AWAY * min(ink.shape))
+    if not strong.any() or not _long_mark(apart(reach)):
+        return False
+    # a pen's width from the writing at least: a soft brush's edge, or a tight crop's, is no line
+    pen = 2.0 * float(np.percentile(ndimage.distance_transform_edt(strong)[strong], 90))
+    return pen <= reach or _long_mark(apart(pen))
+
+
+def _long_mark(mask: np.ndarray) -> bool:
+    """Whether one mark of `mask` spans `LINES_LONG` of the picture's width or height."""
+    height, width = mask.shape
+    labels, _ = ndimage.label(mask, structure=np.ones((3, 3)))
     return any(
         rows.stop - rows.start >= LINES_LONG * height
         or cols.stop - cols.start >= LINES_LONG * width

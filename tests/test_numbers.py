@@ -368,6 +368,17 @@ def test_a_piece_neither_model_doubts_is_named_a_digit(monkeypatch):
     assert numbers.several_digits(ninety, reader) is None
 
 
+@pytest.mark.parametrize("blur", [3.0, 4.5])
+def test_a_number_in_a_soft_brush_is_read(predictor, blur):
+    """An airbrush's edge fades over several pixels; each digit, and each part cut from the
+    drawing, still reads as a drawing (no page lines taken from its edge, nothing emptied)."""
+    picture, alone = number("2326")
+    picture = picture.copy()
+    picture[..., 3] = ndimage.gaussian_filter(picture[..., 3].astype(np.float32), blur)
+    apart = "".join(str(p.digit) for p in predictor.predict_batch(alone))
+    assert numbers.read_number(picture, predictor).text == apart
+
+
 def test_a_dot_between_digits_is_ignored_in_the_reading(predictor):
     dot = [[(330.0, TOP + HEIGHT - 5)]]
     reading = numbers.read_number(

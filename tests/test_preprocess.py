@@ -316,6 +316,17 @@ def test_a_drawing_with_soft_edges_or_bold_strokes_comes_back_as_drawn(pen, blur
         np.testing.assert_allclose(extract_ink(drawing)[0], ink, atol=1e-6)
 
 
+@pytest.mark.parametrize("part", ["whole", "half"])
+def test_a_tight_crop_of_a_soft_brush_digit_comes_back_as_drawn(part):
+    """Cropped close, as the number pad crops each digit and each part cut from the drawing,
+    a soft brush's edge is still no page line: it lies within a pen's width of the stroke."""
+    ink = ndimage.gaussian_filter(draw_seven(140, (28, 23, 112, 116), pen=20), 4.0)
+    rows, cols = (np.flatnonzero((ink > 0.02).any(axis=axis)) for axis in (1, 0))
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    crop = crop[:, crop.shape[1] // 2 :] if part == "half" else crop
+    assert np.abs(extract_ink(crop)[0] - crop).max() < 0.05
+
+
 def lined_page(ink: np.ndarray, squared: bool, shadow: float = 0.0) -> np.ndarray:
     """`ink` (white on black, in [0, 1]) in grey pencil on ruled or squared paper as a scanner
     or a phone's smoothing camera gives it: pale lines every 28 px, no grain; `shadow`, the
