@@ -52,10 +52,12 @@ STRAY_SHARE = 0.01
 # So is a page clean between long faint lines (ruled or squared paper, a sheet's edge, on a
 # scan or a phone's smoothed photo): ink of at least STRAY times the writing's contrast, more
 # than LINES_AWAY of the picture's shorter side (and a pen's width) from the writing, in one
-# mark that spans LINES_LONG of the picture's width or height. A drawing's anti-aliased or
-# blurred edges stay near its strokes.
+# mark that spans LINES_LONG of the picture's width or height, or in DOTS marks or more that
+# together span LINES_LONG of both (a dotted grid). A drawing's anti-aliased or blurred edges
+# stay near its strokes.
 LINES_AWAY = 0.05
 LINES_LONG = 0.5
+DOTS = 30
 # Which way round a photographed page's ink is: the tail of the picture's middle (where the
 # writing usually is) that reaches SWITCH times further from its median than the other.
 # A picture with a mid-grey border (GREY_PAGE: a grey canvas, cardboard, a table) has its
@@ -399,7 +401,7 @@ def _one_colour(colours: np.ndarray) -> bool:
 def _photographed(ink: np.ndarray) -> bool:
     """Whether the picture is a photographed or scanned page rather than a drawing: it holds
     faint ink away from the writing (grain, lines, shadow, a table's texture), or long faint
-    lines (`LINES_LONG`)."""
+    lines or a grid of faint dots (`LINES_LONG`, `DOTS`)."""
     writing = _writing(ink)
     if writing <= INK_THRESHOLD:
         return False
@@ -411,8 +413,8 @@ def _photographed(ink: np.ndarray) -> bool:
 
 
 def _lined(ink: np.ndarray, writing: float) -> bool:
-    """Whether the page holds a long faint line away from the writing (`LINES_LONG`), given
-    the writing's contrast (`_writing`)."""
+    """Whether the page holds a long faint line, or a grid of faint dots, away from the
+    writing (`LINES_LONG`, `DOTS`), given the writing's contrast (`_writing`)."""
     strong = ink > STRONG * writing
     faint = ink > STRAY * writing
 
@@ -428,13 +430,21 @@ def _lined(ink: np.ndarray, writing: float) -> bool:
 
 
 def _long_mark(mask: np.ndarray) -> bool:
-    """Whether one mark of `mask` spans `LINES_LONG` of the picture's width or height."""
+    """Whether one mark of `mask` spans `LINES_LONG` of the picture's width or height, or
+    `DOTS` marks or more together span it both ways."""
     height, width = mask.shape
-    labels, _ = ndimage.label(mask, structure=np.ones((3, 3)))
-    return any(
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
+    if any(
         rows.stop - rows.start >= LINES_LONG * height
         or cols.stop - cols.start >= LINES_LONG * width
         for rows, cols in ndimage.find_objects(labels)
+    ):
+        return True
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return bool(
+        count >= DOTS
+        and rows[-1] - rows[0] >= LINES_LONG * height
+        and cols[-1] - cols[0] >= LINES_LONG * width
     )
 
 

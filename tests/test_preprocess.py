@@ -327,32 +327,34 @@ def test_a_tight_crop_of_a_soft_brush_digit_comes_back_as_drawn(part):
     assert np.abs(extract_ink(crop)[0] - crop).max() < 0.05
 
 
-def lined_page(ink: np.ndarray, squared: bool, shadow: float = 0.0) -> np.ndarray:
-    """`ink` (white on black, in [0, 1]) in grey pencil on ruled or squared paper as a scanner
-    or a phone's smoothing camera gives it: pale lines every 28 px, no grain; `shadow`, the
-    darkness of a soft shadow over the right half of the page; grey uint8."""
+def lined_page(ink: np.ndarray, paper: str, shadow: float = 0.0) -> np.ndarray:
+    """`ink` (white on black, in [0, 1]) in grey pencil on "ruled", "squared" or "dotted"
+    paper as a scanner or a phone's smoothing camera gives it: pale lines (or dots where they
+    would cross) every 28 px, no grain; `shadow`, the darkness of a soft shadow over the right
+    half of the page; grey uint8."""
     page = np.full(ink.shape, 0.95)
-    page[14::28] -= 0.12
-    if squared:
+    if paper == "dotted":
+        page[13::28, 13::28] -= 0.15
+        page[14::28, 14::28] -= 0.15
+    else:
+        page[14::28] -= 0.12
+    if paper == "squared":
         page[:, 14::28] -= 0.12
     cols = np.arange(ink.shape[1])[None, :]
     page = page - shadow / (1 + np.exp(-(cols - 180) / 20.0))
     return (np.clip(page - 0.45 * ink, 0.0, 1.0) * 255).astype(np.uint8)
 
 
-@pytest.mark.parametrize(
-    ("squared", "shadow"),
-    [(False, 0.0), (True, 0.0), (False, 0.3), (True, 0.3)],
-    ids=["ruled", "squared", "ruled-in-shadow", "squared-in-shadow"],
-)
-def test_ruled_or_squared_paper_with_no_grain_is_a_photographed_page(squared, shadow):
-    """A page clean between its lines is still a page: the lines go, even under a shadow
+@pytest.mark.parametrize("shadow", [0.0, 0.3], ids=["even", "in-shadow"])
+@pytest.mark.parametrize("paper", ["ruled", "squared", "dotted"])
+def test_ruled_squared_or_dotted_paper_with_no_grain_is_a_photographed_page(paper, shadow):
+    """A page clean between its lines or dots is still a page: they go, even under a shadow
     almost as dark as the pencil writing, and the digit reads as drawn."""
     ink = draw_seven(280, (60, 50, 220, 240), pen=10)
-    photo = lined_page(ink, squared, shadow)
+    photo = lined_page(ink, paper, shadow)
     found, convention = extract_ink(photo)
     assert convention == BLACK_ON_WHITE
-    assert not found[:, :40].any() and not found[:, 240:].any()  # no lines, no shadow
+    assert not found[:, :40].any() and not found[:, 240:].any()  # no lines, dots or shadow
     assert np.abs(to_mnist(photo) - to_mnist(ink)).mean() < 0.05
 
 
