@@ -409,10 +409,10 @@ def _photographed(ink: np.ndarray) -> bool:
     away = ~ndimage.binary_dilation(faint, iterations=3)
     if away.any() and np.mean(ink[away] > STRAY * writing) > STRAY_SHARE:
         return True
-    return _lined(ink, writing)
+    return _ruled_or_dotted(ink, writing)
 
 
-def _lined(ink: np.ndarray, writing: float) -> bool:
+def _ruled_or_dotted(ink: np.ndarray, writing: float) -> bool:
     """Whether the page holds a long faint line, or a grid of faint dots, away from the
     writing (`LINES_LONG`, `DOTS`), given the writing's contrast (`_writing`)."""
     strong = ink > STRONG * writing
@@ -422,14 +422,14 @@ def _lined(ink: np.ndarray, writing: float) -> bool:
         return faint & ~ndimage.maximum_filter(strong, size=2 * round(reach) + 1)
 
     reach = max(3.0, LINES_AWAY * min(ink.shape))
-    if not strong.any() or not _long_mark(apart(reach)):
+    if not strong.any() or not _spans_page(apart(reach)):
         return False
     # a pen's width from the writing at least: a soft brush's edge, or a tight crop's, is no line
     pen = 2.0 * float(np.percentile(ndimage.distance_transform_edt(strong)[strong], 90))
-    return pen <= reach or _long_mark(apart(pen))
+    return pen <= reach or _spans_page(apart(pen))
 
 
-def _long_mark(mask: np.ndarray) -> bool:
+def _spans_page(mask: np.ndarray) -> bool:
     """Whether one mark of `mask` spans `LINES_LONG` of the picture's width or height, or
     `DOTS` marks or more together span it both ways."""
     height, width = mask.shape
