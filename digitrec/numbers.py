@@ -74,6 +74,7 @@ from skimage.morphology import skeletonize
 from digitrec.constants import INK_THRESHOLD
 from digitrec.predict import Prediction, Predictor, refused_by_shape
 from digitrec.preprocess import (
+    AWAY,
     FLAT,
     SPECK,
     EmptyDrawingError,
@@ -786,16 +787,23 @@ def _image(ink: np.ndarray, box: Box, mask: np.ndarray) -> np.ndarray:
 
 def _fragments(spans: np.ndarray, speck: np.ndarray, stroke: float) -> np.ndarray:
     """Which specks are broken-off bits of one digit's stroke, not stray marks: a stroke
-    (longer than `DOT` pen widths, so no tap) mostly within the columns of one piece (`MERGE`)
-    and touching no other's. Such a bit is read with that digit, as a person reads a broken 2."""
+    (longer than `DOT` pen widths, so no tap) mostly within the columns of one piece (`MERGE`),
+    touching no other's, and near it (no farther above or below than `AWAY` of the writing's
+    height: a screenshot's buttons far under the writing are no part of it). Such a bit is
+    read with that digit, as a person reads a broken 2."""
     small, big = spans[speck], spans[~speck]
     overlap = np.minimum.outer(small[:, 3], big[:, 3]) - np.maximum.outer(small[:, 1], big[:, 1])
+    gap = np.maximum(
+        np.subtract.outer(small[:, 0], big[:, 2]), -np.subtract.outer(small[:, 2], big[:, 0])
+    )
     widths = small[:, 3] - small[:, 1]
-    within = (overlap >= MERGE * widths[:, None]).sum(axis=1) == 1
+    height = (big[:, 2] - big[:, 0]).max(initial=0)
+    within = overlap >= MERGE * widths[:, None]
+    near = (within & (gap <= AWAY * height)).any(axis=1)
     alone = (overlap > 0).sum(axis=1) == 1
     longer = np.maximum(small[:, 2] - small[:, 0], widths)
     fragment = np.zeros(len(spans), bool)
-    fragment[speck] = within & alone & (longer > DOT * stroke)
+    fragment[speck] = (within.sum(axis=1) == 1) & near & alone & (longer > DOT * stroke)
     return fragment
 
 

@@ -36,6 +36,9 @@ INK_IN_ALPHA = "ink-in-alpha"
 # brightness spans less than this. Otherwise the opaque part is a page with ink on it (a
 # screenshot with rounded corners, a scan with a transparent margin), read by its colours.
 ONE_COLOUR = 0.25
+# ... and so is an opaque part of one colour that covers more than this share of the picture:
+# pen strokes leave most of a sheet clear, a screenshot of a little writing is nearly all page.
+SHEET = 0.5
 GREY = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # brightness of RGB (ITU-R 601)
 
 # A photographed page (`clean_page`). Ink at least STRONG times the writing's own contrast is
@@ -86,7 +89,8 @@ EDGE_CONTACT = 0.05
 # speck. A speck beside the writing (less than `BESIDE` of its width within the columns of the
 # rest), or above or below it further than `AWAY` of that height, is a stray tap and is left
 # out of the crop. One close above or below stays: the dot of a "?" or of an "i", a broken-off
-# bit of a stroke.
+# bit of a stroke; so does one wholly above or below whose middle is no more than its own
+# width beyond the rest's columns (the dot of a slanted "!", put down a little to one side).
 SPECK = 0.3
 BESIDE = 0.5
 AWAY = 0.5
@@ -331,7 +335,10 @@ def strays(mask: np.ndarray, pieces: Pieces | None = None) -> np.ndarray:
     bottom, right = spans[~speck, 2:].max(axis=0)
     within = np.minimum(spans[:, 3], right) - np.maximum(spans[:, 1], left)
     gap = np.maximum(top - spans[:, 2], spans[:, 0] - bottom)
-    stray = speck & ((within < BESIDE * widths) | (gap > AWAY * heights.max()))
+    middle = (spans[:, 1] + spans[:, 3]) / 2
+    dotted = (gap >= 0) & (middle >= left - widths) & (middle <= right + widths)
+    beside = (within < BESIDE * widths) & ~dotted
+    stray = speck & (beside | (gap > AWAY * heights.max()))
     return np.isin(labels, np.flatnonzero(stray) + 1)
 
 
@@ -340,7 +347,7 @@ def extract_ink(image: Any) -> tuple[np.ndarray, str]:
 
     Ink in the alpha channel wins when the image has transparent pixels and what is opaque is
     of one colour (`ONE_COLOUR`: an HTML canvas or ipycanvas leaves untouched pixels at (0, 0,
-    0, 0)); otherwise the transparent pixels take the opaque part's usual colour, and the
+    0, 0)) and no more than `SHEET` of it; otherwise the transparent pixels take the opaque part's usual colour, and the
     border's brightness tells a white page with dark ink from a dark page with light ink. A
     photographed page is read on its own terms (`_photo_ink`): the ink's polarity from the
     picture's middle, the table or wall around the page taken out, then the page's lines,
@@ -351,7 +358,7 @@ def extract_ink(image: Any) -> tuple[np.ndarray, str]:
         alpha, colour = pixels[..., -1:], pixels[..., :-1]
         opaque = alpha[..., 0] >= 0.5
         if not opaque.all():
-            if _one_colour(colour[opaque]):
+            if opaque.mean() <= SHEET and _one_colour(colour[opaque]):
                 return alpha[..., 0].astype(np.float32), INK_IN_ALPHA
             usual = np.median(colour[opaque], axis=0)
             colour = colour * alpha + usual * (1.0 - alpha)  # a page without holes

@@ -111,6 +111,19 @@ def test_a_short_bar_that_floats_is_part_of_its_digit_and_a_tap_is_not():
     assert seg.pieces[0].box[0] >= TOP - 12
 
 
+def test_marks_far_under_the_writing_are_no_part_of_its_digits(shipped):
+    """A screenshot's round buttons far under a number, each in one digit's columns and as big
+    as a bit of stroke, are set aside: only a bit close to a digit is read with it."""
+    level = rasterise(digit_strokes(4, 80) + digit_strokes(7, 400), size=SIZE).copy()
+    rows, cols = np.ogrid[:SIZE, :SIZE]
+    for centre in (130, 440):  # under the 4 and under the 7, far below both
+        level[(rows - 580) ** 2 + (cols - centre) ** 2 <= 16**2] = 255
+    seg = numbers.segment(canvas_rgba(level))
+    assert len(seg.pieces) == 2 and len(seg.specks) == 2
+    assert all(bottom < 580 - 16 for _, _, bottom, _ in seg.boxes)
+    assert numbers.read_number(canvas_rgba(level), shipped).text == "47"
+
+
 @pytest.mark.parametrize("row", [TOP + HEIGHT + 30, TOP - 30], ids=["under", "over"])
 def test_a_line_under_or_over_the_number_is_set_aside(row):
     """Joined by the columns it shares with both digits, a line under 42 would make the three

@@ -424,6 +424,19 @@ def test_a_speck_beside_the_writing_is_left_out_and_one_above_or_below_kept():
     assert preprocess_stages(stroke).crop.shape[1] > preprocess_stages(seven).crop.shape[1]
 
 
+def test_the_dot_of_a_leaning_exclamation_mark_is_kept_a_tap_to_the_side_is_not():
+    """A dot wholly under a bar and no more than its own width beyond the bar's columns is the
+    dot of an "!" (kept, so the refusal sees it); one as low but farther aside is a stray."""
+    bar = np.zeros((280, 280), np.float32)
+    bar[60:200, 130:146] = 1.0
+    rows, cols = np.ogrid[:280, :280]
+    for centre, kept in ((122, True), (100, False)):
+        ink = np.where((rows - 225) ** 2 + (cols - centre) ** 2 <= 7**2, 1.0, bar)
+        assert preprocess.strays(ink > 0.1).any() != kept
+        crop = preprocess_stages(ink.astype(np.float32)).crop
+        assert (crop.shape[0] > 150) == kept
+
+
 def test_stages_show_every_step():
     ink = draw_seven(280, (60, 50, 220, 240), pen=18)
     stages = preprocess_stages(synthetic.render(ink, INK_IN_ALPHA))
@@ -465,6 +478,15 @@ def test_a_page_with_transparent_corners_or_margins_is_read_by_its_colours():
         assert name == BLACK_ON_WHITE
         assert np.abs(found - ink).max() < 0.01
         assert np.array_equal(to_mnist(picture), to_mnist(ink))
+    # a little writing on a big page: under 2 % of what is opaque is ink
+    small = draw_seven(280, (120, 120, 150, 160), pen=4)
+    assert np.count_nonzero(small > 0.5) < 0.02 * small.size
+    rounded = np.dstack(
+        [synthetic.render(small, BLACK_ON_WHITE), np.full((280, 280), 255, np.uint8)]
+    )
+    rounded[:6, :6, 3] = rounded[:6, -6:, 3] = rounded[-6:, :6, 3] = rounded[-6:, -6:, 3] = 0
+    found, name = extract_ink(rounded)
+    assert name == BLACK_ON_WHITE and np.abs(found - small).max() < 0.01
 
 
 def outline(size: int, box: tuple[int, int, int, int], pen: int, round_: bool) -> np.ndarray:
