@@ -80,6 +80,7 @@ from digitrec.preprocess import (
     EmptyDrawingError,
     beads_joined,
     extract_ink,
+    far_marks,
     frames,
     ink_pieces,
     preprocess_stages,
@@ -313,7 +314,8 @@ def segment(drawing: Any) -> Segmentation:
     labels, spans = pieces
     heights, widths = spans[:, 2] - spans[:, 0], spans[:, 3] - spans[:, 1]
     height = float(heights.max())
-    speck = np.maximum(heights, widths) < SPECK * height
+    # specks, and low marks far above or below the writing (a screenshot's status bar)
+    speck = (np.maximum(heights, widths) < SPECK * height) | far_marks(spans)
     marks = np.count_nonzero(~speck)
     if marks > MAX_PIECES:
         raise TooManyPiecesError(
@@ -499,7 +501,9 @@ def _judge(
     (`NOT_A_DIGIT`, which needs no cutting to be read: a star stays whole); less for one much
     shorter than the writing or much wider than a digit.
     """
-    readings = predictor.predict_batch([_image(seg.ink, box, mask) for box, mask in lattice.parts])
+    readings = predictor.predict_batch(
+        [_image(seg.ink, box, mask) for box, mask in lattice.parts], parts=True
+    )
     scores = (
         refusal.score(np.stack([r.image for r in readings]))
         if refusal is not None

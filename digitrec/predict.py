@@ -177,9 +177,10 @@ class Predictor:
         """Read one drawing (anything `to_mnist` accepts)."""
         return self.predict_batch([image])[0]
 
-    def predict_batch(self, images: Iterable[Any]) -> list[Prediction]:
-        """Read several drawings in one forward pass."""
-        stages = [preprocess_stages(image) for image in images]
+    def predict_batch(self, images: Iterable[Any], *, parts: bool = False) -> list[Prediction]:
+        """Read several drawings in one forward pass; `parts`: they are parts cut from one
+        drawing (`preprocess_stages`'s `part`)."""
+        stages = [preprocess_stages(image, part=parts) for image in images]
         inputs = np.stack([stage.centred for stage in stages])
         probabilities = self.predict_arrays(inputs)
         refused = np.zeros(len(inputs), bool)

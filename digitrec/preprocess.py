@@ -94,6 +94,12 @@ EDGE_CONTACT = 0.05
 SPECK = 0.3
 BESIDE = 0.5
 AWAY = 0.5
+# A mark less than `LOW` of the tallest one's height, standing above or below all the taller
+# ones further than `AWAY` of that height, is no part of the writing either, however wide: a
+# phone's status bar or toolbar in a screenshot, a line of small print under a big digit. The
+# bar of a 5 or a 7 drawn apart is closer. (Not in a part cut from a drawing, whose bits all
+# belong to it: a cut between touching digits may part a 3's lower arc from the rest.)
+LOW = 0.5
 # A stroke at least `FLAT` times as wide as it is tall, under all of the rest of the ink's
 # width (`UNDER`, so much as a pen's rounding short of it), and below it with a gap of at least
 # `GAP` of its height or reaching that far beyond it on both sides, is a line under the
@@ -148,15 +154,17 @@ class Stages:
     convention: str  # which of the three conventions the drawing arrived in
 
 
-def to_mnist(image: Any) -> np.ndarray:
+def to_mnist(image: Any, *, part: bool = False) -> np.ndarray:
     """A drawing (PIL image or array, any size, any convention) -> float32 (28, 28) in [0, 1].
 
+    `part`: the image is a part cut from a drawing (`digitrec.numbers`), whose bits all belong
+    to it, so no low mark in it is set aside for standing far from the rest (`far_marks`).
     Raises `EmptyDrawingError` when the drawing has no ink.
     """
-    return preprocess_stages(image).centred
+    return preprocess_stages(image, part=part).centred
 
 
-def preprocess_stages(image: Any) -> Stages:
+def preprocess_stages(image: Any, *, part: bool = False) -> Stages:
     """`to_mnist`, keeping each intermediate stage: ink -> crop -> 20x20 box -> centred."""
     ink, convention = extract_ink(image)
     mask = ink > INK_THRESHOLD
@@ -168,7 +176,7 @@ def preprocess_stages(image: Any) -> Stages:
         if aside.any():
             mask &= ~aside
             pieces = ink_pieces(mask)
-    mask &= ~strays(mask, pieces)
+    mask &= ~strays(mask, pieces, far=not part)
     rows = np.flatnonzero(mask.any(axis=1))
     cols = np.flatnonzero(mask.any(axis=0))
     crop = np.where(mask, ink, 0.0)[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
@@ -320,26 +328,41 @@ def _framed(inside: np.ndarray, hole: np.ndarray, straight_ok: bool) -> bool:
     return straight_ok or bool(np.sqrt(max(across, 0.0) / max(along, 1e-9)) >= STRAIGHT)
 
 
-def strays(mask: np.ndarray, pieces: Pieces | None = None) -> np.ndarray:
+def strays(mask: np.ndarray, pieces: Pieces | None = None, *, far: bool = True) -> np.ndarray:
     """The stray specks in an ink mask (H, W) bool: pieces of ink much smaller than the tallest
     (`SPECK`) that stand to the left or right of the rest (`BESIDE`), or far above or below
-    it (`AWAY`). `pieces`: as for `underlines`."""
+    it (`AWAY`); and, with `far`, low marks far above or below the writing (`far_marks`).
+    `pieces`: as for `underlines`."""
     labels, spans = pieces if pieces is not None else ink_pieces(mask)
     if len(spans) < 2:
         return np.zeros_like(mask)
     heights, widths = spans[:, 2] - spans[:, 0], spans[:, 3] - spans[:, 1]
     speck = np.maximum(heights, widths) < SPECK * heights.max()
-    if not speck.any():
+    distant = far_marks(spans) & ~speck if far else np.zeros(len(spans), bool)
+    if not (speck.any() or distant.any()):
         return np.zeros_like(mask)
-    top, left = spans[~speck, :2].min(axis=0)
-    bottom, right = spans[~speck, 2:].max(axis=0)
+    top, left = spans[~speck & ~distant, :2].min(axis=0)
+    bottom, right = spans[~speck & ~distant, 2:].max(axis=0)
     within = np.minimum(spans[:, 3], right) - np.maximum(spans[:, 1], left)
     gap = np.maximum(top - spans[:, 2], spans[:, 0] - bottom)
     middle = (spans[:, 1] + spans[:, 3]) / 2
     dotted = (gap >= 0) & (middle >= left - widths) & (middle <= right + widths)
     beside = (within < BESIDE * widths) & ~dotted
-    stray = speck & (beside | (gap > AWAY * heights.max()))
+    stray = (speck & (beside | (gap > AWAY * heights.max()))) | distant
     return np.isin(labels, np.flatnonzero(stray) + 1)
+
+
+def far_marks(spans: np.ndarray) -> np.ndarray:
+    """Which pieces, by their boxes (N, 4), are low marks far above or below the writing
+    (`LOW`, `AWAY`): the writing is every piece at least `LOW` of the tallest one's height."""
+    heights = spans[:, 2] - spans[:, 0]
+    tallest = heights.max(initial=0)
+    tall = heights >= LOW * tallest
+    if tall.all():
+        return ~tall
+    top, bottom = spans[tall, 0].min(), spans[tall, 2].max()
+    gap = np.maximum(top - spans[:, 2], spans[:, 0] - bottom)
+    return ~tall & (gap > AWAY * tallest)
 
 
 def extract_ink(image: Any) -> tuple[np.ndarray, str]:

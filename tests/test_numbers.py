@@ -124,6 +124,16 @@ def test_marks_far_under_the_writing_are_no_part_of_its_digits(shipped):
     assert numbers.read_number(canvas_rgba(level), shipped).text == "47"
 
 
+def test_a_low_bar_far_over_the_number_is_set_aside(shipped):
+    """A screenshot's status bar, a pill far above one digit of the number, is no part of it
+    (`preprocess.far_marks`): joined to the digit under it, it made one tall piece."""
+    level = rasterise(digit_strokes(4, 80) + digit_strokes(7, 400), size=SIZE).copy()
+    level[2:18, 100:200] = 255  # over the 4 alone: no line over the number
+    seg = numbers.segment(canvas_rgba(level))
+    assert len(seg.pieces) == 2 and (2, 100, 18, 200) in seg.specks
+    assert numbers.read_number(canvas_rgba(level), shipped).text == "47"
+
+
 @pytest.mark.parametrize("row", [TOP + HEIGHT + 30, TOP - 30], ids=["under", "over"])
 def test_a_line_under_or_over_the_number_is_set_aside(row):
     """Joined by the columns it shares with both digits, a line under 42 would make the three

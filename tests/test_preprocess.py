@@ -18,6 +18,7 @@ from digitrec.preprocess import (
     WHITE_ON_BLACK,
     EmptyDrawingError,
     extract_ink,
+    ink_pieces,
     naive_resize,
     preprocess_stages,
     to_mnist,
@@ -435,6 +436,23 @@ def test_the_dot_of_a_leaning_exclamation_mark_is_kept_a_tap_to_the_side_is_not(
         assert preprocess.strays(ink > 0.1).any() != kept
         crop = preprocess_stages(ink.astype(np.float32)).crop
         assert (crop.shape[0] > 150) == kept
+
+
+def test_low_marks_far_above_or_below_the_digit_are_left_out():
+    """A screenshot's status bar (a wide, low pill) far above a digit and its toolbar far
+    below are no part of the digit, however wide (`preprocess.far_marks`); two bars of the
+    same height, as in an "=", are both kept."""
+    seven = draw_seven(280, (90, 100, 190, 180), pen=14)
+    bars = seven.copy()
+    bars[8:22, 60:220] = 1.0  # 160 px wide: no speck
+    bars[250:262, 40:240] = 1.0
+    assert np.array_equal(to_mnist(bars), to_mnist(seven))
+    equal = np.zeros((280, 280), np.float32)
+    equal[100:116, 60:220] = equal[180:196, 60:220] = 1.0
+    assert not preprocess.far_marks(ink_pieces(equal > 0.5)[1]).any()
+    assert preprocess_stages(equal).crop.shape[0] == 96
+    # a part cut from a drawing keeps all its bits: the cut may part a digit's arc from it
+    assert preprocess_stages(bars, part=True).crop.shape[0] > 150  # the seven alone: 95
 
 
 def test_stages_show_every_step():
