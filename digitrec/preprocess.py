@@ -36,9 +36,11 @@ INK_IN_ALPHA = "ink-in-alpha"
 # brightness spans less than this. Otherwise the opaque part is a page with ink on it (a
 # screenshot with rounded corners, a scan with a transparent margin), read by its colours.
 ONE_COLOUR = 0.25
-# ... and so is an opaque part of one colour that covers more than this share of the picture:
-# pen strokes leave most of a sheet clear, a screenshot of a little writing is nearly all page.
-SHEET = 0.5
+# ... and so is one where more than `FEW` of the opaque pixels stand that far from its median
+# brightness: a screenshot with rounded corners and a little writing on its page (under 2 %,
+# so within the percentiles). Strokes on a transparent sheet are all of their one colour,
+# however much of the sheet they cover.
+FEW = 0.002
 GREY = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # brightness of RGB (ITU-R 601)
 
 # A photographed page (`clean_page`). Ink at least STRONG times the writing's own contrast is
@@ -369,10 +371,10 @@ def extract_ink(image: Any) -> tuple[np.ndarray, str]:
     """The drawing as ink intensity (H, W) float32 in [0, 1], plus the convention found.
 
     Ink in the alpha channel wins when the image has transparent pixels and what is opaque is
-    of one colour (`ONE_COLOUR`: an HTML canvas or ipycanvas leaves untouched pixels at (0, 0,
-    0, 0)) and no more than `SHEET` of it; otherwise the transparent pixels take the opaque
-    part's usual colour, and the border's brightness tells a white page with dark ink from a
-    dark page with light ink. A photographed page is read on its own terms (`_photo_ink`): the
+    of one colour (`ONE_COLOUR`, `FEW`: an HTML canvas or ipycanvas leaves untouched pixels at
+    (0, 0, 0, 0)); otherwise the transparent pixels take the opaque part's usual colour, and
+    the border's brightness tells a white page with dark ink from a dark page with light ink.
+    A photographed page is read on its own terms (`_photo_ink`): the
     ink's polarity from the picture's middle, the table or wall around the page taken out, then
     the page's lines, grain and shadows (`clean_page`). A drawing comes back as it was.
     """
@@ -381,7 +383,7 @@ def extract_ink(image: Any) -> tuple[np.ndarray, str]:
         alpha, colour = pixels[..., -1:], pixels[..., :-1]
         opaque = alpha[..., 0] >= 0.5
         if not opaque.all():
-            if opaque.mean() <= SHEET and _one_colour(colour[opaque]):
+            if _one_colour(colour[opaque]):
                 return alpha[..., 0].astype(np.float32), INK_IN_ALPHA
             usual = np.median(colour[opaque], axis=0)
             colour = colour * alpha + usual * (1.0 - alpha)  # a page without holes
@@ -420,12 +422,13 @@ def extract_ink(image: Any) -> tuple[np.ndarray, str]:
 
 def _one_colour(colours: np.ndarray) -> bool:
     """Whether these (N, channels) colours, the opaque pixels of a picture, are all about one
-    colour (`ONE_COLOUR`); none at all (only faint ink) counts as one."""
+    colour (`ONE_COLOUR`, `FEW`); none at all (only faint ink) counts as one."""
     if not len(colours):
         return True
     grey = colours @ GREY if colours.shape[1] == 3 else colours[:, 0]
-    low, high = np.percentile(grey, [2, 98])
-    return bool(high - low < ONE_COLOUR)
+    low, middle, high = np.percentile(grey, [2, 50, 98])
+    apart = np.count_nonzero(np.abs(grey - middle) >= ONE_COLOUR)
+    return bool(high - low < ONE_COLOUR and apart <= FEW * len(grey))
 
 
 def _photographed(ink: np.ndarray) -> bool:

@@ -475,12 +475,15 @@ def test_extract_ink_finds_each_convention():
 
 def test_ink_of_one_colour_on_a_transparent_sheet_is_in_the_alpha_channel():
     ink = draw_seven(280, (60, 50, 220, 240), pen=18)
+    bold = np.zeros((100, 60), np.float32)  # a tight crop of a bold 1: mostly opaque
+    bold[:, 8:52] = 1.0
     for colour in (0, 128, 255):  # black, grey or white strokes
-        rgba = np.zeros((280, 280, 4), np.uint8)
-        rgba[..., :3] = colour
-        rgba[..., 3] = np.round(ink * 255)
-        found, name = extract_ink(rgba)
-        assert name == INK_IN_ALPHA and np.abs(found - ink).max() < 0.01
+        for strokes in (ink, bold):
+            rgba = np.zeros((*strokes.shape, 4), np.uint8)
+            rgba[..., :3] = colour
+            rgba[..., 3] = np.round(strokes * 255)
+            found, name = extract_ink(rgba)
+            assert name == INK_IN_ALPHA and np.abs(found - strokes).max() < 0.01
 
 
 def test_a_page_with_transparent_corners_or_margins_is_read_by_its_colours():
