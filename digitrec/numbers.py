@@ -109,6 +109,8 @@ INSIDE = 0.9
 # three strokes one piece.
 # Neighbours closer than this fraction of the writing's height may be one digit.
 NEAR = 0.25
+# A face's outline or a frame holds a mark in it even with gaps up to this many pen widths.
+GAPS = 1.5
 # A piece wider than this times its height may be touching digits: it gets candidate cuts ...
 SPLITTABLE = 0.6
 # ... `CUTS_PER_HEIGHT` for each height of its width, `MAX_CUTS` at most, each leaving a share
@@ -335,7 +337,7 @@ def segment(drawing: Any) -> Segmentation:
         inside = labels[box[0] : box[2], box[1] : box[3]]
         own = np.isin(inside, chosen + 1)
         centre_line = skeleton[box[0] : box[2], box[1] : box[3]] & own
-        if _encloses(inside, chosen + 1):  # a face, a framed mark: one thing, never cut
+        if _encloses(inside, chosen + 1, stroke):  # a face, a framed mark: never cut
             cuts, partings = (), ()
         else:
             cuts, partings = _cuts(own, box, stroke), _partings(own, centre_line, box, stroke)
@@ -550,14 +552,20 @@ def _judge(
     return readings, scores, refused, np.where(needless, -np.inf, value)
 
 
-def _encloses(labels: np.ndarray, members: np.ndarray) -> bool:
+def _encloses(labels: np.ndarray, members: np.ndarray, stroke: float) -> bool:
     """Whether one of a piece's parts of ink (`members` in `labels`) lies in a hole of
-    another: a mouth inside a face's outline, a mark inside a frame. Digits stand side by
-    side, and none holds another in its loop."""
+    another: a mouth inside a face's outline, a mark inside a frame, also where the outline
+    has gaps up to `GAPS` pen widths (`stroke`; a touchpad's lifted finger). Digits stand side
+    by side, and none holds another in its loop."""
     if len(members) < 2:
         return False
+    radius = GAPS * stroke / 2.0
+    pad = int(np.ceil(radius)) + 1
     for member in members:
         ring = labels == member
+        # closed by a disc: grown by its radius, then shrunk back by it
+        grown = ndimage.distance_transform_edt(~np.pad(ring, pad)) <= radius
+        ring |= ndimage.distance_transform_edt(grown)[pad:-pad, pad:-pad] > radius
         held = ndimage.binary_fill_holes(ring) & ~ring
         if held.any() and np.isin(labels[held], members[members != member]).any():
             return True

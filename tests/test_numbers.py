@@ -474,7 +474,9 @@ def test_a_doodle_alone_is_one_mark_not_cut_into_digits(shipped, monkeypatch):
     ]
     monkeypatch.setattr(numbers, "ONE_PIECE", 0.0)
     monkeypatch.setattr(numbers, "ONE_CHARACTER", 0.0)  # the smiley is narrow: ALONE alone
-    monkeypatch.setattr(numbers, "_encloses", lambda labels, members: False)  # its mouth too
+    monkeypatch.setattr(
+        numbers, "_encloses", lambda labels, members, stroke: False
+    )  # its mouth too
     assert [numbers.read_number(p, shipped).text for p in pictures] == ["?"] * 3
     monkeypatch.setattr(numbers, "ALONE", numbers.NOT_A_DIGIT)
     assert all(len(numbers.read_number(p, shipped)) >= 2 for p in pictures)
@@ -496,7 +498,16 @@ def test_a_piece_with_ink_inside_another_parts_loop_is_not_cut(shipped, monkeypa
     middle = ((min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2)
     dotted = drawing(digit_strokes(5, 100), zero, [[middle, middle]])
     assert numbers.read_number(dotted, shipped).text == "50"
-    monkeypatch.setattr(numbers, "_encloses", lambda labels, members: False)
+    # its outline drawn with a gap, as a touchpad leaves where the finger lifted
+    strokes = shape_strokes("smiley", np.random.default_rng(6))
+    gapped = drawing(at([strokes[0][:60], strokes[0][71:], *strokes[1:]], 260, HEIGHT))
+    segmented = numbers.segment(gapped)
+    assert len(segmented.pieces) == 1 and not segmented.pieces[0].cuts
+    labels, count = ndimage.label(gapped[..., 0] > 25, structure=np.ones((3, 3)))
+    outline = labels == 1 + np.argmax(np.bincount(labels.ravel())[1:])
+    assert count >= 2 and not (ndimage.binary_fill_holes(outline) & ~outline).any()  # open
+    assert numbers.read_number(gapped, shipped).text == "?"
+    monkeypatch.setattr(numbers, "_encloses", lambda labels, members, stroke: False)
     assert len(numbers.read_number(smiley, shipped)) >= 2  # cut into "digits" without the rule
 
 
