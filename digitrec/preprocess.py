@@ -374,9 +374,9 @@ def extract_ink(image: Any) -> tuple[np.ndarray, str]:
     of one colour (`ONE_COLOUR`, `FEW`: an HTML canvas or ipycanvas leaves untouched pixels at
     (0, 0, 0, 0)); otherwise the transparent pixels take the opaque part's usual colour, and
     the border's brightness tells a white page with dark ink from a dark page with light ink.
-    A photographed page is read on its own terms (`_photo_ink`): the
-    ink's polarity from the picture's middle, the table or wall around the page taken out, then
-    the page's lines, grain and shadows (`clean_page`). A drawing comes back as it was.
+    A photographed page is read on its own terms (`_photo_ink`): the ink's polarity from the
+    picture's middle, the table or wall around the page taken out, then the page's lines,
+    grain and shadows (`clean_page`). A drawing comes back as it was.
     """
     pixels = _as_float_array(image)
     if pixels.ndim == 3 and pixels.shape[2] in (2, 4):
