@@ -57,7 +57,10 @@ by:
 - a drawing of one piece narrower than it is tall (`ONE_CHARACTER`) is one character: an H,
   an M or an & is no "14", "14" or "86", however surely its parts read as digits;
 - no digit holds another in its loop: a piece with a part of its ink inside a hole of another
-  part (a face's mouth in its outline) is one thing and is not cut.
+  part (a face's mouth in its outline) is one thing and is not cut; nor is a piece of two
+  straight strokes that cross (`_a_cross`: an X is no "76");
+- a 1 or a 7 with a dot straight under or over it is an !, an i or a ? (`_dotted`): "?!" is
+  no "71".
 """
 
 from __future__ import annotations
@@ -85,7 +88,7 @@ from digitrec.preprocess import (
     ink_pieces,
     preprocess_stages,
 )
-from digitrec.refusal import DOT, NotDigitModel, default_model
+from digitrec.refusal import DOT, DOTTED, NotDigitModel, default_model
 from digitrec.strokes import pen_width
 
 # (top, left, bottom, right) in the drawing's pixels, bottom and right exclusive, so
@@ -198,6 +201,18 @@ WIDE_COST = 0.5
 # digit model `SURE` of it, the refusal score under its threshold) is a digit all the same: a
 # bit of the neighbour's ink left on a cut part raises its refusal score a little.
 ONE_PIECE = 0.6
+# A piece that is two straight strokes crossing (an X, a +) is one mark, never cut: each of
+# its four arms from the junction at least `ARM` pen widths and `ARM_SHARE` of the piece's
+# height long, bent off its straight line by no more than `BENT` pen widths or, if more,
+# `BENT_SHARE` of its length, and pointing away from another (`OPPOSITE`: their cosine at
+# most this). Cut down its middle, an X reads "76". Of 1,000 touching pairs of
+# `bench/read_numbers.py` (MNIST digits redrawn), none is such a piece; the probes' Xs bend by
+# 0.04 of their length or less.
+ARM = 1.5
+ARM_SHARE = 0.2
+BENT = 0.25
+BENT_SHARE = 0.06
+OPPOSITE = -0.85
 # A drawing that is one piece narrower than `ONE_CHARACTER` times its height is one character,
 # a letter (H, K, M, R, h, u), a symbol (&, %) or a digit, never touching digits: they stand
 # side by side, so a piece they make is about as wide as it is tall or wider. Chosen from how
@@ -337,7 +352,8 @@ def segment(drawing: Any) -> Segmentation:
         inside = labels[box[0] : box[2], box[1] : box[3]]
         own = np.isin(inside, chosen + 1)
         centre_line = skeleton[box[0] : box[2], box[1] : box[3]] & own
-        if _encloses(inside, chosen + 1, stroke):  # a face, a framed mark: never cut
+        if _encloses(inside, chosen + 1, stroke) or _a_cross(centre_line, stroke):
+            # a face, a framed mark, an X: never cut
             cuts, partings = (), ()
         else:
             cuts, partings = _cuts(own, box, stroke), _partings(own, centre_line, box, stroke)
@@ -520,6 +536,8 @@ def _judge(
     if refusal is not None:
         # A part no taller than `DOT` pen widths is a dot or a dash, or a slice of one: no digit.
         scores = np.where(boxes[:, 2] - boxes[:, 0] <= DOT * seg.stroke, np.float32(1.0), scores)
+        # A 1 or a 7 with a dot straight under or over it is an !, an i or a ?: no digit.
+        scores = np.where(_dotted(seg, boxes, readings), np.float32(1.0), scores)
     as_digit = np.log(np.clip(confidence * (1.0 - scores), 1e-9, 1.0))
     # Pieces apart are one digit only where they need each other: where one of them alone
     # is surely (`SURE`) the digit they make together, the others are marks of their own (the
@@ -552,6 +570,28 @@ def _judge(
     return readings, scores, refused, np.where(needless, -np.inf, value)
 
 
+def _dotted(seg: Segmentation, boxes: np.ndarray, readings: list[Prediction]) -> np.ndarray:
+    """Which candidates (`boxes`, (N, 4)) read as a 1 or a 7 (`refusal.DOTTED`) have a dot
+    (a speck no longer than `DOT` pen widths) straight under or over them, apart from them and
+    no further than `AWAY` of their height: an !, an i, the hook of a ? (as `refusal.is_dotted`
+    finds on the one-digit pad). A decimal point sits on the line, beside a digit."""
+    dotted = np.zeros(len(boxes), bool)
+    ones = np.array([r.digit in DOTTED for r in readings])
+    if not ones.any():
+        return dotted
+    top, left, bottom, right = boxes.T
+    reach = AWAY * (bottom - top)
+    for row, column, end_row, end_column in seg.specks:
+        if max(end_row - row, end_column - column) > DOT * seg.stroke:
+            continue
+        middle = (column + end_column) / 2
+        straight = (left - seg.stroke <= middle) & (middle <= right + seg.stroke)
+        under = (row >= bottom) & (row - bottom <= reach)
+        over = (end_row <= top) & (top - end_row <= reach)
+        dotted |= ones & straight & (under | over)
+    return dotted
+
+
 def _encloses(labels: np.ndarray, members: np.ndarray, stroke: float) -> bool:
     """Whether one of a piece's parts of ink (`members` in `labels`) lies in a hole of
     another: a mouth inside a face's outline, a mark inside a frame, also where the outline
@@ -570,6 +610,42 @@ def _encloses(labels: np.ndarray, members: np.ndarray, stroke: float) -> bool:
         if held.any() and np.isin(labels[held], members[members != member]).any():
             return True
     return False
+
+
+def _a_cross(centre_line: np.ndarray, stroke: float) -> bool:
+    """Whether a piece is two straight strokes that cross, an X or a +: its centre line (in
+    its box) is four straight arms (`ARM`, `BENT`) from one junction, each pointing away from
+    another (`OPPOSITE`). Touching digits cut apart curve, or meet at an end of a stroke."""
+    neighbours = ndimage.convolve(centre_line.astype(np.uint8), np.ones((3, 3), np.uint8))
+    junctions = centre_line & (neighbours >= 4)  # itself and three neighbours
+    hub = ndimage.distance_transform_edt(~junctions) <= stroke
+    if not junctions.any() or ndimage.label(hub)[1] != 1:
+        return False
+    arms, count = ndimage.label(centre_line & ~hub, structure=np.ones((3, 3), bool))
+    rows, columns = np.nonzero(arms)
+    middle = np.argwhere(junctions).mean(axis=0)
+    directions = []
+    for arm in range(1, count + 1):
+        points = np.column_stack([rows, columns])[arms[rows, columns] == arm].astype(float)
+        if len(points) < stroke:  # a spur of the centre line at a thick stroke's end
+            continue
+        centred = points - points.mean(axis=0)
+        along, across = np.linalg.svd(centred, full_matrices=False)[2]
+        length = np.ptp(centred @ along)
+        bent = np.abs(centred @ across).max()
+        if length < max(ARM * stroke, ARM_SHARE * len(centre_line)) or bent > max(
+            BENT * stroke, BENT_SHARE * length
+        ):
+            return False
+        away = points.mean(axis=0) - middle
+        directions.append(away / np.linalg.norm(away))
+    if len(directions) != 4:
+        return False
+    cosines = np.array(directions) @ np.array(directions).T
+    partner = cosines.argmin(axis=1)
+    return bool(
+        (partner[partner] == np.arange(4)).all() and (cosines.min(axis=1) <= OPPOSITE).all()
+    )
 
 
 def _one_character(piece: Piece) -> bool:

@@ -103,11 +103,11 @@ AWAY = 0.5
 # belong to it: a cut between touching digits may part a 3's lower arc from the rest.)
 LOW = 0.5
 # A stroke at least `FLAT` times as wide as it is tall, under all of the rest of the ink's
-# width (`UNDER`, so much as a pen's rounding short of it), and below it with a gap of at least
-# `GAP` of its height or reaching that far beyond it on both sides, is a line under the
-# writing and is left out: a person reads an underlined 8 as 8. A 2's base drawn apart is
-# close under it and no wider. Above, a 5's or a 7's bar may stand apart, so a line over the
-# writing stays.
+# width (`UNDER`, so much as a pen's rounding short of it), and below it, standing apart by at
+# least `GAP` of its height (the gap between them and how far the line reaches beyond it on
+# both sides, together), is a line under the writing and is left out: a person reads an
+# underlined 8 as 8. A 2's base drawn apart is close under it and no wider. Above, a 5's or a
+# 7's bar may stand apart, so a line over the writing stays.
 FLAT = 3.0
 GAP = 0.08
 UNDER = 0.95
@@ -243,12 +243,9 @@ def underlines(mask: np.ndarray, pieces: Pieces | None = None) -> np.ndarray:
     top, left = spans[~flat, :2].min(axis=0)
     bottom, right = spans[~flat, 2:].max(axis=0)
     under = np.minimum(spans[:, 3], right) - np.maximum(spans[:, 1], left) >= UNDER * (right - left)
-    margin = GAP * (bottom - top)
-    apart = spans[:, 0] >= bottom + margin
-    beyond = (
-        (spans[:, 0] >= bottom) & (spans[:, 1] <= left - margin) & (spans[:, 3] >= right + margin)
-    )
-    line = flat & under & (apart | beyond)
+    gap = spans[:, 0] - bottom
+    beyond = np.maximum(0, np.minimum(left - spans[:, 1], spans[:, 3] - right))
+    line = flat & under & (gap >= 0) & (gap + beyond >= GAP * (bottom - top))
     return np.isin(labels, np.flatnonzero(line) + 1)
 
 

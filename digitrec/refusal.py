@@ -163,6 +163,18 @@ def is_dot(ink: np.ndarray, longest: float = DOT) -> bool:
     return bool(longer <= longest * pen_width(mask))
 
 
+def is_dots(ink: np.ndarray) -> bool:
+    """Whether a drawing's ink (H, W), at the drawing's own scale (e.g. `Stages.crop`), is two
+    or more dots and nothing else (each `is_dot` by its own pen): a few taps, a colon. No digit
+    is written so; a dotted line of enough beads to be one is joined into its stroke before
+    (`preprocess.linked`)."""
+    mask = np.asarray(ink) > INK_THRESHOLD
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    return count >= 2 and all(
+        is_dot(labels[box] == k) for k, box in enumerate(ndimage.find_objects(labels), 1)
+    )
+
+
 def is_dotted(ink: np.ndarray) -> bool:
     """Whether a drawing's ink (H, W), at the drawing's own scale (e.g. `Stages.crop`), is one
     mark with a dot straight over or under it and apart from it, as an i, a j, an ! or a ? has:

@@ -576,12 +576,22 @@ def line(size: int, start: tuple[int, int], end: tuple[int, int], pen: int) -> n
 
 
 def test_a_line_under_a_digit_is_left_out_and_a_stroke_of_its_own_is_not():
+    """Apart from it by `GAP` of its height: the gap under it and how far the line reaches
+    beyond it on both sides, together."""
     seven = draw_seven(280, (100, 60, 180, 200), pen=14)
     underlined = np.maximum(seven, line(280, (70, 240), (210, 240), 12))
     assert np.array_equal(to_mnist(underlined), to_mnist(seven))
     # close under it with a thick pen, but reaching beyond it on both sides
     close = np.maximum(seven, line(280, (70, 222), (210, 222), 12))
     assert np.array_equal(to_mnist(close), to_mnist(seven))
+    # a little apart and reaching a little beyond, neither alone `GAP` of its height: together
+    near = np.maximum(seven, line(280, (84, 220), (196, 220), 12))
+    (top, left, bottom, right), under = preprocess.ink_pieces(near > 0.5)[1]
+    gap, beyond = under[0] - bottom, min(left - under[1], under[3] - right)
+    assert 0 < gap < preprocess.GAP * (bottom - top) and 0 < beyond < preprocess.GAP * (
+        bottom - top
+    )
+    assert np.array_equal(to_mnist(near), to_mnist(seven))
     # a base drawn apart just under a digit, no wider than it: the digit's own (a 2's)
     based = np.maximum(seven, line(280, (100, 220), (180, 220), 12))
     # a bar apart above it: the digit's own (a 5's, a 7's)

@@ -100,6 +100,21 @@ def test_digits_and_lines_are_shapes_not_dots():
 
 
 @pytest.mark.parametrize("pen", [6, 18, 32])
+def test_taps_and_nothing_else_are_dots(pen):
+    """A few taps in a ring, a colon: dots, each by its own pen. One tap is a dot, not dots;
+    a digit with a tap beside it, or a 5's bar drawn apart, is more than dots."""
+    ring = [tap(140 + 90 * np.cos(a), 140 + 90 * np.sin(a), pen) for a in np.arange(5) * 1.3]
+    colon = [tap(140, 100, pen), tap(140, 180, pen, drag=0.25)]
+    for taps in (ring, colon):
+        assert refusal.is_dots(preprocess_stages(np.max(taps, axis=0)).crop)
+    five = rasterise([[(100, 60), (190, 60)], [(100, 90), (95, 140), (170, 150), (160, 220)]])
+    beside = np.maximum(rasterise(example_strokes(3, height=180), pen=pen), tap(250, 250, pen))
+    for ink in (tap(140, 140, pen), five, beside):
+        assert not refusal.is_dots(ink)
+    assert not refusal.is_dots(np.zeros((28, 28)))
+
+
+@pytest.mark.parametrize("pen", [6, 18, 32])
 @pytest.mark.parametrize("drag", [0.5, 1.0, 2.0])
 def test_a_dash_is_a_blob(pen, drag):
     """A short drag of the pen has no hole and fills its outline: no ring, so no 0."""
