@@ -208,7 +208,7 @@ ONE_PIECE = 0.6
 # most this). Cut down its middle, an X reads "76". Of 1,000 touching pairs of
 # `bench/read_numbers.py` (MNIST digits redrawn), none is such a piece; the probes' Xs bend by
 # 0.04 of their length or less.
-ARM = 1.5
+ARM = 1.0
 ARM_SHARE = 0.2
 BENT = 0.25
 BENT_SHARE = 0.06
@@ -618,8 +618,12 @@ def _a_cross(centre_line: np.ndarray, stroke: float) -> bool:
     another (`OPPOSITE`). Touching digits cut apart curve, or meet at an end of a stroke."""
     neighbours = ndimage.convolve(centre_line.astype(np.uint8), np.ones((3, 3), np.uint8))
     junctions = centre_line & (neighbours >= 4)  # itself and three neighbours
-    hub = ndimage.distance_transform_edt(~junctions) <= stroke
-    if not junctions.any() or ndimage.label(hub)[1] != 1:
+    height, width = centre_line.shape
+    ends = np.count_nonzero(centre_line & (neighbours == 2))  # itself and one neighbour
+    if width <= SPLITTABLE * height or ends < 4 or not junctions.any():  # never cut, or no X
+        return False
+    hub = ndimage.distance_transform_edt(~junctions) <= 0.75 * stroke  # where the arms meet
+    if ndimage.label(hub)[1] != 1:
         return False
     arms, count = ndimage.label(centre_line & ~hub, structure=np.ones((3, 3), bool))
     rows, columns = np.nonzero(arms)
@@ -627,13 +631,13 @@ def _a_cross(centre_line: np.ndarray, stroke: float) -> bool:
     directions = []
     for arm in range(1, count + 1):
         points = np.column_stack([rows, columns])[arms[rows, columns] == arm].astype(float)
-        if len(points) < stroke:  # a spur of the centre line at a thick stroke's end
+        if len(points) < stroke / 2:  # a spur of the centre line at a thick stroke's end
             continue
         centred = points - points.mean(axis=0)
         along, across = np.linalg.svd(centred, full_matrices=False)[2]
         length = np.ptp(centred @ along)
         bent = np.abs(centred @ across).max()
-        if length < max(ARM * stroke, ARM_SHARE * len(centre_line)) or bent > max(
+        if length < max(ARM * stroke, ARM_SHARE * height) or bent > max(
             BENT * stroke, BENT_SHARE * length
         ):
             return False

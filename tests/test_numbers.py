@@ -521,8 +521,9 @@ def test_two_straight_strokes_that_cross_are_one_mark_not_cut(shipped, monkeypat
         [(100, middle), (100 + width, middle)],
         [(100 + width / 2, TOP), (100 + width / 2, TOP + HEIGHT)],
     ]
-    for strokes in (cross, plus):
-        picture = drawing(strokes)
+    small = [[(120, 120), (185, 190)], [(185, 120), (120, 190)]]  # a × with a thick pen
+    thick = canvas_rgba(rasterise(small, size=SIZE, pen=20))
+    for picture in (drawing(cross), drawing(plus), thick):
         seg = numbers.segment(picture)
         assert len(seg.pieces) == 1 and not seg.pieces[0].cuts and not seg.pieces[0].partings
         assert numbers.read_number(picture, shipped).text == "?"
