@@ -7,7 +7,8 @@ writing does to them:
 - a line of beads (an app that stamps a dot at each pointer sample; a dot-matrix display)
   is one stroke (`preprocess.linked`), and a number drawn so is as many pieces as drawn in
   strokes;
-- a dot or a speck (much smaller than the writing) is set aside;
+- a dot or a speck (much smaller than the writing) is set aside, and so is a line under it,
+  apart from it or touching it (`preprocess.touching_underlines`);
 - strokes of one digit that do not touch (a 5 whose bar floats, a 7 drawn in two strokes)
   are joined when their column spans overlap mostly (`MERGE`);
 - a piece wide enough to hold touching digits gets candidate cuts: paths from top to bottom
@@ -87,6 +88,7 @@ from digitrec.preprocess import (
     frames,
     ink_pieces,
     preprocess_stages,
+    touching_underlines,
 )
 from digitrec.refusal import DOT, DOTTED, NotDigitModel, default_model
 from digitrec.strokes import pen_width
@@ -327,6 +329,10 @@ def segment(drawing: Any) -> Segmentation:
     framing = frames(mask, pieces)  # the boxes of a form, a ring around a digit
     if framing.any():
         mask &= ~framing
+        pieces = ink_pieces(mask)
+    underlining = touching_underlines(mask, pieces)  # a line under it that touches it
+    if underlining.any():
+        mask &= ~underlining
         pieces = ink_pieces(mask)
     labels, spans = pieces
     heights, widths = spans[:, 2] - spans[:, 0], spans[:, 3] - spans[:, 1]

@@ -10,7 +10,7 @@ from scipy import ndimage
 from test_predict import constant_judge
 from test_preprocess import beads
 
-from digitrec import numbers, settings
+from digitrec import numbers, preprocess, settings
 from digitrec.negatives import shape_strokes
 from digitrec.predict import READ_TURNS, Predictor
 from digitrec.preprocess import EmptyDrawingError
@@ -562,6 +562,23 @@ def test_a_stroke_with_a_dot_under_it_is_an_exclamation_mark_not_a_1(shipped):
             digit_strokes(first, 100), point(100 + width + 20), digit_strokes(second, 150 + width)
         )
         assert numbers.read_number(picture, reader).text == text
+
+
+def test_a_line_under_a_number_that_touches_its_digits_is_set_aside(shipped):
+    """Underlined so close that the line touches every digit, "2024" and "357" are one piece of
+    ink; the line is taken out (`preprocess.touching_underlines`) and they read as written,
+    not "?" and "352". A 2 alone keeps its flat base."""
+    step = 0.65 * HEIGHT + 45
+    for digits in ("2024", "357"):
+        parts = [digit_strokes(int(d), 40 + k * step) for k, d in enumerate(digits)]
+        line = [[(30, TOP + HEIGHT + 12), (10 + len(digits) * step, TOP + HEIGHT + 8)]]
+        picture = drawing(*parts, line)
+        assert len(preprocess.ink_pieces(picture[..., 0] > 25)[1]) == 1
+        assert len(numbers.segment(picture).pieces) == len(digits)
+        assert numbers.read_number(picture, shipped).text == digits
+    two = drawing(digit_strokes(2, 100))
+    assert not preprocess.touching_underlines(two[..., 0] > 25).any()
+    assert numbers.read_number(two, shipped).text == "2"
 
 
 def test_digits_in_the_boxes_of_a_form_are_read_without_the_boxes(shipped):

@@ -602,6 +602,26 @@ def test_a_line_under_a_digit_is_left_out_and_a_stroke_of_its_own_is_not():
         assert not np.array_equal(to_mnist(drawing), to_mnist(seven))
 
 
+def test_a_line_under_the_writing_that_touches_it_is_found_and_a_base_is_not():
+    """Two sevens on a line drawn so close it touches them: one piece of ink, and the line is
+    taken out (`touching_underlines`), leaving the two apart. A seven alone on such a line
+    keeps it: one mark over a flat stroke could be a 2 and its base."""
+    sevens = np.maximum(
+        draw_seven(280, (30, 60, 110, 200), 14), draw_seven(280, (150, 60, 230, 200), 14)
+    )
+    underlined = np.maximum(sevens, line(280, (20, 212), (260, 210), 14))
+    mask = underlined > 0.5
+    assert len(preprocess.ink_pieces(mask)[1]) == 1
+    taken = preprocess.touching_underlines(mask)
+    assert taken.any() and not taken[:190].any()  # only along the bottom
+    assert len(preprocess.ink_pieces(mask & ~taken)[1]) == 2
+    alone = np.maximum(
+        draw_seven(280, (100, 60, 180, 200), 14), line(280, (90, 212), (200, 210), 14)
+    )
+    assert len(preprocess.ink_pieces(alone > 0.5)[1]) == 1
+    assert not preprocess.touching_underlines(alone > 0.5).any()
+
+
 def test_naive_resize_shrinks_the_whole_canvas():
     ink = draw_seven(280, (10, 10, 90, 100), pen=18)
     small = naive_resize(ink)
