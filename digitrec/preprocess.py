@@ -119,7 +119,9 @@ UNDER = 0.95
 # `LINE_SLOPE`. (The probes' lines drawn so lay within 1.6 px of one in 90 % of their columns;
 # the lowest ink of a 2 touching a 3, its base and the 3's lower curve, 7 px.) A band
 # `LINE_BAND` times as thick along it is taken out, where that leaves at least two marks over
-# it (a 2's flat base is no underline).
+# it, each at least `MARK` of the piece's height tall (a 2's flat base is no underline, even
+# where taking it out leaves a bit of the 2 apart).
+MARK = 0.4
 ON_LINE = 0.9
 LINE_SLACK = 0.2
 LINE_SLOPE = 0.25
@@ -293,9 +295,10 @@ def touching_underlines(mask: np.ndarray, pieces: Pieces | None = None) -> np.nd
         if on.mean() < ON_LINE or abs(slope) > LINE_SLOPE:
             continue
         band = own & (rows > low[None, :] - LINE_BAND * thickness)
-        marks = ndimage.label(own & ~band, structure=np.ones((3, 3), bool))[1]
+        rest = ndimage.find_objects(ndimage.label(own & ~band, structure=np.ones((3, 3)))[0])
+        marks = sum(rows.stop - rows.start >= MARK * heights[k] for rows, _ in rest)
         over = (spans[:, 3] > left) & (spans[:, 1] < right) & (spans[:, 2] <= bottom)
-        over &= heights >= 0.3 * heights[k]
+        over &= heights >= MARK * heights[k]
         over[k] = False
         if marks + np.count_nonzero(over) >= 2:
             line[top:bottom, left:right] |= band
