@@ -119,8 +119,9 @@ UNDER = 0.95
 # `LINE_SLOPE`. (The probes' lines drawn so lay within 1.6 px of one in 90 % of their columns;
 # the lowest ink of a 2 touching a 3, its base and the 3's lower curve, 7 px.) A band
 # `LINE_BAND` times as thick along it is taken out, where that leaves at least two marks over
-# it, each at least `MARK` of the piece's height tall (a 2's flat base is no underline, even
-# where taking it out leaves a bit of the 2 apart).
+# it side by side, each at least `MARK` of the piece's height tall (a 2's flat base is no
+# underline, even where taking it out leaves a bit of the 2 apart, or the 2's top was drawn
+# apart).
 MARK = 0.4
 ON_LINE = 0.9
 LINE_SLACK = 0.2
@@ -296,13 +297,32 @@ def touching_underlines(mask: np.ndarray, pieces: Pieces | None = None) -> np.nd
             continue
         band = own & (rows > low[None, :] - LINE_BAND * thickness)
         rest = ndimage.find_objects(ndimage.label(own & ~band, structure=np.ones((3, 3)))[0])
-        marks = sum(rows.stop - rows.start >= MARK * heights[k] for rows, _ in rest)
+        marks = [
+            (left + cols.start, left + cols.stop)
+            for rows, cols in rest
+            if rows.stop - rows.start >= MARK * heights[k]
+        ]
         over = (spans[:, 3] > left) & (spans[:, 1] < right) & (spans[:, 2] <= bottom)
         over &= heights >= MARK * heights[k]
         over[k] = False
-        if marks + np.count_nonzero(over) >= 2:
+        marks += [(span[1], span[3]) for span in spans[over]]
+        if _side_by_side(marks) >= 2:
             line[top:bottom, left:right] |= band
     return line
+
+
+def _side_by_side(spans: list[tuple[int, int]]) -> int:
+    """How many marks stand side by side, by their column spans (left, right): marks whose
+    columns overlap by half the narrower one's are one (the bits of a 2 broken apart)."""
+    groups: list[list[int]] = []
+    for start, stop in sorted(spans):
+        if groups and min(stop, groups[-1][1]) - start >= 0.5 * min(
+            stop - start, groups[-1][1] - groups[-1][0]
+        ):
+            groups[-1][1] = max(stop, groups[-1][1])
+        else:
+            groups.append([start, stop])
+    return len(groups)
 
 
 def frames(mask: np.ndarray, pieces: Pieces | None = None) -> np.ndarray:
