@@ -298,9 +298,9 @@ def touching_underlines(mask: np.ndarray, pieces: Pieces | None = None) -> np.nd
         band = own & (rows > low[None, :] - LINE_BAND * thickness)
         rest = ndimage.find_objects(ndimage.label(own & ~band, structure=np.ones((3, 3)))[0])
         marks = [
-            (left + cols.start, left + cols.stop)
-            for rows, cols in rest
-            if rows.stop - rows.start >= MARK * heights[k]
+            (left + across.start, left + across.stop)
+            for down, across in rest
+            if down.stop - down.start >= MARK * heights[k]
         ]
         over = (spans[:, 3] > left) & (spans[:, 1] < right) & (spans[:, 2] <= bottom)
         over &= heights >= MARK * heights[k]
