@@ -203,6 +203,14 @@ WIDE_COST = 0.5
 # digit model `SURE` of it, the refusal score under its threshold) is a digit all the same: a
 # bit of the neighbour's ink left on a cut part raises its refusal score a little.
 ONE_PIECE = 0.6
+# A drawing refused as one digit is named as the number it plainly shows (`several_digits`)
+# only where each part cut from a piece reads beyond doubt (`SURE`), or, in a reading of at
+# least `MANY` digits not all 1s, at least `SURE_IN_MANY`: letters and doodles that read so
+# surely when cut give two digits (an M's "14", a %'s "96") or 1s from their strokes, while
+# touching digits in a longer number often read a little less surely (a bit of the
+# neighbour's stroke left on one).
+MANY = 3
+SURE_IN_MANY = 0.95
 # A piece that is two straight strokes crossing (an X, a +) is one mark, never cut: each of
 # its four arms from the junction at least `ARM` pen widths and `ARM_SHARE` of the piece's
 # height long, bent off its straight line by no more than `BENT` pen widths or, if more,
@@ -462,7 +470,8 @@ def several_digits(drawing: Any, predictor: Predictor) -> str | None:
     Plainly a number: read by `read_number` (with the predictor's refusal model, as the number
     pad reads) as two or more digits, none unsure, each read surely by both models together:
     as surely as a part cut from a piece must be (`ONE_PIECE`), and, cut from a piece itself
-    (touching digits), beyond doubt (`SURE`; at `ONE_PIECE` two Xs cut apart read "7676"). A
+    (touching digits), beyond doubt (`SURE`; at `ONE_PIECE` two Xs cut apart read "7676"), or
+    in a number of `MANY` digits or more, not all 1s, `SURE_IN_MANY` surely. A
     piece of its own that neither model doubts (the digit model `SURE` of it, the refusal
     score under its threshold) is plainly a digit too: the refusal model, which has seen
     letters, is torn over a 0 (an O?) that no one reads as a letter in "2020". A front end then
@@ -477,7 +486,8 @@ def several_digits(drawing: Any, predictor: Predictor) -> str | None:
     confidence = np.array([d.confidence for d in reading.digits])
     scores = np.array(reading.not_digit_scores)
     cut = np.array(cut, dtype=bool)
-    plain = confidence * (1.0 - scores) >= np.where(cut, SURE, ONE_PIECE)
+    sure = SURE_IN_MANY if len(reading) >= MANY and set(reading.text) != {"1"} else SURE
+    plain = confidence * (1.0 - scores) >= np.where(cut, sure, ONE_PIECE)
     if refusal is not None:
         plain |= ~cut & (confidence >= SURE) & (scores <= refusal.threshold)
     if (

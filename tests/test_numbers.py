@@ -372,6 +372,34 @@ def test_a_number_is_named_with_touching_digits_only_when_they_read_beyond_doubt
         assert numbers.several_digits(crosses, reader) is None
 
 
+def test_touching_digits_of_a_longer_number_are_named_a_little_less_surely(monkeypatch):
+    """`several_digits`: in a reading of `MANY` digits or more, a part cut from a piece needs
+    to read only `SURE_IN_MANY` surely to be named; in a reading of two digits, `SURE`."""
+    reader = Predictor.load(settings.shipped_model_path(), turns=READ_TURNS, refusal=True)
+
+    def weakest_cut(picture):
+        reading, cut = numbers._read_and_cut(numbers.segment(picture), reader, reader.refusal)
+        sureness = [
+            d.confidence * (1.0 - score)
+            for d, score, was_cut in zip(reading.digits, reading.not_digit_scores, cut, strict=True)
+            if was_cut
+        ]
+        return reading.text, min(sureness)
+
+    long, _ = number("1000", gap=-6)
+    text, weakest = weakest_cut(long)
+    assert text == "1000" and len(text) >= numbers.MANY
+    monkeypatch.setattr(numbers, "SURE_IN_MANY", weakest - 1e-6)
+    assert numbers.several_digits(long, reader) == "1000"
+    monkeypatch.setattr(numbers, "SURE_IN_MANY", weakest + 1e-6)
+    assert numbers.several_digits(long, reader) is None
+    short, _ = number("20", gap=-6)
+    text, weakest = weakest_cut(short)
+    assert text == "20" and weakest < numbers.SURE
+    monkeypatch.setattr(numbers, "SURE_IN_MANY", 0.0)  # not what two digits are held to
+    assert numbers.several_digits(short, reader) is None
+
+
 def test_a_piece_neither_model_doubts_is_named_a_digit(monkeypatch):
     """`several_digits`: a piece of its own that the digit model is `SURE` of and the refusal
     model scores under its threshold is plainly a digit, however torn the refusal model is
