@@ -16,7 +16,9 @@ writing does to them:
   carving, so a cut can follow the slant between two leaning digits;
 - where one digit leans into the next so that no such path parts them, it also gets
   candidate partings (`Parting`): the ink taken out where their strokes meet, or along the
-  stretch of stroke two round digits share (two 0s written into each other).
+  stretch of stroke two round digits share (two 0s written into each other), or, between
+  two loops side by side, every pixel given to the nearer loop and the ink they share to
+  both (`_loop_partings`).
 
 `read_number` then decides what the pieces are by reading them. Every candidate digit (a
 whole piece; its ink between any two of its cuts; either side of a parting; neighbouring
@@ -147,6 +149,12 @@ MAX_JUNCTIONS = 30
 MAX_PLACES = 100
 PARTED = 0.5
 PARTED_APART = 0.15
+# Loops side by side (two 0s written into each other, an 8 run into a 0) are parted between
+# them too (`_loop_partings`): a hole in the ink at least `HOLE` of the piece's height across
+# both ways is a loop, and holes whose column spans overlap by more than `STACKED` of the
+# narrower one are one digit's (an 8's two).
+HOLE = 0.2
+STACKED = 0.5
 # Two junctions one above the other and at most this fraction of the piece's height apart may
 # be where two round digits touch along a stretch of stroke (two 0s side by side).
 SHARED = 0.7
@@ -256,6 +264,7 @@ class Parting:
     left: np.ndarray  # (piece height, piece width) bool: the left digit's ink, in the box
     centre: tuple[int, int]  # where the strokes meet, (row, column) in the drawing
     strokes: int = 1  # 2 where two digits share a stretch of stroke (two 0s side by side)
+    shared: np.ndarray | None = None  # ink both sides need (a stretch two loops share), in the box
 
 
 @dataclass(frozen=True)
@@ -370,7 +379,8 @@ def segment(drawing: Any) -> Segmentation:
             # a face, a framed mark, an X: never cut
             cuts, partings = (), ()
         else:
-            cuts, partings = _cuts(own, box, stroke), _partings(own, centre_line, box, stroke)
+            cuts = _cuts(own, box, stroke)
+            partings = _partings(own, centre_line, box, stroke) + _loop_partings(own, box, stroke)
         pieces.append(Piece(box, own, cuts, partings))
     pieces.sort(key=lambda piece: (piece.box[1] + piece.box[3]) / 2)
     return Segmentation(ink, tuple(pieces), specks, height, stroke)
@@ -736,11 +746,11 @@ def _lattice(seg: Segmentation) -> _Lattice:
         places = _places(piece)
         last = len(places) - 1
         nodes = [first[k] + n for n in range(last)] + [first[k + 1]]
-        passing[nodes[1:-1]] = [cost for _, cost, _ in places[1:-1]]
+        passing[nodes[1:-1]] = [cost for _, cost, _, _ in places[1:-1]]
         # A part between two cuts is a middle digit of three: only in a piece that wide.
         three = piece.box[3] - piece.box[1] > THREE_WIDE * typical
         for i, j in itertools.combinations(range(last + 1), 2):
-            (left, _, parted), (right, _, parts_right) = places[i], places[j]
+            (left, _, parted, _), (_, _, parts_right, right) = places[i], places[j]
             if (i, j) == (0, last):
                 whole.append(len(parts))
                 step(nodes[i], nodes[j], (piece.box, piece.mask))
@@ -753,13 +763,13 @@ def _lattice(seg: Segmentation) -> _Lattice:
             if parted or parts_right:
                 # Either side of a parting is read as it is. Between a parting and a cut or
                 # another parting may be a middle digit too (the 0 of 2000, written in one
-                # go), where the parting takes out a stretch two loops share (not a
-                # junction: a zigzag would read 111) and the one's left side holds the
-                # other's.
+                # go), where the parting takes out a stretch two loops share or the digit
+                # holds a loop (not a junction alone: a zigzag would read 111) and the one's
+                # left side holds the other's.
                 if i == 0 or j == last:
                     step(nodes[i], nodes[j], _trimmed(piece, part))
                     continue
-                if 1 in (parted, parts_right):
+                if 1 in (parted, parts_right) and not _has_loop(part, seg.stroke):
                     continue
                 if np.count_nonzero(left & ~right) > DISTINCT * np.count_nonzero(piece.mask):
                     continue
@@ -806,18 +816,22 @@ def _right_of(piece: Piece) -> list[np.ndarray]:
     return [columns[None, :] >= (cut.columns - piece.box[1])[:, None] for cut in piece.cuts]
 
 
-def _places(piece: Piece) -> list[tuple[np.ndarray, float, int]]:
+def _places(piece: Piece) -> list[tuple[np.ndarray, float, int, np.ndarray]]:
     """Where a piece may be split, each as the ink it leaves on its left (a mask in the
     piece's box): its left edge (none), its cuts and partings by how much ink that is, its
-    right edge (all); with what passing it costs (log) and, for a parting, the strokes it
-    takes out (0 for the others)."""
+    right edge (all); with what passing it costs (log), for a parting the strokes it takes
+    out (0 for the others), and the ink the digit on its left has: that ink and, at a
+    parting, what both sides share (`Parting.shared`)."""
     inner = [
-        (piece.mask & ~right, _split_cost(cut.strokes), 0)
+        (piece.mask & ~right, _split_cost(cut.strokes), 0, piece.mask & ~right)
         for cut, right in zip(piece.cuts, _right_of(piece), strict=True)
     ]
-    inner += [(p.left, _split_cost(p.strokes), p.strokes) for p in piece.partings]
+    for p in piece.partings:
+        shared = p.shared if p.shared is not None else np.zeros_like(p.left)
+        inner.append((p.left & ~shared, _split_cost(p.strokes), p.strokes, p.left | shared))
     inner.sort(key=lambda place: np.count_nonzero(place[0]))
-    return [(np.zeros_like(piece.mask), 0.0, 0), *inner, (piece.mask, 0.0, 0)]
+    none, every = np.zeros_like(piece.mask), piece.mask
+    return [(none, 0.0, 0, none), *inner, (every, 0.0, 0, every)]
 
 
 def _trimmed(piece: Piece, part: np.ndarray) -> Part:
@@ -1093,6 +1107,48 @@ def _meeting_places(centres: np.ndarray, height: int) -> list[tuple[np.ndarray, 
         if run <= rise <= SHARED * height:
             places.append((upper, lower))
     return places
+
+
+def _loop_partings(mask: np.ndarray, box: Box, stroke: float) -> tuple[Parting, ...]:
+    """Where touching digits with loops side by side (`HOLE`, `STACKED`) may be parted:
+    between each two neighbouring loops, every pixel going with the nearer loop, and the ink
+    as near to both (within half a pen width: the stretch two 0s share, where they cross)
+    with either side. A seam between two 0s written into each other leaves one a bit of the
+    other's ring, and a parting at a junction gives the stretch they share to one of them:
+    read so, "8008" and "10000" were refused."""
+    height = mask.shape[0]
+    holes = ndimage.binary_fill_holes(mask) & ~mask
+    labels, _ = ndimage.label(holes)
+    spans = ndimage.find_objects(labels)
+    big = [
+        (cols.start, cols.stop, k + 1)
+        for k, (rows, cols) in enumerate(spans)
+        if min(rows.stop - rows.start, cols.stop - cols.start) >= HOLE * height
+    ]
+    big.sort()
+    groups: list[list[tuple[int, int, int]]] = []
+    for hole in big:
+        if groups:
+            left, right = min(h[0] for h in groups[-1]), max(h[1] for h in groups[-1])
+            overlap = min(right, hole[1]) - max(left, hole[0])
+            if overlap > STACKED * min(right - left, hole[1] - hole[0]):
+                groups[-1].append(hole)
+                continue
+        groups.append([hole])
+    if not 2 <= len(groups) <= MAX_PARTINGS + 1:  # a row of many loops is no few digits
+        return ()
+    found = []
+    for g in range(1, len(groups)):
+        on_left = np.isin(labels, [h[2] for group in groups[:g] for h in group])
+        on_right = np.isin(labels, [h[2] for group in groups[g:] for h in group])
+        to_left = ndimage.distance_transform_edt(~on_left)
+        to_right = ndimage.distance_transform_edt(~on_right)
+        left = mask & (to_left < to_right)
+        shared = mask & (np.abs(to_left - to_right) <= stroke / 2)
+        rows, columns = np.nonzero(shared) if shared.any() else np.nonzero(mask)
+        centre = (box[0] + int(rows.mean()), box[1] + int(columns.mean()))
+        found.append(Parting(left, centre, 2, shared))
+    return tuple(found)
 
 
 def _has_loop(ink: np.ndarray, stroke: float) -> bool:

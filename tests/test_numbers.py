@@ -230,6 +230,55 @@ def test_two_round_digits_that_touch_are_parted_along_the_stroke_they_share():
     assert any(o > 0.9 and s < 0.1 for o, s in zip(overlap, stray, strict=True))
 
 
+@pytest.mark.parametrize("digits", ["0000", "8008"])
+def test_loops_written_into_each_other_are_parted_between_them(shipped, digits):
+    """Rings run deep into each other: a seam between two leaves one a bit of the other's
+    ring, and a parting at a junction gives the stretch they share to one of them. Parted
+    between the loops (`_loop_partings`: each pixel with the nearer loop, what they share
+    with both; an 8's two loops are one digit's), they read as they do apart."""
+    picture, alone = number(digits, gap=-16)
+    (piece,) = numbers.segment(picture).pieces
+    between = [parting for parting in piece.partings if parting.shared is not None]
+    assert len(between) == len(digits) - 1
+    assert all(parting.shared.any() for parting in between)
+    apart = "".join(str(p.digit) for p in shipped.predict_batch(alone))
+    assert numbers.read_number(picture, shipped).text == apart == digits
+
+
+@pytest.mark.parametrize("count", [numbers.MAX_PARTINGS + 1, numbers.MAX_PARTINGS + 2])
+def test_a_row_of_many_loops_is_not_parted_between_them(count):
+    """Rings side by side are parted between each two, but more of them than `MAX_PARTINGS`
+    partings part are a chain (a coil, a row of o's), not a few digits."""
+    rows, columns = np.indices((120, 60 * count + 40))
+    mask = np.zeros(rows.shape, bool)
+    for k in range(count):  # rings 80 wide, 60 apart: each overlaps the next
+        distance = np.hypot((rows - 60) / 50.0, (columns - 60 - 60 * k) / 40.0)
+        mask |= (distance <= 1.0) & (distance > 0.7)
+    partings = numbers._loop_partings(mask, (0, 0, *mask.shape), 10.0)
+    assert len(partings) == (count - 1 if count <= numbers.MAX_PARTINGS + 1 else 0)
+
+
+@pytest.mark.parametrize("loop", [True, False], ids=["ring", "zigzag"])
+def test_a_middle_digit_between_two_junctions_holds_a_loop(loop):
+    """Between two partings at junctions a part is a middle digit only where it holds a loop
+    (the 0 of a 406 that touches both neighbours): a zigzag parted at its corners is no 111."""
+    height, width, pen = 200, 280, 20
+    rows, columns = np.indices((height, width))
+    mask = (columns < pen) | (columns >= width - pen)  # a stick on either side
+    mask |= (abs(rows - height // 2) < pen // 2) & ((columns < 80) | (columns >= 200))  # bridges
+    if loop:
+        inside = ((rows - 100) / 90.0) ** 2 + ((columns - 140) / 60.0) ** 2
+        mask |= (inside <= 1.0) & (((rows - 100) / 70.0) ** 2 + ((columns - 140) / 40.0) ** 2 > 1)
+    else:
+        mask |= abs(columns - 140 - abs(rows - 100) * 0.6) < pen // 2
+        mask |= (abs(rows - height // 2) < pen // 2) & (columns >= 70) & (columns < 210)
+    partings = tuple(numbers.Parting(mask & (columns < at), (100, at)) for at in (50, 230))
+    piece = numbers.Piece((0, 0, height, width), mask, (), partings)
+    seg = numbers.Segmentation(mask.astype(np.float32), (piece,), (), float(height), float(pen))
+    steps = {(start, stop) for start, stop, _ in numbers._lattice(seg).steps}
+    assert ((1, 2) in steps) == loop
+
+
 def test_a_scribble_of_many_crossings_is_not_parted(monkeypatch):
     """Each junction of a scribble's centre line, and each two, would be a parting to try: a
     piece with more than `MAX_JUNCTIONS` is a scribble, not touching digits, and is read whole
