@@ -151,8 +151,9 @@ PARTED = 0.5
 PARTED_APART = 0.15
 # Loops side by side (two 0s written into each other, an 8 run into a 0) are parted between
 # them too (`_loop_partings`): a hole in the ink at least `HOLE` of the piece's height across
-# both ways is a loop, and holes whose column spans overlap by more than `STACKED` of the
-# narrower one are one digit's (an 8's two).
+# both ways, once gaps narrower than a pen are closed (a 0 left a little open), is a loop,
+# and holes whose column spans overlap by more than `STACKED` of the narrower one are one
+# digit's (an 8's two).
 HOLE = 0.2
 STACKED = 0.5
 # Two junctions one above the other and at most this fraction of the piece's height apart may
@@ -1117,7 +1118,8 @@ def _loop_partings(mask: np.ndarray, box: Box, stroke: float) -> tuple[Parting, 
     other's ring, and a parting at a junction gives the stretch they share to one of them:
     read so, "8008" and "10000" were refused."""
     height = mask.shape[0]
-    holes = ndimage.binary_fill_holes(mask) & ~mask
+    closed = ndimage.binary_closing(mask, iterations=max(1, round(stroke / 2)))
+    holes = ndimage.binary_fill_holes(closed) & ~closed  # a 0 left a little open is a loop
     labels, _ = ndimage.label(holes)
     spans = ndimage.find_objects(labels)
     big = [

@@ -258,6 +258,20 @@ def test_a_row_of_many_loops_is_not_parted_between_them(count):
     assert len(partings) == (count - 1 if count <= numbers.MAX_PARTINGS + 1 else 0)
 
 
+def test_a_loop_left_a_little_open_is_a_loop():
+    """Three rings run into each other, the middle one open at the top by less than a pen's
+    width (a 0 drawn quickly): still parted between each two."""
+    rows, columns = np.indices((120, 240))
+    mask = np.zeros(rows.shape, bool)
+    for k in range(3):
+        distance = np.hypot((rows - 60) / 50.0, (columns - 60 - 60 * k) / 40.0)
+        ring = (distance <= 1.0) & (distance > 0.7)
+        if k == 1:
+            ring &= ~((rows < 30) & (abs(columns - 120) < 3))  # a gap 6 px wide
+        mask |= ring
+    assert len(numbers._loop_partings(mask, (0, 0, *mask.shape), 10.0)) == 2
+
+
 @pytest.mark.parametrize("loop", [True, False], ids=["ring", "zigzag"])
 def test_a_middle_digit_between_two_junctions_holds_a_loop(loop):
     """Between two partings at junctions a part is a middle digit only where it holds a loop
