@@ -256,16 +256,19 @@ class Cut:
 
 @dataclass(frozen=True)
 class Parting:
-    """Touching digits parted where their strokes meet: the ink left of the junction.
+    """Touching digits parted where their strokes meet, or between their loops: the ink left
+    of the junction or the loop.
 
     Where one digit leans into the next, no path from top to bottom parts them; taking out
-    the ink where they meet does, and every other pixel goes with the nearer side.
+    the ink where they meet does, and every other pixel goes with the nearer side. Between
+    two loops (`_loop_partings`) every pixel goes with the nearer loop, and the ink both need
+    (`shared`) with both.
     """
 
     left: np.ndarray  # (piece height, piece width) bool: the left digit's ink, in the box
     centre: tuple[int, int]  # where the strokes meet, (row, column) in the drawing
-    strokes: int = 1  # 2 where two digits share a stretch of stroke (two 0s side by side)
-    shared: np.ndarray | None = None  # ink both sides need (a stretch two loops share), in the box
+    strokes: int = 1  # 2 along a stretch of stroke two digits share, or between loops
+    shared: np.ndarray | None = None  # ink both sides need, in the box (between loops)
 
 
 @dataclass(frozen=True)
@@ -823,10 +826,10 @@ def _places(piece: Piece) -> list[tuple[np.ndarray, float, int, np.ndarray]]:
     right edge (all); with what passing it costs (log), for a parting the strokes it takes
     out (0 for the others), and the ink the digit on its left has: that ink and, at a
     parting, what both sides share (`Parting.shared`)."""
-    inner = [
-        (piece.mask & ~right, _split_cost(cut.strokes), 0, piece.mask & ~right)
-        for cut, right in zip(piece.cuts, _right_of(piece), strict=True)
-    ]
+    inner = []
+    for cut, right in zip(piece.cuts, _right_of(piece), strict=True):
+        left = piece.mask & ~right
+        inner.append((left, _split_cost(cut.strokes), 0, left))
     for p in piece.partings:
         shared = p.shared if p.shared is not None else np.zeros_like(p.left)
         inner.append((p.left & ~shared, _split_cost(p.strokes), p.strokes, p.left | shared))
