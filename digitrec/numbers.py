@@ -18,7 +18,8 @@ writing does to them:
   candidate partings (`Parting`): the ink taken out where their strokes meet, or along the
   stretch of stroke two round digits share (two 0s written into each other), or, between
   two loops side by side, every pixel given to the nearer loop and the ink they share to
-  both (`_loop_partings`).
+  both, or a stroke run into a loop's side (the 1 of a tight 10) taken off its ring
+  (`_loop_partings`).
 
 `read_number` then decides what the pieces are by reading them. Every candidate digit (a
 whole piece; its ink between any two of its cuts; either side of a parting; neighbouring
@@ -156,6 +157,19 @@ PARTED_APART = 0.15
 # digit's (an 8's two).
 HOLE = 0.2
 STACKED = 0.5
+# A loop's ring is its ink within `RING` pen widths of its hole (a pen wide, and some: a hole
+# found in ink closed over small gaps is a little smaller than the loop). Ink beyond it on the
+# loop's outer side is a digit run into the loop (`_beside_a_loop`) where `BEYOND` of it lies
+# past the hole and it spans `SIMILAR` of the rows either spans.
+RING = 1.3
+BEYOND = 0.6
+SIMILAR = 0.7
+# Passing a parting between loops, or off a loop, multiplies a reading's score by this, not
+# by the `CUT_PENALTY` and `STROKE_PENALTY` of a cut across two strokes: loops side by side
+# are more plainly two digits than a path through ink is. At that cost a mark refused as no
+# digit that spans three loops ("100" of a 1000 whose 1 runs into its 0) read more cheaply
+# than the three digits it holds.
+LOOP_PENALTY = 0.4
 # Two junctions one above the other and at most this fraction of the piece's height apart may
 # be where two round digits touch along a stretch of stroke (two 0s side by side).
 SHARED = 0.7
@@ -261,8 +275,8 @@ class Parting:
 
     Where one digit leans into the next, no path from top to bottom parts them; taking out
     the ink where they meet does, and every other pixel goes with the nearer side. Between
-    two loops (`_loop_partings`) every pixel goes with the nearer loop, and the ink both need
-    (`shared`) with both.
+    two loops, or a loop and a stroke run into it (`_loop_partings`), the ink both digits
+    need (`shared`) goes with both.
     """
 
     left: np.ndarray  # (piece height, piece width) bool: the left digit's ink, in the box
@@ -832,7 +846,8 @@ def _places(piece: Piece) -> list[tuple[np.ndarray, float, int, np.ndarray]]:
         inner.append((left, _split_cost(cut.strokes), 0, left))
     for p in piece.partings:
         shared = p.shared if p.shared is not None else np.zeros_like(p.left)
-        inner.append((p.left & ~shared, _split_cost(p.strokes), p.strokes, p.left | shared))
+        cost = np.log(LOOP_PENALTY) if p.shared is not None else _split_cost(p.strokes)
+        inner.append((p.left & ~shared, float(cost), p.strokes, p.left | shared))
     inner.sort(key=lambda place: np.count_nonzero(place[0]))
     none, every = np.zeros_like(piece.mask), piece.mask
     return [(none, 0.0, 0, none), *inner, (every, 0.0, 0, every)]
@@ -1114,12 +1129,21 @@ def _meeting_places(centres: np.ndarray, height: int) -> list[tuple[np.ndarray, 
 
 
 def _loop_partings(mask: np.ndarray, box: Box, stroke: float) -> tuple[Parting, ...]:
-    """Where touching digits with loops side by side (`HOLE`, `STACKED`) may be parted:
-    between each two neighbouring loops, every pixel going with the nearer loop, and the ink
-    as near to both (within half a pen width: the stretch two 0s share, where they cross)
-    with either side. A seam between two 0s written into each other leaves one a bit of the
+    """Where touching digits with loops (`HOLE`, `STACKED`) may be parted, the ink both sides
+    need (`Parting.shared`) going with both.
+
+    Between each two neighbouring loops every pixel goes with the nearer loop, and the ink as
+    near to both (within half a pen width: the stretch two 0s share, where they cross) with
+    either side. A seam between two 0s written into each other leaves one a bit of the
     other's ring, and a parting at a junction gives the stretch they share to one of them:
-    read so, "8008" and "10000" were refused."""
+    read so, "8008" and "10000" were refused. Where a digit's stem runs along the next loop
+    (the 9 of 90, the 6 of 06), the half of that loop's ring facing it is both digits' too.
+
+    Beside the first loop and the last, a stroke as tall as the loop run into its side (the
+    1 of 10, the 5 of 500, `_beside_a_loop`) is parted off it: the ink beyond the loop's ring
+    (`RING` pen widths from its hole) is the other digit, and the ring within half a pen of
+    that ink is both digits'.
+    """
     height = mask.shape[0]
     closed = ndimage.binary_closing(mask, iterations=max(1, round(stroke / 2)))
     holes = ndimage.binary_fill_holes(closed) & ~closed  # a 0 left a little open is a loop
@@ -1140,20 +1164,66 @@ def _loop_partings(mask: np.ndarray, box: Box, stroke: float) -> tuple[Parting, 
                 groups[-1].append(hole)
                 continue
         groups.append([hole])
-    if not 2 <= len(groups) <= MAX_PARTINGS + 1:  # a row of many loops is no few digits
+    if not 1 <= len(groups) <= MAX_PARTINGS + 1:  # a row of many loops is no few digits
         return ()
-    found = []
+    loops = [np.isin(labels, [hole[2] for hole in group]) for group in groups]
+    rings = [mask & (ndimage.distance_transform_edt(~loop) <= RING * stroke) for loop in loops]
+    columns = np.indices(mask.shape)[1]
+    found: list[Parting] = []
+
+    def add(left: np.ndarray, shared: np.ndarray) -> None:
+        """A parting whose left digit is `left`, and `shared` too, if it is a new one."""
+        right = mask & ~left & ~shared
+        if not (left & ~shared).any() or not right.any():
+            return
+        left = left | shared
+        if all(np.count_nonzero(left ^ other.left) > DISTINCT * mask.sum() for other in found):
+            rows, cols = np.nonzero(shared if shared.any() else mask)
+            centre = (box[0] + int(rows.mean()), box[1] + int(cols.mean()))
+            found.append(Parting(left, centre, 2, shared))
+
+    for loop, ring, side in ((loops[0], rings[0], -1), (loops[-1], rings[-1], 1)):
+        other = _beside_a_loop(mask, loop, ring, side, stroke)
+        if other is not None:
+            shared = ring & (ndimage.distance_transform_edt(~other) <= stroke / 2)
+            add(other if side < 0 else mask & ~other, shared)
     for g in range(1, len(groups)):
-        on_left = np.isin(labels, [h[2] for group in groups[:g] for h in group])
-        on_right = np.isin(labels, [h[2] for group in groups[g:] for h in group])
-        to_left = ndimage.distance_transform_edt(~on_left)
-        to_right = ndimage.distance_transform_edt(~on_right)
+        to_left = ndimage.distance_transform_edt(~np.any(loops[:g], axis=0))
+        to_right = ndimage.distance_transform_edt(~np.any(loops[g:], axis=0))
         left = mask & (to_left < to_right)
         shared = mask & (np.abs(to_left - to_right) <= stroke / 2)
-        rows, columns = np.nonzero(shared) if shared.any() else np.nonzero(mask)
-        centre = (box[0] + int(rows.mean()), box[1] + int(columns.mean()))
-        found.append(Parting(left, centre, 2, shared))
+        add(left, shared)
+        # the half of the right loop's ring facing left, then of the left one's facing right
+        for loop, ring, towards in ((loops[g], rings[g], -1), (loops[g - 1], rings[g - 1], 1)):
+            rows = np.flatnonzero(loop.any(axis=1))
+            middles = [np.flatnonzero(loop[row]).mean() for row in rows]
+            middle = np.interp(np.arange(mask.shape[0]), rows, middles)[:, None]
+            half = ring & (towards * (columns - middle) > 0)
+            add(left, shared | half)
     return tuple(found)
+
+
+def _beside_a_loop(
+    mask: np.ndarray, loop: np.ndarray, ring: np.ndarray, side: int, stroke: float
+) -> np.ndarray | None:
+    """The ink beyond a loop's ring on one side (-1 left, 1 right) where it could be a digit
+    run into the loop's side: at least two pen widths square of it, `BEYOND` of it past the
+    loop's hole, and beside the loop, on `SIMILAR` of the rows either spans. A b's stem is
+    twice as tall as its loop, an A's legs stand under its loop, a planet's ring sticks out
+    of it a little: none is a digit beside a loop."""
+    outside, count = ndimage.label(mask & ~ring, structure=np.ones((3, 3), bool))
+    columns = np.indices(mask.shape)[1]
+    hole_columns = columns[loop]
+    middles = ndimage.mean(columns, outside, range(1, count + 1))
+    other = np.isin(outside, 1 + np.flatnonzero(side * (middles - hole_columns.mean()) > 0))
+    ink = np.count_nonzero(other)
+    if ink < 2 * stroke**2:
+        return None
+    edge = hole_columns.min() if side < 0 else hole_columns.max()
+    beyond = np.count_nonzero(other & (side * (columns - edge) > 0)) / ink
+    rows, ring_rows = other.any(axis=1), ring.any(axis=1)
+    beside = np.count_nonzero(rows & ring_rows) / max(rows.sum(), ring_rows.sum())
+    return other if beyond >= BEYOND and beside >= SIMILAR else None
 
 
 def _has_loop(ink: np.ndarray, stroke: float) -> bool:
