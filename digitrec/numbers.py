@@ -166,8 +166,8 @@ BEYOND = 0.6
 SIMILAR = 0.7
 # Passing a parting between loops, or off a loop, multiplies a reading's score by this, not
 # by the `CUT_PENALTY` and `STROKE_PENALTY` of a cut across two strokes: loops side by side
-# are more plainly two digits than a path through ink is. At that cost a mark refused as no
-# digit that spans three loops ("100" of a 1000 whose 1 runs into its 0) read more cheaply
+# are more plainly two digits than a path through ink is. At a cut's cost, a mark refused as
+# no digit that spans three loops (the "100" of a 1000 whose 1 runs into its 0) cost less
 # than the three digits it holds.
 LOOP_PENALTY = 0.4
 # Two junctions one above the other and at most this fraction of the piece's height apart may
