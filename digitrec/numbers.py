@@ -59,7 +59,9 @@ by:
 - a 1 does not touch a 1: a drawing of one piece is never read as 1s on either side of a cut
   (a V, a u, a zigzag is no "11" or "1111");
 - a drawing of one piece narrower than it is tall (`ONE_CHARACTER`) is one character: an H,
-  an M or an & is no "14", "14" or "86", however surely its parts read as digits;
+  an M or an & is no "14", "14" or "86", however surely its parts read as digits; but not
+  where it is parted only beside or between loops: a 10 written narrow, its 1 run into the
+  0's side;
 - no digit holds another in its loop: a piece with a part of its ink inside a hole of another
   part (a face's mouth in its outline) is one thing and is not cut; nor is a piece of two
   straight strokes that cross (`_a_cross`: an X is no "76");
@@ -250,7 +252,9 @@ OPPOSITE = -0.85
 # a letter (H, K, M, R, h, u), a symbol (&, %) or a digit, never touching digits: they stand
 # side by side, so a piece they make is about as wide as it is tall or wider. Chosen from how
 # wide such pieces are on the probes, not by trying values: 5 of 70 numbers written as one
-# piece are narrower (a "17" written touching; four photographs), 219 of 315 letters.
+# piece are narrower (a "17" written touching; four photographs), 219 of 315 letters. A piece
+# parted only beside or between loops (`_off_loops`) is not held to it: a 1 run into a 0's side
+# makes a 10 as narrow as a letter.
 ONE_CHARACTER = 0.85
 
 
@@ -439,7 +443,7 @@ def _read_and_cut(
     # (the 1s of 6411 run together).
     ones = np.array([r.digit == 1 for r in readings]) & ~refused & (len(seg.pieces) == 1)
     chosen = _best_path(lattice, value, ones)
-    if len(seg.pieces) == 1 and _one_character(seg.pieces[0]):
+    if len(seg.pieces) == 1 and _one_character(seg.pieces[0]) and not _off_loops(lattice, chosen):
         chosen = [lattice.whole[0]]  # read below as a drawing of one digit is
     # Mostly marks that are no digit (`MOSTLY`), or one piece of ink partly no digit: the
     # whole drawing is one mark.
@@ -548,6 +552,8 @@ class _Lattice:
     passing: np.ndarray  # (nodes,) float: what passing each node costs (log), 0 but at cuts
     whole: list[int]  # the part that is each piece whole
     joined: list[tuple[int, range]]  # (part, pieces) for several whole pieces read as one
+    # (nodes,) bool: partings that give ink to both sides (beside or between loops)
+    looped: np.ndarray | None = None
 
 
 def _judge(
@@ -702,6 +708,14 @@ def _one_character(piece: Piece) -> bool:
     return right - left < ONE_CHARACTER * (bottom - top)
 
 
+def _off_loops(lattice: _Lattice, chosen: list[int]) -> bool:
+    """Whether the chosen parts are parted only beside or between loops (`_loop_partings`):
+    a narrow 10 or 19, whose 1 runs into the loop beside it, is no letter of one stroke."""
+    ends = {part: stop for _, stop, part in lattice.steps}
+    passed = [ends[k] for k in chosen[:-1]]
+    return bool(passed) and lattice.looped is not None and bool(lattice.looped[passed].all())
+
+
 def _mostly_marks(lattice: _Lattice, chosen: list[int], refused: np.ndarray) -> bool:
     """Whether the chosen parts that are no digit hold at least `MOSTLY` of the ink."""
     ink = [np.count_nonzero(lattice.parts[k][1]) for k in chosen]
@@ -750,6 +764,7 @@ def _lattice(seg: Segmentation) -> _Lattice:
     # Each piece's nodes: its left edge, then its cuts and partings (`_places`).
     first = np.cumsum([0] + [1 + len(p.cuts) + len(p.partings) for p in seg.pieces])
     passing = np.zeros(first[-1] + 1)
+    looped = np.zeros(first[-1] + 1, bool)
     typical = _writing_height(seg)
     parts: list[Part] = []
     steps: list[tuple[int, int, int]] = []
@@ -765,6 +780,7 @@ def _lattice(seg: Segmentation) -> _Lattice:
         last = len(places) - 1
         nodes = [first[k] + n for n in range(last)] + [first[k + 1]]
         passing[nodes[1:-1]] = [cost for _, cost, _, _ in places[1:-1]]
+        looped[nodes[1:-1]] = [(both & ~own).any() for own, _, _, both in places[1:-1]]
         # A part between two cuts is a middle digit of three: only in a piece that wide.
         three = piece.box[3] - piece.box[1] > THREE_WIDE * typical
         for i, j in itertools.combinations(range(last + 1), 2):
@@ -800,7 +816,7 @@ def _lattice(seg: Segmentation) -> _Lattice:
         if j > i + 1:
             joined.append((len(parts), range(i, j)))
             step(first[i], first[j], _union([(p.box, p.mask) for p in seg.pieces[i:j]]))
-    return _Lattice(parts, steps, passing, whole, joined)
+    return _Lattice(parts, steps, passing, whole, joined, looped)
 
 
 def _beside(part: np.ndarray, other: np.ndarray) -> bool:

@@ -739,6 +739,24 @@ def test_one_piece_narrower_than_tall_is_one_character(shipped, monkeypatch):
     assert numbers.read_number(letter_m, shipped).text == "14"
 
 
+@pytest.mark.parametrize("digits", ["10", "01"])
+def test_a_narrow_number_parted_off_a_loop_is_read(shipped, digits, monkeypatch):
+    """A 10 written narrow, its 1 run into the 0's side, is one piece narrower than
+    `ONE_CHARACTER`; parted off the loop (`_loop_partings`) it is two digits, not a letter of
+    one stroke such as an M. Only such partings pass the rule: with none, it is one character."""
+    ring = [[(0.5 + 0.5 * np.sin(a), 0.5 - 0.5 * np.cos(a)) for a in np.linspace(0, 2 * np.pi, 60)]]
+    stem = [[(0.0, 0.0), (0.0, 1.0)]]
+    width = 0.45 * HEIGHT
+    zero_at = 100 + (14 if digits == "10" else 0)
+    one_at = 100 if digits == "10" else 100 + width + 14
+    picture = drawing(at(stem, one_at), at(ring, zero_at, width))
+    seg = numbers.segment(picture)
+    assert len(seg.pieces) == 1 and numbers._one_character(seg.pieces[0])
+    assert numbers.read_number(picture, shipped).text == digits
+    monkeypatch.setattr(numbers, "_loop_partings", lambda *_: ())
+    assert numbers.read_number(picture, shipped).text != digits
+
+
 def test_a_drawing_of_one_piece_is_cut_only_into_digits_read_surely(shipped, monkeypatch):
     """One piece of ink is likelier one thing than touching digits: a part cut from it is a
     digit only where it reads surely as one (`ONE_PIECE`). A scribble, a heart and a fish stay
