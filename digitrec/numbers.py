@@ -59,9 +59,10 @@ by:
 - a 1 does not touch a 1: a drawing of one piece is never read as 1s on either side of a cut
   (a V, a u, a zigzag is no "11" or "1111");
 - a drawing of one piece narrower than it is tall (`ONE_CHARACTER`) is one character: an H,
-  an M or an & is no "14", "14" or "86", however surely its parts read as digits; but not
-  where it is parted only beside or between loops: a 10 written narrow, its 1 run into the
-  0's side;
+  a W or an & is no "14" or "86", however surely the digit model reads its parts; but not
+  where it parts plainly into digits: only beside or between loops (a 10 written narrow, its
+  1 run into the 0's side), or where one stroke touches the next, into digits both models
+  are sure of and as tall as the drawing (a narrow 17; an n and some Ms read so too);
 - no digit holds another in its loop: a piece with a part of its ink inside a hole of another
   part (a face's mouth in its outline) is one thing and is not cut; nor is a piece of two
   straight strokes that cross (`_a_cross`: an X is no "76");
@@ -249,13 +250,16 @@ BENT = 0.25
 BENT_SHARE = 0.06
 OPPOSITE = -0.85
 # A drawing that is one piece narrower than `ONE_CHARACTER` times its height is one character,
-# a letter (H, K, M, R, h, u), a symbol (&, %) or a digit, never touching digits: they stand
+# a letter (H, K, M, R, h, u), a symbol (&, %) or a digit, rarely touching digits: they stand
 # side by side, so a piece they make is about as wide as it is tall or wider. Chosen from how
 # wide such pieces are on the probes, not by trying values: 5 of 70 numbers written as one
-# piece are narrower (a "17" written touching; four photographs), 219 of 315 letters. A piece
-# parted only beside or between loops (`_off_loops`) is not held to it: a 1 run into a 0's side
-# makes a 10 as narrow as a letter.
+# piece are narrower (a "17" written touching; four photographs), 219 of 315 letters. Digits
+# written narrow and tight are, though, and are read where they part plainly: only beside or
+# between loops (`_off_loops`: a 1 run into a 0's side), or cut where one stroke touches the
+# next into digits both models are sure of, each at least `NARROW_TALL` of the drawing's
+# height (`_plainly_parted`: a narrow 17, but not a P's stem and bowl).
 ONE_CHARACTER = 0.85
+NARROW_TALL = 0.8
 
 
 @dataclass(frozen=True)
@@ -443,7 +447,12 @@ def _read_and_cut(
     # (the 1s of 6411 run together).
     ones = np.array([r.digit == 1 for r in readings]) & ~refused & (len(seg.pieces) == 1)
     chosen = _best_path(lattice, value, ones)
-    if len(seg.pieces) == 1 and _one_character(seg.pieces[0]) and not _off_loops(lattice, chosen):
+    if (
+        len(seg.pieces) == 1
+        and _one_character(seg.pieces[0])
+        and not _off_loops(lattice, chosen)
+        and not _plainly_parted(lattice, chosen, readings, scores, refusal)
+    ):
         chosen = [lattice.whole[0]]  # read below as a drawing of one digit is
     # Mostly marks that are no digit (`MOSTLY`), or one piece of ink partly no digit: the
     # whole drawing is one mark.
@@ -714,6 +723,32 @@ def _off_loops(lattice: _Lattice, chosen: list[int]) -> bool:
     ends = {part: stop for _, stop, part in lattice.steps}
     passed = [ends[k] for k in chosen[:-1]]
     return bool(passed) and lattice.looped is not None and bool(lattice.looped[passed].all())
+
+
+def _plainly_parted(
+    lattice: _Lattice,
+    chosen: list[int],
+    readings: list[Prediction],
+    scores: np.ndarray,
+    refusal: NotDigitModel | None,
+) -> bool:
+    """Whether the chosen parts are digits beyond doubt, cut apart where one stroke touches
+    the next (a cut crossing one stroke, or a parting at a loop): each read `SURE`ly, taken
+    for a digit by the refusal model, and as tall as the drawing (`NARROW_TALL`). A 14, 17 or
+    91 written narrow is so; most letters are not (an h's hump, a P's bowl or a W's halves)."""
+    if len(chosen) < 2 or lattice.looped is None:
+        return False
+    ends = {part: stop for _, stop, part in lattice.steps}
+    passed = [ends[k] for k in chosen[:-1]]
+    clean = np.isclose(lattice.passing[passed], np.log(CUT_PENALTY)) | lattice.looped[passed]
+    threshold = refusal.threshold if refusal is not None else 1.0
+    boxes = [lattice.parts[k][0] for k in chosen]
+    height = max(box[2] for box in boxes) - min(box[0] for box in boxes)
+    return (
+        bool(clean.all())
+        and all(readings[k].confidence >= SURE and scores[k] <= threshold for k in chosen)
+        and all(box[2] - box[0] >= NARROW_TALL * height for box in boxes)
+    )
 
 
 def _mostly_marks(lattice: _Lattice, chosen: list[int], refused: np.ndarray) -> bool:

@@ -725,18 +725,33 @@ def test_digits_in_the_boxes_of_a_form_are_read_without_the_boxes(shipped):
 
 
 def test_one_piece_narrower_than_tall_is_one_character(shipped, monkeypatch):
-    """An M is no "14", however surely its halves read as a 1 and a 4 (`ONE_CHARACTER`); a
-    narrow piece that is a digit is read as that digit, and touching digits, side by side,
-    make a piece too wide for the rule."""
-    letter_m = drawing([[(50, 240), (55, 40), (115, 170), (175, 40), (180, 240)]])
+    """A W is no "14", however surely the digit model reads its halves as a 1 and a 4
+    (`ONE_CHARACTER`); a narrow piece that is a digit is read as that digit, and touching
+    digits, side by side, make a piece too wide for the rule."""
+    letter_w = drawing([[(40, 40), (70, 240), (110, 100), (150, 240), (180, 40)]])
     seven = drawing(digit_strokes(7, 100))
     touching = drawing(digit_strokes(2, 100), digit_strokes(3, 100 + 0.65 * HEIGHT - 8))
-    assert [len(numbers.segment(p).pieces) for p in (letter_m, seven, touching)] == [1, 1, 1]
-    assert numbers.read_number(letter_m, shipped).text == "?"
+    assert [len(numbers.segment(p).pieces) for p in (letter_w, seven, touching)] == [1, 1, 1]
+    assert numbers._one_character(numbers.segment(letter_w).pieces[0])
+    assert numbers.read_number(letter_w, shipped).text == "?"
     assert numbers.read_number(seven, shipped).text == "7"
     assert numbers.read_number(touching, shipped).text == "23"
     monkeypatch.setattr(numbers, "ONE_CHARACTER", 0.0)
-    assert numbers.read_number(letter_m, shipped).text == "14"
+    assert numbers.read_number(letter_w, shipped).text == "14"
+
+
+def test_a_narrow_number_cut_plainly_into_digits_is_read(shipped, monkeypatch):
+    """A 17 written narrow, the 7's bar run into the 1, is one piece narrower than
+    `ONE_CHARACTER`, but cut where one stroke touches the next into two digits both models
+    are sure of, as tall as the drawing (`_plainly_parted`): a number, not a letter."""
+    width = 0.45 * HEIGHT
+    one = at([[(0.3, 0.12), (0.5, 0.0), (0.5, 1.0)]], 100, width)
+    picture = drawing(one, at([[(0.0, 0.02), (1.0, 0.0), (0.4, 1.0)]], 100 + 0.6 * width, width))
+    seg = numbers.segment(picture)
+    assert len(seg.pieces) == 1 and numbers._one_character(seg.pieces[0])
+    assert numbers.read_number(picture, shipped).text == "17"
+    monkeypatch.setattr(numbers, "_plainly_parted", lambda *_: False)
+    assert numbers.read_number(picture, shipped).text == "?"
 
 
 @pytest.mark.parametrize("digits", ["10", "01"])
