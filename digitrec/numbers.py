@@ -61,8 +61,8 @@ by:
 - a drawing of one piece narrower than it is tall (`ONE_CHARACTER`) is one character: an H,
   a W or an & is no "14" or "86", however surely the digit model reads its parts; but not
   where it parts plainly into digits: only beside or between loops (a 10 written narrow, its
-  1 run into the 0's side), or where one stroke touches the next, into digits both models
-  are sure of and as tall as the drawing (a narrow 17; an n and some Ms read so too);
+  1 run into the 0's side), or where they touch, into digits both models are sure of and as
+  tall as the drawing (a narrow 17; an n, an H and some Ms read so too);
 - no digit holds another in its loop: a piece with a part of its ink inside a hole of another
   part (a face's mouth in its outline) is one thing and is not cut; nor is a piece of two
   straight strokes that cross (`_a_cross`: an X is no "76");
@@ -255,9 +255,9 @@ OPPOSITE = -0.85
 # wide such pieces are on the probes, not by trying values: 5 of 70 numbers written as one
 # piece are narrower (a "17" written touching; four photographs), 219 of 315 letters. Digits
 # written narrow and tight are, though, and are read where they part plainly: only beside or
-# between loops (`_off_loops`: a 1 run into a 0's side), or cut where one stroke touches the
-# next into digits both models are sure of, each at least `NARROW_TALL` of the drawing's
-# height (`_plainly_parted`: a narrow 17, but not a P's stem and bowl).
+# between loops (`_off_loops`: a 1 run into a 0's side), or cut where they touch (through one
+# or two strokes) into digits both models are sure of, each at least `NARROW_TALL` of the
+# drawing's height (`_plainly_parted`: a narrow 17, but not a P's stem and bowl).
 ONE_CHARACTER = 0.85
 NARROW_TALL = 0.8
 
@@ -732,15 +732,15 @@ def _plainly_parted(
     scores: np.ndarray,
     refusal: NotDigitModel | None,
 ) -> bool:
-    """Whether the chosen parts are digits beyond doubt, cut apart where one stroke touches
-    the next (a cut crossing one stroke, or a parting at a loop): each read `SURE`ly, taken
+    """Whether the chosen parts are digits beyond doubt, cut apart where they touch (a cut or
+    a parting through one or two strokes, or a parting at a loop): each read `SURE`ly, taken
     for a digit by the refusal model, and as tall as the drawing (`NARROW_TALL`). A 14, 17 or
     91 written narrow is so; most letters are not (an h's hump, a P's bowl or a W's halves)."""
     if len(chosen) < 2 or lattice.looped is None:
         return False
     ends = {part: stop for _, stop, part in lattice.steps}
     passed = [ends[k] for k in chosen[:-1]]
-    clean = np.isclose(lattice.passing[passed], np.log(CUT_PENALTY)) | lattice.looped[passed]
+    clean = (lattice.passing[passed] >= _split_cost(2) - 1e-9) | lattice.looped[passed]
     threshold = refusal.threshold if refusal is not None else 1.0
     boxes = [lattice.parts[k][0] for k in chosen]
     height = max(box[2] for box in boxes) - min(box[0] for box in boxes)
