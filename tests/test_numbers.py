@@ -740,16 +740,28 @@ def test_one_piece_narrower_than_tall_is_one_character(shipped, monkeypatch):
     assert numbers.read_number(letter_w, shipped).text == "14"
 
 
-def test_a_narrow_number_cut_plainly_into_digits_is_read(shipped, monkeypatch):
-    """A 17 written narrow, the 7's bar run into the 1, is one piece narrower than
-    `ONE_CHARACTER`, but cut where one stroke touches the next into two digits both models
-    are sure of, as tall as the drawing (`_plainly_parted`): a number, not a letter."""
-    width = 0.45 * HEIGHT
-    one = at([[(0.3, 0.12), (0.5, 0.0), (0.5, 1.0)]], 100, width)
-    picture = drawing(one, at([[(0.0, 0.02), (1.0, 0.0), (0.4, 1.0)]], 100 + 0.6 * width, width))
+NARROW_ONE = [[(0.3, 0.12), (0.5, 0.0), (0.5, 1.0)]]
+NARROW_SEVEN = [[(0.0, 0.02), (1.0, 0.0), (0.4, 1.0)]]
+NARROW_NINE = [[(0.95, 0.3), (0.5, 0.0), (0.05, 0.25), (0.45, 0.5), (0.95, 0.3), (0.9, 1.0)]]
+
+
+@pytest.mark.parametrize(
+    ("digits", "second", "width", "offset", "pen"),
+    [("17", NARROW_SEVEN, 0.45, 0.6, 18.0), ("19", NARROW_NINE, 0.35, 0.65, 14.0)],
+)
+def test_a_narrow_number_cut_plainly_into_digits_is_read(
+    shipped, monkeypatch, digits, second, width, offset, pen
+):
+    """A 17 written narrow, the 7's bar run into the 1, or a 19 whose loop runs into the 1
+    (a cut through two strokes parts them), is one piece narrower than `ONE_CHARACTER`, but
+    cut where the digits touch into two both models are sure of, as tall as the drawing
+    (`_plainly_parted`): a number, not a letter."""
+    width *= HEIGHT
+    strokes = at(NARROW_ONE, 100, width) + at(second, 100 + offset * width, width)
+    picture = canvas_rgba(rasterise(strokes, size=SIZE, pen=pen))
     seg = numbers.segment(picture)
     assert len(seg.pieces) == 1 and numbers._one_character(seg.pieces[0])
-    assert numbers.read_number(picture, shipped).text == "17"
+    assert numbers.read_number(picture, shipped).text == digits
     monkeypatch.setattr(numbers, "_plainly_parted", lambda *_: False)
     assert numbers.read_number(picture, shipped).text == "?"
 
