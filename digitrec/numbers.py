@@ -41,7 +41,9 @@ by:
   pieces a part passes that neither model doubts (`SURE` to the digit model, under the
   refusal model's threshold). A drawing read as one digit or one mark gets the answer
   `Predictor.predict` gives it, so both ways of asking agree; one whose marks that are no
-  digit hold most of its ink (`MOSTLY`) is one mark, a doodle: no number, and so is one piece
+  digit hold most of its ink (`MOSTLY`) is one mark, a doodle: no number (beside marks, where
+  nothing is plainly a digit, a digit the refusal model doubts is a mark too: a cloud beside
+  an umbrella is no "?0"), and so is one piece
   of ink read as partly no digit (a cloud is no "?3"), and so are several pieces none of which
   is surely a digit whole, only cut into parts of which one is no digit: the letters of "hen"
   are no "17?17";
@@ -460,7 +462,7 @@ def _read_and_cut(
         len(chosen) > 1
         and refusal is not None
         and (
-            _mostly_marks(lattice, chosen, refused)
+            _mostly_marks(lattice, chosen, _marks(chosen, scores, refused, refusal.threshold))
             or (len(seg.pieces) == 1 and bool(refused[chosen].any()))
             or _written(seg, lattice, chosen, readings, scores, refused)
         )
@@ -751,11 +753,11 @@ def _plainly_parted(
     )
 
 
-def _mostly_marks(lattice: _Lattice, chosen: list[int], refused: np.ndarray) -> bool:
-    """Whether the chosen parts that are no digit hold at least `MOSTLY` of the ink."""
+def _mostly_marks(lattice: _Lattice, chosen: list[int], marks: np.ndarray) -> bool:
+    """Whether the chosen parts that are marks, no digit, hold at least `MOSTLY` of the ink."""
     ink = [np.count_nonzero(lattice.parts[k][1]) for k in chosen]
-    marks = sum(count for count, k in zip(ink, chosen, strict=True) if refused[k])
-    return marks >= MOSTLY * sum(ink)
+    held = sum(count for count, k in zip(ink, chosen, strict=True) if marks[k])
+    return held >= MOSTLY * sum(ink)
 
 
 def _written(
@@ -778,6 +780,21 @@ def _written(
     chosen_ = np.asarray(chosen)
     whole = ~cut[chosen_] & ~refused[chosen_] & (sureness[chosen_] >= ONE_PIECE)
     return bool(cut[chosen_].any() and not whole.any())
+
+
+def _marks(
+    chosen: list[int], scores: np.ndarray, refused: np.ndarray, threshold: float
+) -> np.ndarray:
+    """Which candidates count as marks that are no digit (`MOSTLY`): those refused and, where
+    beside them the drawing holds only digits the refusal model doubts (over its threshold,
+    taken for digits because the digit model is sure of them), those too: a cloud read 0
+    beside an umbrella. That a number pad holds digits is no reason to read a doubted mark as
+    one when nothing beside it is plainly a digit."""
+    chosen_ = np.asarray(chosen)
+    marks = refused.copy()
+    if refused[chosen_].any() and (scores[chosen_] > threshold).all():
+        marks[chosen_] = True
+    return marks
 
 
 def _cut_parts(lattice: _Lattice) -> np.ndarray:

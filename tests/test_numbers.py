@@ -14,7 +14,7 @@ from digitrec import numbers, preprocess, settings
 from digitrec.negatives import shape_strokes
 from digitrec.predict import READ_TURNS, Predictor
 from digitrec.preprocess import EmptyDrawingError
-from digitrec.refusal import default_model
+from digitrec.refusal import NotDigitModel, default_model
 from digitrec.strokes import canvas_rgba, example_strokes, rasterise
 
 SIZE = 640  # a square canvas wide enough for four digits (rasterise draws square canvases)
@@ -1069,3 +1069,29 @@ def test_the_default_predictor_is_the_recommended_model(trained_model_path, monk
     monkeypatch.setenv("DIGITREC_MODEL", str(trained_model_path))
     picture, _ = number("20")
     assert len(numbers.read_number(picture)) == 2
+
+
+class Doubting(NotDigitModel):
+    """The shipped refusal model, doubting every image at least `floor`."""
+
+    def __init__(self, floor: float):
+        shipped = default_model()
+        super().__init__(shipped.model, shipped.threshold)
+        self.floor = floor
+
+    def score(self, images):
+        return np.maximum(super().score(images), self.floor)
+
+
+@pytest.mark.parametrize("floor", [0.7, 0.3])
+def test_a_doubted_digit_beside_marks_is_a_mark_too(shipped, floor):
+    """A cloud beside an umbrella read "?0": the refusal model doubted the cloud, but the
+    digit model was sure of a 0, and in a number that is enough. Beside marks that are no
+    digit, with nothing plainly a digit, a doubted digit is a mark too (`_marks`): the drawing
+    is one mark. Not doubted (under the threshold), the 0 is a digit beside the star."""
+    judge = Doubting(floor)
+    star = at(shape_strokes("star", np.random.default_rng(0)), 60, HEIGHT)
+    picture = drawing(star, digit_strokes(0, 400))
+    reading = numbers.read_number(picture, shipped, refusal=judge)
+    doubted = floor > judge.threshold
+    assert reading.text == ("?" if doubted else "?0")
