@@ -173,13 +173,16 @@ SIMILAR = 0.7
 # by the `CUT_PENALTY` and `STROKE_PENALTY` of a cut across two strokes: loops side by side
 # are more plainly two digits than a path through ink is. At a cut's cost, a mark refused as
 # no digit that spans three loops (the "100" of a 1000 whose 1 runs into its 0) cost less
-# than the three digits it holds.
-LOOP_PENALTY = 0.4
+# than the three digits it holds. Three digits written narrow, all in one piece (a tight 100),
+# pass two partings: at 0.4 they cost more than one mark that is all the drawing holds
+# (`ALONE`).
+LOOP_PENALTY = 0.5
 # Two junctions one above the other and at most this fraction of the piece's height apart may
 # be where two round digits touch along a stretch of stroke (two 0s side by side).
 SHARED = 0.7
-# A piece wider than this times the writing's height may be three touching digits.
-THREE_WIDE = 1.2
+# A piece wider than this times the writing's height may be three touching digits: narrow
+# digits (a 1, 0s as tall ovals) written tight make a 100 about as wide as it is tall.
+THREE_WIDE = 0.8
 # At most this many neighbouring pieces are read as one digit ...
 MAX_RUN = 3
 # ... and a digit is at most this many times as wide as the writing is high.
