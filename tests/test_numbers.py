@@ -1095,3 +1095,24 @@ def test_a_doubted_digit_beside_marks_is_a_mark_too(shipped, floor):
     reading = numbers.read_number(picture, shipped, refusal=judge)
     doubted = floor > judge.threshold
     assert reading.text == ("?" if doubted else "?0")
+
+
+@pytest.mark.parametrize(("knob", "before"), [("THREE_WIDE", 1.2), ("LOOP_PENALTY", 0.4)])
+def test_three_narrow_digits_in_one_piece_are_read(shipped, monkeypatch, knob, before):
+    """A 100 written narrow, its 1 run into the first 0 and the 0s into each other, is one
+    piece about as wide as it is tall: its middle 0 is a part between two partings only in a
+    piece `THREE_WIDE` wide, and the two partings must cost less than one mark that is all the
+    drawing holds (`LOOP_PENALTY` against `ALONE`). With either as it was, it read "?"."""
+    ring = [[(0.5 + 0.5 * np.sin(a), 0.5 - 0.5 * np.cos(a)) for a in np.linspace(0, 2 * np.pi, 60)]]
+    width = 0.45 * HEIGHT
+    picture = drawing(
+        at(NARROW_ONE, 100, width),
+        at(ring, 100 + 0.7 * width, width),
+        at(ring, 100 + 1.6 * width, width),
+    )
+    seg = numbers.segment(picture)
+    (piece,) = seg.pieces
+    assert piece.box[3] - piece.box[1] < 1.2 * (piece.box[2] - piece.box[0])
+    assert numbers.read_number(picture, shipped).text == "100"
+    monkeypatch.setattr(numbers, knob, before)
+    assert numbers.read_number(picture, shipped).text == "?"
