@@ -725,9 +725,14 @@ def _one_character(piece: Piece) -> bool:
 def _off_loops(lattice: _Lattice, chosen: list[int]) -> bool:
     """Whether the chosen parts are parted only beside or between loops (`_loop_partings`):
     a narrow 10 or 19, whose 1 runs into the loop beside it, is no letter of one stroke."""
-    ends = {part: stop for _, stop, part in lattice.steps}
-    passed = [ends[k] for k in chosen[:-1]]
+    passed = _passed(lattice, chosen)
     return bool(passed) and lattice.looped is not None and bool(lattice.looped[passed].all())
+
+
+def _passed(lattice: _Lattice, chosen: list[int]) -> list[int]:
+    """The places (nodes) a reading of the chosen parts passes between them."""
+    ends = {part: stop for _, stop, part in lattice.steps}
+    return [ends[k] for k in chosen[:-1]]
 
 
 def _plainly_parted(
@@ -743,8 +748,7 @@ def _plainly_parted(
     91 written narrow is so; most letters are not (an h's hump, a P's bowl or a W's halves)."""
     if len(chosen) < 2 or lattice.looped is None:
         return False
-    ends = {part: stop for _, stop, part in lattice.steps}
-    passed = [ends[k] for k in chosen[:-1]]
+    passed = _passed(lattice, chosen)
     clean = (lattice.passing[passed] >= _split_cost(2) - 1e-9) | lattice.looped[passed]
     threshold = refusal.threshold if refusal is not None else 1.0
     boxes = [lattice.parts[k][0] for k in chosen]
