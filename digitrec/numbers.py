@@ -265,6 +265,13 @@ OPPOSITE = -0.85
 # drawing's height (`_plainly_parted`: a narrow 17, but not a P's stem and bowl).
 ONE_CHARACTER = 0.85
 NARROW_TALL = 0.8
+# A part cut from a piece that holds no loop of its own and whose every stroke end (two or
+# more) lies within `SLICE_END` pen widths of the ink cut away from it is a slice of a loop,
+# an arc cut off both ways: no digit. Touching digits meet, they do not run through each other,
+# so a digit cut from its neighbour keeps a free end (a 1's foot) or its own loop (a 0); the
+# left lobe of a heart cut off reads as a 1 all the same ("10" for a heart).
+SLICE_END = 0.5
+SLICE_BOW = 1.0
 
 
 @dataclass(frozen=True)
@@ -568,6 +575,8 @@ class _Lattice:
     joined: list[tuple[int, range]]  # (part, pieces) for several whole pieces read as one
     # (nodes,) bool: partings that give ink to both sides (beside or between loops)
     looped: np.ndarray | None = None
+    # (parts,) bool: parts that are slices of a loop (`SLICE_END`)
+    sliced: np.ndarray | None = None
 
 
 def _judge(
@@ -602,6 +611,8 @@ def _judge(
         scores = np.where(boxes[:, 2] - boxes[:, 0] <= DOT * seg.stroke, np.float32(1.0), scores)
         # A 1 or a 7 with a dot straight under or over it is an !, an i or a ?: no digit.
         scores = np.where(_dotted(seg, boxes, readings), np.float32(1.0), scores)
+        if lattice.sliced is not None:  # an arc cut off a loop both ways: no digit
+            scores = np.where(lattice.sliced, np.float32(1.0), scores)
     as_digit = np.log(np.clip(confidence * (1.0 - scores), 1e-9, 1.0))
     # Pieces apart are one digit only where they need each other: where one of them alone
     # is surely (`SURE`) the digit they make together, the others are marks of their own (the
@@ -829,9 +840,11 @@ def _lattice(seg: Segmentation) -> _Lattice:
     steps: list[tuple[int, int, int]] = []
     whole: list[int] = []
     joined: list[tuple[int, range]] = []
+    sliced: list[bool] = []
 
-    def step(start: int, stop: int, part: Part) -> None:
+    def step(start: int, stop: int, part: Part, piece: Piece | None = None) -> None:
         steps.append((int(start), int(stop), len(parts)))
+        sliced.append(piece is not None and _a_slice(piece, part, seg.stroke))
         parts.append(part)
 
     for k, piece in enumerate(seg.pieces):
@@ -860,7 +873,7 @@ def _lattice(seg: Segmentation) -> _Lattice:
                 # holds a loop (not a junction alone: a zigzag would read 111) and the one's
                 # left side holds the other's.
                 if i == 0 or j == last:
-                    step(nodes[i], nodes[j], _trimmed(piece, part))
+                    step(nodes[i], nodes[j], _trimmed(piece, part), piece)
                     continue
                 if 1 in (parted, parts_right) and not _has_loop(part, seg.stroke):
                     continue
@@ -870,12 +883,46 @@ def _lattice(seg: Segmentation) -> _Lattice:
             if part.any():
                 trimmed = _trimmed(piece, part)
                 if _digit_sized(trimmed[0], typical, seg.stroke):
-                    step(nodes[i], nodes[j], trimmed)
+                    step(nodes[i], nodes[j], trimmed, piece)
     for i, j in _runs(seg):
         if j > i + 1:
             joined.append((len(parts), range(i, j)))
             step(first[i], first[j], _union([(p.box, p.mask) for p in seg.pieces[i:j]]))
-    return _Lattice(parts, steps, passing, whole, joined, looped)
+    return _Lattice(parts, steps, passing, whole, joined, looped, np.array(sliced, bool))
+
+
+def _a_slice(piece: Piece, part: Part, stroke: float) -> bool:
+    """Whether a part cut from a piece is a slice of a loop: no loop of its own, its centre
+    line's ends, two or more, all within `SLICE_END` pen widths of where it was cut from the
+    rest of the piece, and bowed off the line between its farthest ends by `SLICE_BOW` pen
+    widths (a 1 that a neighbour touches at both ends is straight)."""
+    (top, left, _, _), own = part
+    # the part's box and a pixel around it, in the piece's box
+    top, left = top - piece.box[0], left - piece.box[1]
+    window = np.pad(piece.mask, 1)[top : top + own.shape[0] + 2, left : left + own.shape[1] + 2]
+    part = np.pad(own, 1)
+    rest = window & ~part
+    if not rest.any() or _has_loop(part, stroke):
+        return False
+    skeleton = skeletonize(part)
+    neighbours = ndimage.convolve(
+        skeleton.astype(np.uint8), np.ones((3, 3), np.uint8), mode="constant"
+    )
+    ends = skeleton & (neighbours == 2)  # itself and one neighbour
+    if np.count_nonzero(ends) < 2:
+        return False
+    severed = part & ndimage.binary_dilation(rest, np.ones((3, 3), bool))  # where it was cut
+    away = ndimage.distance_transform_edt(~severed)[ends]
+    if not (away <= SLICE_END * stroke).all():
+        return False
+    # an arc, bowed off the line between its farthest ends: not a straight stroke (a 1 whose
+    # ends a neighbour touches)
+    points = np.argwhere(ends).astype(float)
+    apart = np.linalg.norm(points[:, None] - points[None], axis=-1)
+    first, last = np.unravel_index(np.argmax(apart), apart.shape)
+    rows, columns = np.nonzero(skeleton)
+    bow = _near_segment(rows, columns, points[first], points[last]).max()
+    return bool(bow >= SLICE_BOW * stroke)
 
 
 def _beside(part: np.ndarray, other: np.ndarray) -> bool:

@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
-from scipy import ndimage
+from scipy import interpolate, ndimage
 from test_predict import constant_judge
 from test_preprocess import beads
 
@@ -596,8 +596,9 @@ def test_one_mark_alone_is_read_as_a_drawing_of_one_digit_is(predictor):
 def test_a_doodle_alone_is_one_mark_not_cut_into_digits(shipped, monkeypatch):
     """A mark that is all the drawing holds is a doodle, likelier than a mark among digits
     (`ALONE`): these three, a smiley, a heart and a house, stay whole, even with no doubt of
-    parts cut from one piece (`ONE_PIECE` off). At the prior of a mark among digits each would
-    be cut into parts read as digits ("12", "67", "13")."""
+    parts cut from one piece (`ONE_PIECE` off) and no slices of loops (`SLICE_END` off). At
+    the prior of a mark among digits each would be cut into parts read as digits ("12", "67",
+    "13")."""
     shapes = [("smiley", 6), ("heart", 5), ("house", 7)]
     pictures = [
         drawing(at(shape_strokes(kind, np.random.default_rng(seed)), 260, HEIGHT))
@@ -605,12 +606,50 @@ def test_a_doodle_alone_is_one_mark_not_cut_into_digits(shipped, monkeypatch):
     ]
     monkeypatch.setattr(numbers, "ONE_PIECE", 0.0)
     monkeypatch.setattr(numbers, "ONE_CHARACTER", 0.0)  # the smiley is narrow: ALONE alone
+    monkeypatch.setattr(numbers, "SLICE_END", 0.0)  # the heart's lobe cut off: ALONE alone
     monkeypatch.setattr(
         numbers, "_encloses", lambda labels, members, stroke: False
     )  # its mouth too
     assert [numbers.read_number(p, shipped).text for p in pictures] == ["?"] * 3
     monkeypatch.setattr(numbers, "ALONE", numbers.NOT_A_DIGIT)
     assert all(len(numbers.read_number(p, shipped)) >= 2 for p in pictures)
+
+
+def heart_row(count: int) -> np.ndarray:
+    """`count` hearts in a row, each one outline with a sharp dip at the top, as a mouse draws."""
+    corners = [(0.5, 0.28), (0.4, 0.08), (0.22, 0.02), (0.06, 0.12), (0.02, 0.32), (0.1, 0.55)]
+    corners += [(0.3, 0.78), (0.5, 1.0), (0.7, 0.78), (0.9, 0.55), (0.98, 0.32), (0.94, 0.12)]
+    corners += [(0.78, 0.02), (0.6, 0.08), (0.5, 0.28)]
+    x, y = np.array(corners).T
+    fitted, _ = interpolate.splprep([x, y], s=0, per=True)
+    xs, ys = interpolate.splev(np.linspace(0, 1, 200), fitted)
+    hearts = [
+        [
+            [
+                (30 + k * 160 + 0.85 * HEIGHT * u, TOP + 0.8 * HEIGHT * v)
+                for u, v in zip(xs, ys, strict=True)
+            ]
+        ]
+        for k in range(count)
+    ]
+    return drawing(*hearts)
+
+
+def test_an_arc_cut_off_a_loop_is_no_digit(shipped, monkeypatch):
+    """A part cut from a piece, with no loop of its own, whose stroke ends all lie where it was
+    cut, and bowed, is a slice of a loop (`_a_slice`): no digit. Cut off its left lobe, a heart
+    reads "10"; three in a row read "?" (no digit), not "101010". Touching digits keep their
+    readings: every part they are read as has a free end or a loop."""
+    refusal = default_model()
+    hearts = heart_row(3)
+    lattice = numbers._lattice(numbers.segment(hearts))
+    assert lattice.sliced is not None and lattice.sliced.any()
+    assert numbers.read_number(hearts, shipped, refusal=refusal).text == "?"
+    for digits, gap in [("23", -8), ("10", -6), ("2026", -6)]:
+        picture, _ = number(digits, gap)
+        assert numbers.read_number(picture, shipped, refusal=refusal).text == digits
+    monkeypatch.setattr(numbers, "SLICE_END", 0.0)
+    assert numbers.read_number(hearts, shipped, refusal=refusal).text == "101010"
 
 
 def test_a_piece_with_ink_inside_another_parts_loop_is_not_cut(shipped, monkeypatch):
@@ -800,6 +839,7 @@ def test_a_drawing_of_one_piece_is_cut_only_into_digits_read_surely(shipped, mon
     assert numbers.read_number(touching, shipped).text == "23"
     assert [numbers.read_number(p, shipped).text for p in pictures] == ["?"] * 3
     monkeypatch.setattr(numbers, "ONE_PIECE", 0.0)
+    monkeypatch.setattr(numbers, "SLICE_END", 0.0)  # nor slices of loops: this rule alone
     assert all(set(numbers.read_number(p, shipped).text) - {"?"} for p in pictures)
 
 
@@ -919,11 +959,13 @@ def test_a_number_drawn_in_beads_is_read_as_if_drawn_in_strokes(shipped):
     assert numbers.read_number(beaded, shipped).text == "2026"
 
 
-def test_among_other_pieces_a_cut_part_neither_model_doubts_is_a_digit(shipped):
+def test_among_other_pieces_a_cut_part_neither_model_doubts_is_a_digit(shipped, monkeypatch):
     """Where a drawing has other pieces, the writer more likely meant digits: a part cut from a
     piece that the digit model is `SURE` of and the refusal model scores under its threshold
     is a digit, although its sureness is under `ONE_PIECE` (a bit of the neighbour's ink left
-    on it raises the score). Alone, such a part of the same touching pair is refused."""
+    on it raises the score). Alone, such a part of the same touching pair is refused. (Slices
+    of loops, no digits however sure, are left out: `SLICE_END`.)"""
+    monkeypatch.setattr(numbers, "SLICE_END", 0.0)
     judge = constant_judge(0.45)  # under its threshold (0.5): sureness at most 0.55
     assert numbers.ONE_PIECE > 0.55
     width = 0.65 * HEIGHT
@@ -980,10 +1022,12 @@ def test_two_strokes_joined_in_one_piece_are_no_touching_ones(shipped):
         assert numbers.read_number(picture, shipped).text == "?"
 
 
-def test_one_piece_of_ink_partly_no_digit_is_one_mark(shipped):
+def test_one_piece_of_ink_partly_no_digit_is_one_mark(shipped, monkeypatch):
     """One piece of ink is one thing: where the best reading of it holds a mark that is no
     digit, the whole drawing is that mark, not "5?" (an umbrella) or "?3" (a car), whatever
-    share of the ink the mark holds (`MOSTLY` is for marks apart)."""
+    share of the ink the mark holds (`MOSTLY` is for marks apart). (With slices of loops no
+    digits, `SLICE_END`, the car's best reading is all mark: left out here.)"""
+    monkeypatch.setattr(numbers, "SLICE_END", 0.0)
     judge = default_model()
     for kind, seed in [("loops", 2), ("umbrella", 1), ("car", 1)]:
         picture = drawing(at(shape_strokes(kind, np.random.default_rng(seed)), 260, HEIGHT))
