@@ -614,16 +614,20 @@ def _judge(
         if lattice.sliced is not None:  # an arc cut off a loop both ways: no digit
             scores = np.where(lattice.sliced, np.float32(1.0), scores)
     as_digit = np.log(np.clip(confidence * (1.0 - scores), 1e-9, 1.0))
-    # Pieces apart are one digit only where they need each other: where one of them alone
-    # is surely (`SURE`) the digit they make together, the others are marks of their own (the
-    # plus of "2+3" is no part of the 3), if tall enough to be read alone (`LOWEST`: the bar
-    # of a 5 or the tip of a 6 that broke off is no mark).
-    tall = np.array([piece.box[2] - piece.box[0] >= LOWEST * typical for piece in seg.pieces])
+    # Pieces apart are one digit only where they need each other: where one of them alone,
+    # as tall as a digit (`SHORT`), is surely (`SURE`) the digit they make together, the
+    # others are marks of their own (the plus of "2+3" is no part of the 3), if tall enough
+    # to be read alone (`LOWEST`: the bar of a 5 or the tip of a 6 that broke off is no
+    # mark). A 1's flag, drawn apart, reads as a 1 too, but is no digit's height.
+    piece_heights = np.array([piece.box[2] - piece.box[0] for piece in seg.pieces], float)
+    tall = piece_heights >= LOWEST * typical
+    digit_tall = piece_heights >= SHORT * typical
     needless = np.zeros(len(readings), bool)
     for part, pieces in lattice.joined:
         needless[part] = any(
             readings[lattice.whole[k]].digit == readings[part].digit
             and readings[lattice.whole[k]].confidence >= SURE
+            and digit_tall[k]
             and all(tall[m] for m in pieces if m != k)
             for k in pieces
         )

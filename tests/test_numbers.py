@@ -111,6 +111,23 @@ def test_a_short_bar_that_floats_is_part_of_its_digit_and_a_tap_is_not():
     assert seg.pieces[0].box[0] >= TOP - 12
 
 
+def test_a_flag_drawn_apart_from_its_1_is_part_of_it(shipped):
+    """A 1 whose flag the pen drew apart (a touchpad lifts) is one digit: alone, the flag reads
+    as a 1 too, surely, but it is no digit's height (`SHORT`), so the stem and flag together
+    are not needless (`_judge`). Read before as "1156"."""
+    refusal = default_model()
+    width = 0.65 * HEIGHT
+    for reach in (0.2, 0.25):
+        one = [[(0.0, 0.32), (reach, 0.04)], [(0.6, 0.0), (0.6, 1.0)]]
+        picture = drawing(
+            at(one, 60), digit_strokes(5, 60 + width + 45), digit_strokes(6, 60 + 2 * width + 90)
+        )
+        seg = numbers.segment(picture)
+        flag = seg.pieces[0].box
+        assert len(seg.pieces) == 4 and flag[2] - flag[0] < numbers.SHORT * HEIGHT
+        assert numbers.read_number(picture, shipped, refusal=refusal).text == "156"
+
+
 def test_marks_far_under_the_writing_are_no_part_of_its_digits(shipped):
     """A screenshot's round buttons far under a number, each in one digit's columns and as big
     as a bit of stroke, are set aside: only a bit close to a digit is read with it."""
