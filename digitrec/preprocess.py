@@ -150,8 +150,9 @@ LOOP = 0.1  # of a cell with writing's box: an empty hole's this small is where 
 # under `GRAIN` pixels, aside), are dots no longer than `BEAD` pen widths, gaps of up to
 # `LINK` pen widths are bridged before the ink is split into pieces, so long as what they
 # make is strokes (no more than `LINK` pen widths wide, a loop for no fewer than `RING`
-# pieces), not a blot or a mesh.
-BEADS = 8
+# pieces), not a blot or a mesh. Six beads make a line (a 7's bar drawn fast, the rest drawn
+# slowly and solid); four or five in a row are a few dots.
+BEADS = 6
 BEADED = 0.5
 BEAD = 2.5
 LINK = 2.0

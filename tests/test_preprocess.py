@@ -672,6 +672,21 @@ def test_a_line_of_beads_is_one_stroke():
         assert np.abs(read - solid).mean() < 0.05
 
 
+def test_a_stroke_partly_of_beads_is_one_stroke(monkeypatch):
+    """Drawn fast, only part of a drawing may come out as beads (the bar of a 7; the rest
+    drawn slowly, solid): six beads are enough to be a line of them (`BEADS`), though fewer
+    than eight, and the 7 is one piece again."""
+    bar = beads([[(60, 40), (190, 40)]], dot=16, spacing=22, shape=(280, 280)) > 0.1
+    canvas = Image.new("L", (280, 280), 0)
+    ImageDraw.Draw(canvas).line([(190, 40), (103, 220)], fill=255, width=16)
+    seven = bar | (np.asarray(canvas) > 25)
+    pieces = len(preprocess.ink_pieces(seven)[1])
+    assert 6 <= pieces - 1 < 8 and pieces - 1 >= preprocess.BEADS  # beads, and the rest
+    assert len(preprocess.ink_pieces(preprocess.linked(seven))[1]) == 1
+    monkeypatch.setattr(preprocess, "BEADS", 8)
+    assert preprocess.linked(seven) is seven
+
+
 def test_dots_that_make_no_stroke_are_left_as_they_are():
     """Dust beside a drawing, a few dots, and dots all over the page are not beads on a line:
     `linked` gives back the very same mask."""
