@@ -91,6 +91,7 @@ from digitrec.preprocess import (
     SPECK,
     EmptyDrawingError,
     beads_joined,
+    broken_off,
     extract_ink,
     far_marks,
     frames,
@@ -402,7 +403,7 @@ def segment(drawing: Any) -> Segmentation:
         )
     skeleton = skeletonize(mask)
     stroke = pen_width(mask, skeleton)
-    speck &= ~_fragments(spans, speck, stroke)
+    speck &= ~_fragments(spans, speck, stroke) & ~broken_off(labels, spans, speck, stroke)
     speck[~speck] = _lines(spans[~speck], stroke)
     specks = tuple(_box(span) for span in spans[speck])
     kept = np.flatnonzero(~speck)

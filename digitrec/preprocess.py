@@ -96,6 +96,12 @@ EDGE_CONTACT = 0.05
 SPECK = 0.3
 BESIDE = 0.5
 AWAY = 0.5
+# A speck that is a dash, longer than `DASH` pen widths, with its ink within `NEARLY` pen
+# widths of a bigger piece's, is a bit of that stroke broken off where the pen lifted (a 7's
+# bar in two), not a tap: it stays wherever it stands. (A shorter tick beside a digit, as a
+# redrawn MNIST digit's stray pixels leave, read as a digit of its own.)
+DASH = 2.5
+NEARLY = 1.0
 # A mark less than `LOW` of the tallest one's height, standing above or below all the taller
 # ones further than `AWAY` of that height, is no part of the writing either, however wide: a
 # phone's status bar or toolbar in a screenshot, a line of small print under a big digit. The
@@ -424,8 +430,27 @@ def strays(mask: np.ndarray, pieces: Pieces | None = None, *, far: bool = True) 
     middle = (spans[:, 1] + spans[:, 3]) / 2
     dotted = (gap >= 0) & (middle >= left - widths) & (middle <= right + widths)
     beside = (within < BESIDE * widths) & ~dotted
-    stray = (speck & (beside | (gap > AWAY * heights.max()))) | distant
-    return np.isin(labels, np.flatnonzero(stray) + 1)
+    stray = speck & (beside | (gap > AWAY * heights.max()))
+    stray &= ~broken_off(labels, spans, stray, pen_width(mask))
+    return np.isin(labels, np.flatnonzero(stray | distant) + 1)
+
+
+def broken_off(labels: np.ndarray, spans: np.ndarray, small: np.ndarray, pen: float) -> np.ndarray:
+    """Which of the pieces marked `small` (by their labels (H, W) and boxes (N, 4)) are dashes
+    broken off a bigger piece's stroke (`DASH`, `NEARLY`), or off such a dash (a bar broken
+    twice)."""
+    longer = np.maximum(spans[:, 2] - spans[:, 0], spans[:, 3] - spans[:, 1])
+    dashes = small & (longer > DASH * pen)
+    broken = np.zeros(len(spans), bool)
+    while dashes.any() and not small.all():
+        stroke = np.isin(labels, np.flatnonzero(~small | broken) + 1)
+        away = ndimage.distance_transform_edt(~stroke)
+        nearest = np.asarray(ndimage.minimum(away, labels, np.arange(1, len(spans) + 1)))
+        found = dashes & ~broken & (nearest <= NEARLY * pen + 1.0)
+        if not found.any():
+            break
+        broken |= found
+    return broken
 
 
 def far_marks(spans: np.ndarray) -> np.ndarray:

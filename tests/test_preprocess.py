@@ -687,6 +687,32 @@ def test_a_stroke_partly_of_beads_is_one_stroke(monkeypatch):
     assert preprocess.linked(seven) is seven
 
 
+def test_a_dash_broken_off_a_stroke_is_no_stray(monkeypatch):
+    """A 7 whose bar the pen drew in two: the left bit is a speck beside the rest, but a dash
+    (longer than `DASH` pen widths) within `NEARLY` pen widths of the 7's ink, so it stays
+    (`broken_off`); so does a bit broken off it in turn. A tap beside it and a dash further off
+    are strays."""
+    canvas = Image.new("L", (280, 280), 0)
+    draw = ImageDraw.Draw(canvas)
+    draw.line([(150, 40), (230, 40), (160, 240)], fill=255, width=16, joint="curve")
+    draw.line([(98, 40), (142, 40)], fill=255, width=16)  # broken off the bar
+    draw.line([(44, 40), (88, 40)], fill=255, width=16)  # broken off that
+    draw.ellipse((26, 150, 40, 164), fill=255)  # a tap
+    draw.line([(10, 230), (60, 230)], fill=255, width=16)  # a dash well apart
+    mask = np.asarray(canvas) > 25
+    labels, spans = preprocess.ink_pieces(mask)
+    assert len(spans) == 5
+    stray = preprocess.strays(mask)
+    kept = [bool((~stray & (labels == k)).any()) for k in range(1, 6)]
+    lefts = [int(span[1]) for span in spans]
+    by_left = dict(zip(lefts, kept, strict=True))
+    assert by_left[44] and by_left[98] and by_left[150]  # the dashes off the bar, the 7
+    assert not by_left[10] and not by_left[26]  # the far dash and the tap
+    monkeypatch.setattr(preprocess, "DASH", 100.0)
+    stray = preprocess.strays(mask)
+    assert stray[40, 60] and stray[40, 120]  # without it, both bits of the bar are strays
+
+
 def test_dots_that_make_no_stroke_are_left_as_they_are():
     """Dust beside a drawing, a few dots, and dots all over the page are not beads on a line:
     `linked` gives back the very same mask."""
