@@ -431,7 +431,8 @@ def strays(mask: np.ndarray, pieces: Pieces | None = None, *, far: bool = True) 
     dotted = (gap >= 0) & (middle >= left - widths) & (middle <= right + widths)
     beside = (within < BESIDE * widths) & ~dotted
     stray = speck & (beside | (gap > AWAY * heights.max()))
-    stray &= ~broken_off(labels, spans, stray, pen_width(mask))
+    if stray.any():  # the pen's width, only where it is needed: every part read comes here
+        stray &= ~broken_off(labels, spans, stray, pen_width(mask))
     return np.isin(labels, np.flatnonzero(stray | distant) + 1)
 
 
