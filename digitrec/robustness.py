@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from digitrec import datastats
 from digitrec.data import as_float_images
 from digitrec.preprocess import EmptyDrawingError, to_mnist
 
@@ -137,6 +138,13 @@ class Sweep:
     prepared: bool = False  # True when each digit went through to_mnist after the transform
     deskewed: bool = False  # True when each digit was deskewed after the transform
 
+    def at(self, value: float) -> float:
+        """The accuracy at one of the strengths tried."""
+        found = np.flatnonzero(np.isclose(self.values, value))
+        if not len(found):
+            raise ValueError(f"{self.name} was not tried at {value:g}: {self.values.tolist()}")
+        return float(self.accuracy[found[0]])
+
 
 # name -> (transform, strengths to try, label for the strength axis)
 TRANSFORMS: dict[str, tuple[Transform, Sequence[float], str]] = {
@@ -207,3 +215,61 @@ def sweep_all(
         name: sweep(predict, images, labels, name, prepared=prepared, deskewed=deskewed)
         for name in TRANSFORMS
     }
+
+
+def what_the_sweeps_say(
+    as_transformed: dict[str, Sweep], re_prepared: dict[str, Sweep], deskewed: dict[str, Sweep]
+) -> list[str]:
+    """Lines that say, in numbers, what `sweep_all`'s three curves show: what re-preparing by
+    `to_mnist` gives back at the farthest shift and the smallest scale, how much it changes
+    each transform's accuracy, and what deskewing adds for turned digits, angle by angle."""
+    lines = []
+    far, small = as_transformed["shift"].values.max(), as_transformed["scale"].values.min()
+    for name, value, what in (
+        ("shift", far, f"moved {far:g} px"),
+        ("scale", small, f"shrunk to {small:g}x"),
+    ):
+        before, after = as_transformed[name].at(value), re_prepared[name].at(value)
+        lines.append(f"{what}: {before:.1%} as transformed, {after:.1%} re-prepared by to_mnist")
+    for name in as_transformed:
+        change = 100 * (re_prepared[name].accuracy - as_transformed[name].accuracy)  # points
+        values = as_transformed[name].values
+        down, up = change.argmin(), change.argmax()
+        lines.append(
+            f"{name:6}: to_mnist changes accuracy by {change[down]:+.1f} points (at "
+            f"{values[down]:g}) to {change[up]:+.1f} (at {values[up]:g}); "
+            f"mean absolute change {np.abs(change).mean():.1f} points"
+        )
+    # Positive angles are anticlockwise.
+    rotation = deskewed["rotate"].values
+    gain = 100 * (deskewed["rotate"].accuracy - re_prepared["rotate"].accuracy)  # points
+    lines.append("deskewing before to_mnist changes the accuracy on turned digits by (points):")
+    lines.append(
+        "  " + "  ".join(f"{angle:+g}°: {g:+.1f}" for angle, g in zip(rotation, gain, strict=True))
+    )
+    lines.append(
+        f"  mean over anticlockwise turns {gain[rotation > 0].mean():+.1f}, "
+        f"over clockwise turns {gain[rotation < 0].mean():+.1f}"
+    )
+    for angle in (rotation[gain.argmax()], 0):
+        lines.append(
+            f"  at {angle:+g}°: {re_prepared['rotate'].at(angle):.1%} without, "
+            f"{deskewed['rotate'].at(angle):.1%} deskewed"
+        )
+    return lines
+
+
+def what_a_pixel_of_stroke_is(images: np.ndarray, stroked: Sweep, pen: int) -> list[str]:
+    """Lines on stroke width: MNIST's strokes against the pad's `pen`, how much ink one pixel
+    per side takes away or adds, and the accuracy `stroked` (the stroke sweep) found there."""
+    x = as_float_images(images)
+    ink = x.sum()
+    width = np.nanmedian(datastats.stroke_widths(x))
+    return [
+        f"MNIST's strokes are {width:.1f} px wide (median of these {len(x):,} test digits); "
+        f"the drawing pad's pen is {pen} px unless you choose another",
+        f"one pixel per side thinner removes {1 - thin(x, 1).sum() / ink:.0%} of the ink, "
+        f"one thicker adds {thicken(x, 1).sum() / ink - 1:.0%}",
+        f"accuracy: thinner by 1 px {stroked.at(-1):.1%}, unchanged {stroked.at(0):.1%}, "
+        f"thicker by 1 px {stroked.at(1):.1%}",
+    ]

@@ -114,6 +114,52 @@ def test_sweep_rejects_an_unknown_transform(digits):
         robustness.sweep(lambda images: np.zeros((len(images), 10)), x, y, "blur")
 
 
+def made_up_sweeps(accuracy) -> dict[str, robustness.Sweep]:
+    """A `sweep_all` result whose accuracy at each strength is `accuracy(name, value)`."""
+    return {
+        name: robustness.Sweep(
+            name,
+            np.array(values, float),
+            np.array([accuracy(name, v) for v in values]),
+            unit,
+        )
+        for name, (_, values, unit) in robustness.TRANSFORMS.items()
+    }
+
+
+def test_a_sweep_is_read_at_a_strength_it_tried():
+    sweeps = made_up_sweeps(lambda name, value: 0.5 + value / 100)
+    assert sweeps["rotate"].at(30) == pytest.approx(0.8)
+    assert sweeps["scale"].at(0.7) == pytest.approx(0.507)
+    with pytest.raises(ValueError, match="rotate was not tried at 20"):
+        sweeps["rotate"].at(20)
+
+
+def test_what_the_sweeps_say_is_computed_from_them():
+    """Each line's numbers come from the three curves: re-preparing brings a far shift from 10 %
+    back to 90 %, and deskewing gains most at the angle where the two rotate curves part most."""
+    as_transformed = made_up_sweeps(lambda name, value: 0.1 if name == "shift" and value else 0.9)
+    re_prepared = made_up_sweeps(lambda name, value: 0.9 if name != "rotate" else 0.6)
+    deskewed = made_up_sweeps(lambda name, value: 0.6 + (0.25 if value == 30 else 0.0))
+    lines = robustness.what_the_sweeps_say(as_transformed, re_prepared, deskewed)
+    assert lines[0] == "moved 8 px: 10.0% as transformed, 90.0% re-prepared by to_mnist"
+    assert lines[1] == "shrunk to 0.5x: 90.0% as transformed, 90.0% re-prepared by to_mnist"
+    assert lines[2].startswith("shift : to_mnist changes accuracy by +0.0 points (at 0) to +80.0")
+    assert "+30°: +25.0" in lines[7] and "-30°: +0.0" in lines[7]
+    assert lines[8] == "  mean over anticlockwise turns +6.2, over clockwise turns +0.0"
+    assert lines[9] == "  at +30°: 60.0% without, 85.0% deskewed"
+
+
+def test_what_a_pixel_of_stroke_is_measures_the_ink(digits):
+    x, _ = digits
+    stroked = made_up_sweeps(lambda name, value: 0.9 - abs(value) / 10)["stroke"]
+    lines = robustness.what_a_pixel_of_stroke_is(x, stroked, pen=18)
+    width = np.nanmedian(datastats.stroke_widths(as_float_images(x)))
+    assert lines[0].startswith(f"MNIST's strokes are {width:.1f} px wide (median of these 300")
+    assert "pen is 18 px" in lines[0]
+    assert lines[2] == "accuracy: thinner by 1 px 80.0%, unchanged 90.0%, thicker by 1 px 80.0%"
+
+
 def _leaning_bar(lean: float) -> np.ndarray:
     """A two-pixel-wide bar from row 4 to 23 whose top is `lean` columns per row to the right."""
     bar = np.zeros((28, 28), np.float32)
