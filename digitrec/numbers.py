@@ -99,7 +99,7 @@ from digitrec.preprocess import (
     preprocess_stages,
     touching_underlines,
 )
-from digitrec.refusal import DOT, DOTTED, NotDigitModel, default_model
+from digitrec.refusal import DOT, DOTTED, NotDigitModel, default_model, is_crescent
 from digitrec.strokes import pen_width
 
 # (top, left, bottom, right) in the drawing's pixels, bottom and right exclusive, so
@@ -578,6 +578,8 @@ class _Lattice:
     looped: np.ndarray | None = None
     # (parts,) bool: parts that are slices of a loop (`SLICE_END`)
     sliced: np.ndarray | None = None
+    # (parts,) bool: a crescent drawn in outline (`refusal.is_crescent`), or a part cut from one
+    mooned: np.ndarray | None = None
 
 
 def _judge(
@@ -614,6 +616,8 @@ def _judge(
         scores = np.where(_dotted(seg, boxes, readings), np.float32(1.0), scores)
         if lattice.sliced is not None:  # an arc cut off a loop both ways: no digit
             scores = np.where(lattice.sliced, np.float32(1.0), scores)
+        if lattice.mooned is not None:  # a crescent, or a part of one: no digit
+            scores = np.where(lattice.mooned, np.float32(1.0), scores)
     as_digit = np.log(np.clip(confidence * (1.0 - scores), 1e-9, 1.0))
     # Pieces apart are one digit only where they need each other: where one of them alone,
     # as tall as a digit (`SHORT`), is surely (`SURE`) the digit they make together, the
@@ -846,13 +850,17 @@ def _lattice(seg: Segmentation) -> _Lattice:
     whole: list[int] = []
     joined: list[tuple[int, range]] = []
     sliced: list[bool] = []
+    mooned: list[bool] = []
+    moon = False  # whether the piece being cut is a crescent
 
     def step(start: int, stop: int, part: Part, piece: Piece | None = None) -> None:
         steps.append((int(start), int(stop), len(parts)))
         sliced.append(piece is not None and _a_slice(piece, part, seg.stroke))
+        mooned.append(moon)
         parts.append(part)
 
     for k, piece in enumerate(seg.pieces):
+        moon = is_crescent(piece.mask)
         places = _places(piece)
         last = len(places) - 1
         nodes = [first[k] + n for n in range(last)] + [first[k + 1]]
@@ -889,11 +897,21 @@ def _lattice(seg: Segmentation) -> _Lattice:
                 trimmed = _trimmed(piece, part)
                 if _digit_sized(trimmed[0], typical, seg.stroke):
                     step(nodes[i], nodes[j], trimmed, piece)
+    moon = False
     for i, j in _runs(seg):
         if j > i + 1:
             joined.append((len(parts), range(i, j)))
             step(first[i], first[j], _union([(p.box, p.mask) for p in seg.pieces[i:j]]))
-    return _Lattice(parts, steps, passing, whole, joined, looped, np.array(sliced, bool))
+    return _Lattice(
+        parts,
+        steps,
+        passing,
+        whole,
+        joined,
+        looped,
+        np.array(sliced, bool),
+        np.array(mooned, bool),
+    )
 
 
 def _a_slice(piece: Piece, part: Part, stroke: float) -> bool:

@@ -36,6 +36,7 @@ from digitrec.refusal import (
     NotDigitModel,
     RefusalModelError,
     is_blob,
+    is_crescent,
     is_dot,
     is_dots,
     is_dotted,
@@ -208,7 +209,8 @@ class Predictor:
 def refused_by_shape(stages: Sequence[Stages], probabilities: np.ndarray) -> np.ndarray:
     """Which drawings are no digit by their shape alone, whatever a refusal network says: a
     dot (`refusal.DOT`) or only dots, a mark read as 1 or 7 with a dot over or under it (an i, an !:
-    `refusal.DOTTED`), or a blob the digit model reads as 0 (`refusal.SOLID`).
+    `refusal.DOTTED`), a blob the digit model reads as 0 (`refusal.SOLID`), or a crescent
+    drawn in outline (`refusal.CRESCENT`).
     `probabilities` (N, 10) are the digit model's readings of `stages`."""
     return np.array(
         [
@@ -216,6 +218,7 @@ def refused_by_shape(stages: Sequence[Stages], probabilities: np.ndarray) -> np.
             or is_dots(stage.crop)
             or (int(np.argmax(p)) in DOTTED and is_dotted(stage.crop))
             or (int(np.argmax(p)) == 0 and is_blob(stage.crop))
+            or is_crescent(stage.crop)
             for stage, p in zip(stages, probabilities, strict=True)
         ],
         bool,

@@ -58,6 +58,17 @@ DOT = 1.5
 # 0 that was drawn as `bench/drawn_digits.py` draws them has a hole, or fills under 0.9 of its
 # hull where a thick pen filled the hole; a dash read as 0, 0.92 and more.)
 SOLID = 0.9
+# A crescent moon drawn in outline is a ring too, but its hole is bent: the hole's convex hull
+# has a bite out of it deeper than `BITE` times the hole is thick, and the hole fills under
+# `CRESCENT` of that hull. The digit model reads it as a 0 or a 6, and nobody would. Only a
+# hole that spans `SPAN` of the drawing (its longer side) or more counts: a thick pen can
+# squeeze a 0's small hole into a crescent, and a 6 run into a 3 closes one between them.
+# (Of the 0s `bench/drawn_digits.py` draws, and those drawn narrow, wide, very narrow, tilted
+# far or slashed, none was a crescent by this measure; a crescent meets it until its inner
+# edge nearly touches the outer.)
+BITE = 0.8
+CRESCENT = 0.65
+SPAN = 0.7
 # An i, a j, an ! or a ? is a stroke or a hook with a dot over or under it (`is_dotted`); the
 # digit model reads the rest as a 1 or a 7 (`DOTTED`), and such a reading is refused. Other
 # digits are left alone: a scan's speck or a tap close over a 0 leaves it a 0.
@@ -211,6 +222,28 @@ def is_blob(ink: np.ndarray) -> bool:
     if not mask.any() or (ndimage.binary_fill_holes(mask) & ~mask).any():
         return False
     return bool(np.count_nonzero(mask) >= SOLID * np.count_nonzero(convex_hull_image(mask)))
+
+
+def is_crescent(ink: np.ndarray) -> bool:
+    """Whether a drawing's ink (H, W), at the drawing's own scale (e.g. `Stages.crop`), is a
+    crescent drawn in outline: its largest hole spans `SPAN` of the drawing, is bent (a bite
+    out of its convex hull at least `BITE` times as deep as the hole is thick) and fills under
+    `CRESCENT` of its hull."""
+    mask = np.asarray(ink) > INK_THRESHOLD
+    labels, count = ndimage.label(ndimage.binary_fill_holes(mask) & ~mask)
+    if count == 0:
+        return False
+    sizes = ndimage.sum_labels(labels > 0, labels, range(1, count + 1))
+    hole = ndimage.binary_fill_holes(labels == 1 + int(np.argmax(sizes)))  # a dot in it, too
+    span = max(np.ptp(np.nonzero(hole), axis=1)) + 1
+    if span < SPAN * (max(np.ptp(np.nonzero(mask), axis=1)) + 1):
+        return False
+    hull = convex_hull_image(hole)
+    bite = hull & ~hole
+    if np.count_nonzero(hole) >= CRESCENT * np.count_nonzero(hull) or not bite.any():
+        return False
+    deep = ndimage.distance_transform_edt(bite).max()
+    return bool(deep >= BITE * ndimage.distance_transform_edt(hole).max())
 
 
 def _as_batch(images: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:

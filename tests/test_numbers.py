@@ -9,6 +9,7 @@ import pytest
 from scipy import interpolate, ndimage
 from test_predict import constant_judge
 from test_preprocess import beads
+from test_refusal import crescent
 
 from digitrec import numbers, preprocess, settings
 from digitrec.negatives import shape_strokes
@@ -667,6 +668,20 @@ def test_an_arc_cut_off_a_loop_is_no_digit(shipped, monkeypatch):
         assert numbers.read_number(picture, shipped, refusal=refusal).text == digits
     monkeypatch.setattr(numbers, "SLICE_END", 0.0)
     assert numbers.read_number(hearts, shipped, refusal=refusal).text == "101010"
+
+
+def test_crescents_in_a_row_are_no_digits(shipped):
+    """A crescent drawn in outline is no digit on the number pad either (`refusal.is_crescent`),
+    nor is any part cut from it: three in a row, facing either way, read as no digit at all,
+    and a 2, a crescent and a 6 read "2?6" ("2216" before: cut in two, it read as a 2 and a 1)."""
+    moons = [
+        [[(x - 140 + 100 + k * 190, y + 55) for x, y in crescent(0.9, 0.4, side, radius=75)[0]]]
+        for k, side in enumerate((1.0, -1.0, 1.0))
+    ]
+    reading = numbers.read_number(drawing(*moons), shipped)
+    assert set(reading.text) == {"?"}, reading.text
+    between = drawing(digit_strokes(2, 60), moons[1], digit_strokes(6, 400))
+    assert numbers.read_number(between, shipped).text == "2?6"
 
 
 def test_a_piece_with_ink_inside_another_parts_loop_is_not_cut(shipped, monkeypatch):

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import pytest
 from scipy import ndimage
+from test_refusal import crescent
 
 from digitrec import refusal, synthetic
 from digitrec.predict import (
@@ -264,6 +265,18 @@ def test_a_blob_read_as_0_is_no_digit(pen):
     assert drawn.digit == 0 and not drawn.not_a_digit
     as_one = Predictor(constant_reader(1), refusal=constant_judge(0.01)).predict(dash)
     assert as_one.digit == 1 and not as_one.not_a_digit
+
+
+@pytest.mark.parametrize("digit", [0, 6])
+def test_a_crescent_moon_is_no_digit(digit):
+    """A crescent drawn in outline is a ring whose hole is bent (`refusal.is_crescent`): read
+    as 0 or 6 it is refused whatever the refusal network says; a drawn 0 or 6 is not."""
+    moon = canvas_rgba(rasterise(crescent(0.9, 0.4), pen=14))
+    ring = canvas_rgba(rasterise(example_strokes(digit), pen=14))
+    judge = constant_judge(0.01)
+    mooned, drawn = Predictor(constant_reader(digit), refusal=judge).predict_batch([moon, ring])
+    assert mooned.digit == digit and mooned.not_a_digit
+    assert drawn.digit == digit and not drawn.not_a_digit
 
 
 @pytest.mark.parametrize("digit, refused", [(1, True), (7, True), (0, False), (4, False)])

@@ -133,6 +133,34 @@ def test_digits_are_rings_and_strokes_not_blobs(pen):
     assert not refusal.is_blob(np.zeros((28, 28)))  # no ink: nothing to call a blob
 
 
+def crescent(inner: float, shift: float, side: float = 1.0, radius: float = 90) -> list:
+    """A crescent moon drawn in outline, as one stroke: an outer arc, then an inner one (a
+    circle `inner` as big, its centre `shift` to the side) back to where it began."""
+    across = (1 + shift**2 - inner**2) / (2 * shift)  # where the two circles cross
+    tip = np.arctan2(np.sqrt(1 - across**2), across)
+    inner_tip = np.arctan2(np.sqrt(1 - across**2), across - shift)
+    outer = [(np.cos(a), np.sin(a)) for a in np.linspace(tip, 2 * np.pi - tip, 40)]
+    back = np.linspace(2 * np.pi - inner_tip, inner_tip, 30)
+    edge = [(shift + inner * np.cos(a), inner * np.sin(a)) for a in back]
+    return [[(140 + side * radius * x, 140 + radius * y) for x, y in [*outer, *edge]]]
+
+
+@pytest.mark.parametrize("pen", [9, 14, 20])
+@pytest.mark.parametrize("inner, shift", [(0.85, 0.6), (0.9, 0.4), (0.93, 0.35)])
+def test_a_crescent_in_outline_is_no_ring(pen, inner, shift):
+    """A crescent moon's outline has a bent hole (`refusal.is_crescent`), facing either way; a
+    drawn digit's holes are not bent so, with a thin pen or with a pen so thick it squeezes a
+    0's hole into a crescent of its own, nor an 8's or a 6's."""
+    for side in (-1.0, 1.0):
+        moon = rasterise(crescent(inner, shift, side), pen=pen)
+        assert refusal.is_crescent(preprocess_stages(moon).crop), side
+    for thick in (pen, 3 * pen):
+        for digit in (0, 6, 8, 9):
+            ink = rasterise(example_strokes(digit, height=120), pen=thick)
+            assert not refusal.is_crescent(preprocess_stages(ink).crop), (digit, thick)
+    assert not refusal.is_crescent(np.zeros((28, 28)))  # no ink, no hole
+
+
 EXCLAMATION = [[(140, 40), (134, 190)]]  # its dot: a tap at (132, 235)
 LETTER_I = [[(140, 100), (140, 240)]]  # its dot: a tap at (140, 55)
 
