@@ -595,8 +595,8 @@ def _judge(
     (`NOT_A_DIGIT`, which needs no cutting to be read: a star stays whole); less for one much
     shorter than the writing or much wider than a digit.
     """
-    readings = predictor.predict_batch(
-        [_image(seg.ink, box, mask) for box, mask in lattice.parts], parts=True
+    readings = predictor.predict_batch(  # judged below, with the rules for parts
+        [_image(seg.ink, box, mask) for box, mask in lattice.parts], parts=True, judge=False
     )
     scores = (
         refusal.score(np.stack([r.image for r in readings]))

@@ -179,14 +179,17 @@ class Predictor:
         """Read one drawing (anything `to_mnist` accepts)."""
         return self.predict_batch([image])[0]
 
-    def predict_batch(self, images: Iterable[Any], *, parts: bool = False) -> list[Prediction]:
+    def predict_batch(
+        self, images: Iterable[Any], *, parts: bool = False, judge: bool = True
+    ) -> list[Prediction]:
         """Read several drawings in one forward pass; `parts`: they are parts cut from one
-        drawing (`preprocess_stages`'s `part`)."""
+        drawing (`preprocess_stages`'s `part`). `judge=False` leaves `not_a_digit` False and
+        skips the refusal model, for a caller that judges the readings itself."""
         stages = [preprocess_stages(image, part=parts) for image in images]
         inputs = np.stack([stage.centred for stage in stages])
         probabilities = self.predict_arrays(inputs)
         refused = np.zeros(len(inputs), bool)
-        if self.refusal is not None:  # the network's verdict, or the mark's shape alone
+        if judge and self.refusal is not None:  # the network's verdict, or the shape alone
             refused = self.refusal.refuse(inputs) | refused_by_shape(stages, probabilities)
         return [
             _prediction(p, x, self.unsure_below, bool(no))

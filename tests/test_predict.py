@@ -300,6 +300,18 @@ def test_a_refusal_model_marks_readings_that_are_not_digits(predictor, score, re
     assert Predictor(predictor.model).predict(drawing).not_a_digit is False
 
 
+def test_a_batch_read_unjudged_leaves_the_verdict_to_the_caller(predictor):
+    """`judge=False` reads as before but asks no refusal model: `not_a_digit` stays False."""
+    reader = Predictor(predictor.model, refusal=constant_judge(0.9))
+    drawing = np.zeros((28, 28), np.float32)
+    drawing[6:22, 12:16] = 1.0
+    (judged,) = reader.predict_batch([drawing])
+    (unjudged,) = reader.predict_batch([drawing], judge=False)
+    assert judged.not_a_digit and not unjudged.not_a_digit
+    assert unjudged.digit == judged.digit
+    np.testing.assert_allclose(unjudged.probabilities, judged.probabilities)
+
+
 def test_load_without_a_refusal_model_reads_on_and_says_why(
     trained_model_path, tmp_path, monkeypatch
 ):
