@@ -850,17 +850,15 @@ def _lattice(seg: Segmentation) -> _Lattice:
     whole: list[int] = []
     joined: list[tuple[int, range]] = []
     sliced: list[bool] = []
-    mooned: list[bool] = []
-    moon = False  # whether the piece being cut is a crescent
+    owners: list[int] = []  # the piece each part is or was cut from; -1: pieces joined
 
-    def step(start: int, stop: int, part: Part, piece: Piece | None = None) -> None:
+    def step(start: int, stop: int, part: Part, owner: int, piece: Piece | None = None) -> None:
         steps.append((int(start), int(stop), len(parts)))
         sliced.append(piece is not None and _a_slice(piece, part, seg.stroke))
-        mooned.append(moon)
+        owners.append(owner)
         parts.append(part)
 
     for k, piece in enumerate(seg.pieces):
-        moon = is_crescent(piece.mask)
         places = _places(piece)
         last = len(places) - 1
         nodes = [first[k] + n for n in range(last)] + [first[k + 1]]
@@ -872,7 +870,7 @@ def _lattice(seg: Segmentation) -> _Lattice:
             (left, _, parted, _), (_, _, parts_right, right) = places[i], places[j]
             if (i, j) == (0, last):
                 whole.append(len(parts))
-                step(nodes[i], nodes[j], (piece.box, piece.mask))
+                step(nodes[i], nodes[j], (piece.box, piece.mask), k)
                 continue
             if not (three or i == 0 or j == last):
                 continue
@@ -886,7 +884,7 @@ def _lattice(seg: Segmentation) -> _Lattice:
                 # holds a loop (not a junction alone: a zigzag would read 111) and the one's
                 # left side holds the other's.
                 if i == 0 or j == last:
-                    step(nodes[i], nodes[j], _trimmed(piece, part), piece)
+                    step(nodes[i], nodes[j], _trimmed(piece, part), k, piece)
                     continue
                 if 1 in (parted, parts_right) and not _has_loop(part, seg.stroke):
                     continue
@@ -896,12 +894,12 @@ def _lattice(seg: Segmentation) -> _Lattice:
             if part.any():
                 trimmed = _trimmed(piece, part)
                 if _digit_sized(trimmed[0], typical, seg.stroke):
-                    step(nodes[i], nodes[j], trimmed, piece)
-    moon = False
+                    step(nodes[i], nodes[j], trimmed, k, piece)
     for i, j in _runs(seg):
         if j > i + 1:
             joined.append((len(parts), range(i, j)))
-            step(first[i], first[j], _union([(p.box, p.mask) for p in seg.pieces[i:j]]))
+            step(first[i], first[j], _union([(p.box, p.mask) for p in seg.pieces[i:j]]), -1)
+    crescents = np.array([is_crescent(piece.mask) for piece in seg.pieces] + [False])
     return _Lattice(
         parts,
         steps,
@@ -910,7 +908,7 @@ def _lattice(seg: Segmentation) -> _Lattice:
         joined,
         looped,
         np.array(sliced, bool),
-        np.array(mooned, bool),
+        crescents[owners],
     )
 
 
