@@ -4,10 +4,11 @@ Each digit's centre line is drawn with a round pen at a random size and position
 variants: a fixed 18 px pen whatever the digit's size; pens from thin to thick; tilted
 digits; sloppy (elastically bent) strokes. Every test 1 is also drawn with a flag at its top
 (`synthetic.add_flag`), as most of Europe writes a 1 and few of MNIST's writers did, and every
-test 0 with a slash through it (`synthetic.add_slash`). Every drawing is read in each
-convention through `to_mnist` + `Predictor`, by each model given, once as the model alone
-reads it and once also turned by `--turns` (default `READ_TURNS`, as the web app and the
-drawing pad read), with naive whole-canvas resizing beside the fixed-pen rows for contrast.
+test 0 with a slash through it (`synthetic.add_slash`); the same digits are also drawn
+narrower and wider, and with straight strokes or square corners (`ANGULAR`). Every drawing is
+read in each convention through `to_mnist` + `Predictor`, by each model given, once as the
+model alone reads it and once also turned by `--turns` (default `READ_TURNS`, as the web app
+and the drawing pad read), with naive whole-canvas resizing beside the fixed-pen rows for contrast.
 Digits the learner collected in notebook 03 (`data/my_digits/`) are scored too when there are
 any.
 
@@ -30,7 +31,7 @@ from pathlib import Path
 import numpy as np
 from command_line import ArgumentParser, check_output, count, finite, random_seed, run
 
-from digitrec import plots, settings, synthetic
+from digitrec import plots, settings, strokes, synthetic
 from digitrec.constants import CANVAS_SIZE, INK_THRESHOLD, PEN_WIDTH
 from digitrec.data import DatasetError, load_mnist, take_subset
 from digitrec.my_digits import load_my_digits
@@ -50,6 +51,11 @@ STRETCHES: dict[str, tuple[tuple[float, float], ...]] = {
     "narrow or wide (x 0.6-0.8, 1.25-1.6)": ((0.6, 0.8), (1.25, 1.6)),
     "very narrow (x 0.35-0.5)": ((0.35, 0.5),),
 }
+
+# Drawn with straight strokes, as with a mouse from point to point, and boxy, as on a digital
+# clock (`synthetic.redraw_digit`'s `straighten`, drawn from `strokes.STRAIGHTEN`, and
+# `square`): name -> square corners. No acceptance figure rests on these rows either.
+ANGULAR = {"drawn with straight strokes": False, "drawn boxy (square corners)": True}
 
 
 def draw_variant(digits, variant, seed):
@@ -80,6 +86,21 @@ def draw_stretched(
         if ink.max() <= INK_THRESHOLD:  # a faint stroke narrowed may leave nothing to trace
             ink = synthetic.redraw_digit(digit, height, top, left)
         inks.append(ink)
+    return inks
+
+
+def draw_angular(digits: np.ndarray, square: bool, seed: int) -> list[np.ndarray]:
+    """Digits redrawn along their centre lines straightened, with square corners or not."""
+    rng = np.random.default_rng(seed)
+    inks = []
+    for digit in digits:
+        height, top, left = synthetic.random_placement(rng)
+        straighten = float(rng.uniform(*strokes.STRAIGHTEN))
+        inks.append(
+            synthetic.redraw_digit(
+                digit, height, top, left, straighten=straighten, square=square, rng=rng
+            )
+        )
     return inks
 
 
@@ -154,6 +175,11 @@ def main() -> None:
         inks = draw_stretched(digits, spans, seed=args.seed + len(VARIANTS) + index)
         drawn = np.stack([to_mnist(synthetic.render(ink, CONVENTIONS[0])) for ink in inks])
         cases.append((f"drawn {what}", "to_mnist", labels, drawn))
+    first = len(VARIANTS) + len(STRETCHES)
+    for index, (what, square) in enumerate(ANGULAR.items()):
+        inks = draw_angular(digits, square, seed=args.seed + first + index)
+        drawn = np.stack([to_mnist(synthetic.render(ink, CONVENTIONS[0])) for ink in inks])
+        cases.append((what, "to_mnist", labels, drawn))
     mine = load_my_digits()
     if len(mine):
         cases.append(

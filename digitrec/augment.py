@@ -28,7 +28,7 @@ from keras import ops
 from scipy import ndimage
 
 from digitrec.constants import INK_THRESHOLD, MNIST_BOX, MNIST_CENTRE
-from digitrec.strokes import centre_line_distance
+from digitrec.strokes import SQUARE_SHARE, STRAIGHTEN, centre_line_distance
 from digitrec.warp import Tensor, warp
 
 if TYPE_CHECKING:  # a tf.data pipeline needs TensorFlow; the rest runs on any backend
@@ -78,13 +78,15 @@ def change_stroke_width(images: Tensor, amount: Tensor) -> Tensor:
     return images + ops.relu(amount) * (thick - images) + ops.relu(-amount) * (thin - images)
 
 
-def centre_line_distances(images: np.ndarray) -> np.ndarray:
+def centre_line_distances(images: np.ndarray, angular: float = 0.0, seed: int = 0) -> np.ndarray:
     """How far each pixel is from its digit's centre line: what `redraw_with_pen` draws from.
 
     images: (N, 28, 28[, 1]) digits, uint8 or floats in [0, 1]. Returns (N, 56, 56, 1) uint8,
     the distance at twice the resolution in 1/8 px, 255 for far away or an empty image.
     Tracing a centre line needs scikit-image's thinning, one image at a time, so this runs
-    once before training, not per epoch.
+    once before training, not per epoch. A share `angular` of the digits (drawn from `seed`)
+    get their line straightened (`strokes.STRAIGHTEN`, some with square corners), so they are
+    redrawn as digits drawn with a mouse from point to point, or boxy as on a digital clock.
     """
     pixels = np.asarray(images)
     fields = pixels.reshape(len(pixels), *pixels.shape[1:3]).astype(np.float32)
@@ -94,8 +96,14 @@ def centre_line_distances(images: np.ndarray) -> np.ndarray:
     zoomed = ndimage.zoom(fields, (1, scale, scale), order=1)
     top = 255 / DISTANCE_STEPS
     out = np.full((*zoomed.shape, 1), 255, np.uint8)
+    rng = np.random.default_rng(seed)
+    straight = rng.random(len(zoomed)) < angular
     for i, field in enumerate(zoomed):
-        distance = centre_line_distance(field, scale)
+        straighten, square = 0.0, False
+        if straight[i]:
+            straighten = rng.uniform(*STRAIGHTEN) * field.shape[0]
+            square = bool(rng.random() < SQUARE_SHARE)
+        distance = centre_line_distance(field, scale, straighten=straighten, square=square, rng=rng)
         if distance is not None:
             out[i, ..., 0] = np.round(np.minimum(distance, top) * DISTANCE_STEPS)
     return out

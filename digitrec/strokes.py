@@ -10,6 +10,9 @@ augmentation, the synthetic drawings and the tests draw with the same pen:
 - `inside_strokes`, `centre_line` and `centre_line_distance` go the other way, from an image
   of a digit to the line a pen would follow, `pen_width` measures the pen that drew it, and
   `pen_coverage` draws along that line again with an even pen of any width;
+- `centre_line_paths` follows a centre line from end to end as polylines, and `angular`
+  straightens them into a few segments, or into square corners, as a digit drawn with a
+  mouse from point to point, or copied off a digital clock, looks;
 - `example_strokes` gives plain strokes for each digit, for drawings with no hand.
 """
 
@@ -20,6 +23,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
+from skimage.draw import line as line_pixels
+from skimage.measure import approximate_polygon
 from skimage.morphology import skeletonize
 
 from digitrec.constants import CANVAS_SIZE, PEN_WIDTH
@@ -29,6 +34,17 @@ SUPERSAMPLE = 4  # rasterise at 4x, then reduce: anti-aliased edges like the bro
 # smallest such loop (in MNIST pixels squared) worth keeping open.
 LOOP_LEVELS = (0.65, 0.8, 0.9)
 LOOP_AREA = 0.25
+# `angular`'s square corners: a segment this many degrees off the level (either way) and
+# off the upright, and shorter than `SQUARE_LONGEST` of the drawing's longer side (a bend, not
+# a 1's or a 7's slanting stroke), is drawn as two, one of each.
+SQUARE_SLANT = (25.0, 65.0)
+SQUARE_LONGEST = 0.65
+SQUARE_SNAP = 0.12
+# How far training straightens a digit drawn from point to point: `angular`'s tolerance as a
+# share of the height of the digit's field (MNIST's 28 px), drawn uniformly from this range;
+# half of them get square corners (`SQUARE_SHARE`).
+STRAIGHTEN = (0.025, 0.07)
+SQUARE_SHARE = 0.5
 
 Point = tuple[float, float]
 Stroke = Sequence[Point]
@@ -134,16 +150,122 @@ def centre_line(inside: np.ndarray) -> np.ndarray:
     return skeletonize(inside)
 
 
-def centre_line_distance(field: np.ndarray, pixel: float = 1.0) -> np.ndarray | None:
+def centre_line_distance(
+    field: np.ndarray,
+    pixel: float = 1.0,
+    *,
+    straighten: float = 0.0,
+    square: bool = False,
+    rng: np.random.Generator | None = None,
+) -> np.ndarray | None:
     """How far each pixel of `field` is from the centre line of its strokes, in pixels.
 
     `field` and `pixel` as for `inside_strokes`. None when `field` has no strokes (no ink
-    above half), so there is no line to be near.
+    above half), so there is no line to be near. `straighten` (pixels): the line straightened
+    first (`angular`, with `square` and `rng`), as a digit drawn from point to point.
     """
     inside = inside_strokes(field, pixel)
     if not inside.any():
         return None
-    return ndimage.distance_transform_edt(~centre_line(inside))
+    line = centre_line(inside)
+    if straighten > 0:
+        paths = angular(
+            centre_line_paths(line), straighten, rng or np.random.default_rng(), square=square
+        )
+        line = _drawn_paths(paths, line.shape)
+    return ndimage.distance_transform_edt(~line)
+
+
+def _drawn_paths(paths: Sequence[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
+    """Paths of (row, col) points drawn back as a one-pixel line: bool `shape`."""
+    line = np.zeros(shape, bool)
+    for path in paths:
+        points = np.round(path).astype(int)
+        line[points[0, 0], points[0, 1]] = True
+        for (r0, c0), (r1, c1) in zip(points[:-1], points[1:], strict=True):
+            line[line_pixels(r0, c0, r1, c1)] = True
+    return line
+
+
+def centre_line_paths(centre: np.ndarray) -> list[np.ndarray]:
+    """A one-pixel centre line (`centre_line`) as paths of (row, col) points: from each end or
+    junction along the line to the next; a loop with neither (a 0) is one closed path."""
+    centre = np.asarray(centre, bool)
+    rows, cols = np.nonzero(centre)
+    index = -np.ones(centre.shape, int)
+    index[rows, cols] = np.arange(rows.size)
+    padded = np.pad(index, 1, constant_values=-1)
+    offsets = [(dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1) if dr or dc]
+    around = np.stack([padded[rows + 1 + dr, cols + 1 + dc] for dr, dc in offsets], axis=1)
+    neighbours = [[int(m) for m in row if m >= 0] for row in around]
+    points = np.stack([rows, cols], axis=1).astype(float)
+    walked: set[tuple[int, int]] = set()
+    paths: list[np.ndarray] = []
+
+    def walk(start: int, step: int) -> list[int]:
+        path, previous, current = [start], start, step
+        walked.add((min(start, step), max(start, step)))
+        while True:
+            path.append(current)
+            if len(neighbours[current]) != 2 or current == start:
+                return path
+            ahead = [m for m in neighbours[current] if m != previous]
+            edge = (min(current, ahead[0]), max(current, ahead[0]))
+            if edge in walked:
+                return path
+            walked.add(edge)
+            previous, current = current, ahead[0]
+
+    nodes = [k for k in range(rows.size) if len(neighbours[k]) != 2]
+    for start in [*nodes, *range(rows.size)]:  # ends and junctions first, then loops
+        for step in neighbours[start]:
+            if (min(start, step), max(start, step)) not in walked:
+                paths.append(points[walk(start, step)])
+    paths += [points[[k]] for k in range(rows.size) if not neighbours[k]]  # a lone dot
+    return paths
+
+
+def angular(
+    paths: Sequence[np.ndarray], tolerance: float, rng: np.random.Generator, *, square: bool
+) -> list[np.ndarray]:
+    """Paths straightened into segments no further than `tolerance` from them (Douglas-Peucker).
+
+    With `square`, the corners are also lined up, as on graph paper or a digital clock: each
+    moves to the nearest line of a grid `SQUARE_SNAP` of the drawing's size apart, and each
+    slanting segment (`SQUARE_SLANT`) no shorter than
+    `tolerance` (a step where the line's pixels meet is no bend) and shorter than
+    `SQUARE_LONGEST` of the drawing (a 7's stem stays) becomes two, one level and one upright,
+    turning at the corner furthest from the drawing's middle (a 0 becomes an oblong), or
+    either corner where both are as far.
+    """
+    straight = [approximate_polygon(np.asarray(path, float), tolerance) for path in paths]
+    if not square or not straight:
+        return straight
+    every = np.concatenate(straight)
+    low = every.min(axis=0)
+    size = float((every.max(axis=0) - low).max())
+    grid = SQUARE_SNAP * size
+    straight = [low + np.round((path - low) / grid) * grid for path in straight]
+    every = np.concatenate(straight)
+    middle = every.mean(axis=0)
+    longest = SQUARE_LONGEST * size
+    cornered = []
+    for path in straight:
+        points = [path[0]]
+        for start, end in zip(path[:-1], path[1:], strict=True):
+            rise, run = np.abs(end - start)
+            slant = np.degrees(np.arctan2(rise, run))
+            length = float(np.linalg.norm(end - start))
+            if tolerance <= length < longest and SQUARE_SLANT[0] <= slant <= SQUARE_SLANT[1]:
+                corners = [np.array([start[0], end[1]]), np.array([end[0], start[1]])]
+                far = [float(np.linalg.norm(c - middle)) for c in corners]
+                if abs(far[0] - far[1]) < 0.1 * length:
+                    points.append(corners[int(rng.integers(2))])
+                else:
+                    points.append(corners[int(np.argmax(far))])
+            points.append(end)
+        cornered.append(np.array(points))
+    return cornered
 
 
 def pen_width(mask: np.ndarray, centre: np.ndarray | None = None) -> float:

@@ -59,6 +59,8 @@ def redraw_digit(
     rotation: float = 0.0,
     wobble: float = 0.0,
     stretch: float = 1.0,
+    straighten: float = 0.0,
+    square: bool = False,
     rng: np.random.Generator | None = None,
 ) -> np.ndarray:
     """An MNIST digit redrawn `height` px tall with a round pen `pen` px wide.
@@ -68,11 +70,15 @@ def redraw_digit(
     `rotation` tilts the digit (degrees, anticlockwise); `wobble` bends its strokes by a
     smooth random displacement of up to about `wobble` MNIST pixels (a sloppy hand), drawn
     from `rng`; `stretch` makes it wider (> 1) or narrower (< 1) at the same height, about
-    its middle.
+    its middle. `straighten` (a share of `height`) draws the centre line as straight segments
+    no further than that from it, and `square` turns their bends into square corners
+    (`strokes.angular`): digits drawn with a mouse from point to point, or boxy ones.
     """
     if stretch <= 0:
         raise ValueError(f"stretch must be above 0, not {stretch!r}")
     field = np.asarray(digit, np.float32) / 255.0
+    if square:  # drawn upright, as on graph paper: the writer's slant taken out first
+        field = upright(field)
     if rotation or wobble or stretch > 1:  # room for what turns, bends or widens out of it
         margin = 4
         field = np.pad(field, margin)
@@ -85,10 +91,30 @@ def redraw_digit(
     if wobble:
         field = _wobble(field, wobble, rng or np.random.default_rng())
     big = ndimage.zoom(field, height / MNIST_SIZE, order=1)
-    distance = centre_line_distance(big, height / MNIST_SIZE)
+    distance = centre_line_distance(
+        big, height / MNIST_SIZE, straighten=straighten * height, square=square, rng=rng
+    )
     if distance is None:
         return np.zeros((canvas, canvas), np.float32)
     return _place(pen_coverage(distance, pen), top, left, canvas)
+
+
+def upright(field: np.ndarray) -> np.ndarray:
+    """A digit's field with its slant taken out: sheared along its rows, about its centre of
+    ink, until its ink no longer leans (the second moments' covariance is zero)."""
+    rows, cols = np.indices(field.shape)
+    total = float(field.sum())
+    if total <= 0:
+        return field
+    row, col = (rows * field).sum() / total, (cols * field).sum() / total
+    lean = ((rows - row) * (cols - col) * field).sum() / max(
+        float(((rows - row) ** 2 * field).sum()), 1e-6
+    )
+    matrix = np.array(
+        [[1.0, 0.0], [lean, 1.0]]
+    )  # output (r, c) reads input (r, c + lean (r - row))
+    offset = np.array([0.0, -lean * row])
+    return ndimage.affine_transform(field, matrix, offset, order=1)
 
 
 def add_flag(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -100,6 +100,12 @@ class Recipe:
         "with --augment: the fraction of digits kept with MNIST's own pen and framing (only "
         "turned, bent and moved), taken from those not redrawn",
     )
+    angular: float = _setting(
+        0.0,
+        "with --augment: the share of digits whose redraw follows their centre line "
+        "straightened, some with square corners, as digits drawn with a mouse from point to "
+        "point or copied off a digital clock (MNIST's writers drew none)",
+    )
     flags: float = _setting(
         0.0,
         "the share of 1s given a flag at the top, as most of Europe writes a 1 "
@@ -150,7 +156,7 @@ class Recipe:
         most = 1.0 - self.redraw
         if not 0.0 <= self.plain <= most:
             raise ValueError(f"plain must be between 0 and {most:g}, got {self.plain}")
-        for share in ("flags", "slashes", "stretches"):
+        for share in ("angular", "flags", "slashes", "stretches"):
             if not 0.0 <= getattr(self, share) <= 1.0:
                 raise ValueError(f"{share} must be between 0 and 1, got {getattr(self, share)}")
         if not 0 <= self.seed < 2**32:  # NumPy's and TensorFlow's seeds are 32-bit
@@ -211,8 +217,9 @@ RECIPES: dict[str, Recipe] = {
             description="a second stage for a trained improved CNN (give it with --init): two "
             "epochs at a tenth of the peak rate with pens up to 8 px, as a small digit drawn "
             "with a thick pen looks once framed; it widens the pens of a model trained with "
-            "narrower ones; make train runs it with --flags 0.2 --slashes 0.2, so a fifth of the "
-            "1s carry a flag and a fifth of the 0s a slash",
+            "narrower ones; make train runs it with --flags 0.2 --slashes 0.2 --angular 0.3, so "
+            "a fifth of the 1s carry a flag, a fifth of the 0s a slash, and 3 in 10 digits are "
+            "redrawn with straight strokes when redrawn",
         ),
         Recipe(
             "lean",
@@ -263,7 +270,7 @@ RECIPES: dict[str, Recipe] = {
 # Recipes that continue a trained model (`init`) rather than start afresh.
 CONTINUING = ("polish", "finish")
 # The recipe of the model the app serves: `make train` runs it, then `polish --flags 0.2
-# --slashes 0.2`.
+# --slashes 0.2 --angular 0.3`.
 RECOMMENDED = "improved"
 # Which recipe `--arch NAME` alone means.
 DEFAULT_RECIPE = {
@@ -569,7 +576,11 @@ def _fit(
             "config": augmentation_of(recipe),
             "seed": recipe.seed,
             # Tracing centre lines takes a while; only the redraw needs them.
-            "distances": augmentation.centre_line_distances(x_fit) if recipe.redraw else None,
+            "distances": (
+                augmentation.centre_line_distances(x_fit, recipe.angular, seed=recipe.seed)
+                if recipe.redraw
+                else None
+            ),
         }
         if uses_tf_data():
             # One endless iterator for the whole run (it reshuffles every pass): Keras would

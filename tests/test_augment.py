@@ -11,6 +11,7 @@ from scipy import ndimage
 
 from digitrec.augment import (
     CENTRE_LINE_SCALE,
+    DISTANCE_STEPS,
     Augmentation,
     augmented_batches,
     augmenter,
@@ -63,6 +64,19 @@ def test_centre_line_distances_trace_each_digit(mnist, digits, distances):
     assert np.array_equal(centre_line_distances(x_train[:64]), distances)  # uint8 == floats
     blank = centre_line_distances(np.zeros((2, MNIST_SIZE, MNIST_SIZE), np.uint8))
     assert (blank == 255).all()
+
+
+def test_a_share_of_the_centre_lines_is_straightened(digits, distances):
+    x, _ = digits
+    straight = centre_line_distances(x, angular=0.5, seed=3)
+    assert straight.shape == distances.shape and straight.dtype == np.uint8
+    changed = (straight != distances).any(axis=(1, 2, 3))
+    assert 0.25 < changed.mean() < 0.75  # about half
+    # a straightened line still runs along the digit: near where the traced one was
+    near = (distances[changed] <= 3 * DISTANCE_STEPS) & (straight[changed] == 0)
+    assert near.sum() / (straight[changed] == 0).sum() > 0.8
+    assert np.array_equal(centre_line_distances(x, angular=0.5, seed=3), straight)  # by seed
+    assert np.array_equal(centre_line_distances(x, angular=0.0, seed=3), distances)
 
 
 def test_redraw_with_pen_follows_the_width(digits, distances):

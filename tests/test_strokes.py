@@ -8,10 +8,13 @@ from scipy import ndimage
 
 from digitrec.constants import CANVAS_SIZE, PEN_WIDTH
 from digitrec.strokes import (
+    SQUARE_SLANT,
     PenRaster,
+    angular,
     canvas_rgba,
     centre_line,
     centre_line_distance,
+    centre_line_paths,
     example_strokes,
     inside_strokes,
     pen_coverage,
@@ -168,3 +171,59 @@ def test_pen_width_of_a_tightly_cropped_mark_is_the_pen_it_was_drawn_with():
     crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     assert pen_width(crop) == pytest.approx(pen_width(ink)) == pytest.approx(30, abs=2.5)
     assert pen_width(np.zeros((28, 28), bool)) == 0.0
+
+
+def test_a_centre_line_is_followed_from_end_to_end():
+    plus = rasterise([[(140, 40), (140, 240)], [(40, 140), (240, 140)]]) > 127
+    paths = centre_line_paths(centre_line(plus))
+    long = [path for path in paths if len(path) > 20]  # besides a pixel or two at the junction
+    assert len(long) == 4  # four arms from the junction
+    for path in long:
+        ends = {tuple(np.round(path[0] / 10)), tuple(np.round(path[-1] / 10))}
+        assert any(abs(row - 14) + abs(col - 14) <= 2 for row, col in ends)  # one end there
+        assert any(abs(row - 14) + abs(col - 14) >= 8 for row, col in ends)  # one far out
+    covered = np.concatenate(paths).astype(int)
+    assert len({tuple(p) for p in covered}) == np.count_nonzero(centre_line(plus))
+
+
+def test_a_ring_is_one_closed_path():
+    ring = rasterise(example_strokes(0)) > 127
+    (path,) = centre_line_paths(centre_line(ring))
+    assert np.abs(path[0] - path[-1]).max() <= 1  # back where it began
+    assert len(path) == np.count_nonzero(centre_line(ring)) + 1
+
+
+def test_straightened_paths_are_a_few_segments_near_the_line():
+    ring = rasterise(example_strokes(0, height=200)) > 127
+    (path,) = centre_line_paths(centre_line(ring))
+    rng = np.random.default_rng(0)
+    (straight,) = angular([path], 12.0, rng, square=False)
+    assert 4 <= len(straight) <= 12 < len(path)
+    drawn = rasterise([[(c, r) for r, c in straight]], pen=4) > 127
+    distance = ndimage.distance_transform_edt(~drawn)
+    assert distance[tuple(path.astype(int).T)].max() <= 12 + 3  # within the tolerance
+
+
+def test_square_corners_make_an_oval_an_oblong():
+    ring = rasterise(example_strokes(0, height=200)) > 127
+    paths = centre_line_paths(centre_line(ring))
+    (boxy,) = angular(paths, 12.0, np.random.default_rng(0), square=True)
+    steps = np.abs(np.diff(boxy, axis=0))
+    slants = np.degrees(np.arctan2(steps[:, 0], steps[:, 1]))
+    assert not ((slants >= SQUARE_SLANT[0]) & (slants <= SQUARE_SLANT[1])).any()
+    # the corners sit out at the oval's box: the oblong holds the oval, not a cross inside it
+    top, left = boxy.min(axis=0)
+    bottom, right = boxy.max(axis=0)
+    corners = [(top, left), (top, right), (bottom, left), (bottom, right)]
+    for corner in corners:
+        assert np.linalg.norm(boxy - corner, axis=1).min() < 0.25 * (right - left)
+
+
+def test_a_long_slanting_stroke_is_not_squared():
+    one = rasterise([[(100, 40), (200, 240)]]) > 127  # a 1 leaning 27 degrees
+    seven = rasterise([[(60, 40), (200, 40), (90, 240)]]) > 127
+    for ink in (one, seven):
+        paths = centre_line_paths(centre_line(ink))
+        plain = angular(paths, 8.0, np.random.default_rng(0), square=False)
+        boxy = angular(paths, 8.0, np.random.default_rng(0), square=True)
+        assert sum(map(len, boxy)) == sum(map(len, plain))  # no corner added

@@ -35,6 +35,60 @@ def test_redraw_uses_a_fixed_pen_whatever_the_size(seven):
     assert 150 < rows[-1] - rows[0] < 230  # ink is about 5/7 of the field
 
 
+def test_a_straightened_digit_is_straight_strokes_with_the_same_pen_and_place(mnist):
+    (_, _), (x_test, y_test) = mnist
+    zero = x_test[int(np.flatnonzero(y_test == 0)[0])]
+    rng = np.random.default_rng(0)
+    traced = synthetic.redraw_digit(zero, 200, 40, 40)
+    straight = synthetic.redraw_digit(zero, 200, 40, 40, straighten=0.05, rng=rng)
+    boxy = synthetic.redraw_digit(zero, 200, 40, 40, straighten=0.05, square=True, rng=rng)
+    for ink in (straight, boxy):
+        assert ink.shape == traced.shape and ink.dtype == np.float32 and ink.max() <= 1.0
+        assert abs(stroke_width(ink) - PEN_WIDTH) <= 3
+        # the same digit in the same place: the boxes of the ink nearly agree
+        assert np.abs(np.subtract(box(ink), box(traced))).max() <= 0.1 * 200
+    # straight strokes: on the 0's centre line, the direction changes at a few corners only
+    assert turns(straight) < turns(traced)
+    # square corners: the ink fills its box's edges, as an oblong does and an oval does not
+    assert edge_share(boxy) > edge_share(traced) + 0.1
+
+
+def test_upright_takes_a_digits_slant_out():
+    field = np.zeros((28, 28), np.float32)
+    for row in range(4, 24):  # a stroke leaning right by one pixel in three, like a slanted 1
+        field[row, 14 + (14 - row) // 3 : 16 + (14 - row) // 3] = 1.0
+    straight = synthetic.upright(field)
+    rows, cols = np.nonzero(straight > 0.5)
+    assert np.ptp(cols) <= 2 < np.ptp(np.nonzero(field)[1])  # upright now, at most a pen wide
+    centre = ndimage.center_of_mass(field)
+    assert np.allclose(ndimage.center_of_mass(straight), centre, atol=0.5)  # where it was
+    assert np.array_equal(synthetic.upright(np.zeros((28, 28))), np.zeros((28, 28)))
+
+
+def box(ink: np.ndarray) -> tuple[int, int, int, int]:
+    rows, cols = np.flatnonzero(ink.max(axis=1) > 0.5), np.flatnonzero(ink.max(axis=0) > 0.5)
+    return rows[0], cols[0], rows[-1], cols[-1]
+
+
+def turns(ink: np.ndarray) -> int:
+    """How many centre-line pixels have neighbours in a direction unlike the line's at them:
+    a rough count of where a line bends (a curve bends everywhere, a polygon at corners)."""
+    line = centre_line(ink > 0.5).astype(float)
+    straight = [np.ones((1, 3)), np.ones((3, 1)), np.eye(3), np.fliplr(np.eye(3))]
+    along = [ndimage.convolve(line, k, mode="constant") * line for k in straight]
+    return int(np.count_nonzero(line.astype(bool) & (np.max(along, axis=0) < 3)))
+
+
+def edge_share(ink: np.ndarray) -> float:
+    """The share of the ink's box's edge band (a tenth of its size) that holds ink."""
+    top, left, bottom, right = box(ink)
+    inside = ink[top : bottom + 1, left : right + 1] > 0.5
+    band = max(2, (bottom - top) // 10)
+    edge = np.ones_like(inside)
+    edge[band:-band, band:-band] = False
+    return float(inside[edge].mean())
+
+
 def test_pen_width_follows_the_argument(seven):
     assert stroke_width(synthetic.redraw_digit(seven, 200, 40, 40, pen=6)) < 9
     assert stroke_width(synthetic.redraw_digit(seven, 200, 40, 40, pen=32)) > 28

@@ -362,6 +362,22 @@ def test_a_share_of_all_digits_trains_narrower_or_wider(fed):
         dataclasses.replace(RECIPES["improved"], stretches=1.5)
 
 
+def test_a_share_of_the_digits_is_redrawn_along_straightened_lines(fed):
+    """`angular`: the centre lines the redraw follows are straightened for that share of the
+    digits (`augment.centre_line_distances`'s `angular`), from the recipe's seed; a share
+    outside 0-1 is refused."""
+    recipe = Recipe("angular", arch="dense", epochs=1, limit=640, augment=True, angular=0.3)
+    assert train(recipe, verbose=0).record["angular"] == 0.3
+    arrays = train_module._prepare_data(recipe, None)
+    traced = augment.centre_line_distances(arrays.x_fit)
+    straight = augment.centre_line_distances(arrays.x_fit, 0.3, seed=recipe.seed)
+    assert np.array_equal(fed[0]["distances"], straight)
+    changed = (straight != traced).any(axis=(1, 2, 3))
+    assert 0.2 < changed.mean() < 0.4
+    with pytest.raises(ValueError, match="angular must be between 0 and 1"):
+        dataclasses.replace(RECIPES["improved"], angular=-0.1)
+
+
 def test_training_without_redraw_traces_no_centre_lines(monkeypatch):
     def no_tracing(images):
         raise AssertionError("centre lines traced for a recipe that redraws nothing")
