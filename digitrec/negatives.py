@@ -72,9 +72,6 @@ THIN_SHAPES |= {
 }
 # A drawing's longer side as a fraction of the canvas: 70-200 px on the 280 px canvas.
 SCALE = (0.25, 0.72)
-# Outlines drawn never taller than wide: a taller oblong is how people draw a 0 with straight
-# strokes (as on a digital clock), so it is no example of what is not a digit.
-NEVER_TALL = frozenset({"square"})
 # Training draws small (quick) drawings that fill most of a small canvas.
 TRAINING_CANVAS = 64
 TRAINING_SCALE = (0.45, 0.9)
@@ -512,12 +509,7 @@ def shape_strokes(kind: str, rng: np.random.Generator) -> Strokes:
     makers = {**SHAPES, **UNSEEN_SHAPES}
     if kind not in makers:
         raise ValueError(f"unknown shape {kind!r}; choose one of {', '.join(makers)}")
-    strokes = _by_hand(makers[kind](rng), rng)
-    points = np.concatenate([np.asarray(s, float) for s in strokes])
-    width, height = points.max(axis=0) - points.min(axis=0)
-    if kind in NEVER_TALL and height > width:  # turned over its diagonal: now wider than tall
-        strokes = [[(y, x) for x, y in stroke] for stroke in strokes]
-    return strokes
+    return _by_hand(makers[kind](rng), rng)
 
 
 def draw_shape(

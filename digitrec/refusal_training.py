@@ -3,10 +3,9 @@
 Digits: MNIST training digits, redrawn with pens the way the canvas draws them
 (`digitrec.synthetic`) and as they are, and digits in ordinary fonts. MNIST's writers wrote
 few digits some people write every day (a 1 with a flag and a base, a tall narrow 0, a slashed
-0, a digit tilted well over, a digit drawn with straight strokes): a share of the redrawn
-digits is made narrower or wider and tilted further (`RESTYLED`), a share is drawn with
-straight strokes (`ANGULAR`), a share of the 0s is slashed (`SLASHED`), and the font digits
-bring a 1 with a base and a closed 4. Non-digits: `digitrec.negatives` (shapes, scribbles, doodled
+0, a digit tilted well over): a share of the redrawn digits is made narrower or wider and tilted
+further (`RESTYLED`), a share of the 0s is slashed (`SLASHED`), and the font digits bring a 1
+with a base and a closed 4. Non-digits: `digitrec.negatives` (shapes, scribbles, doodled
 pictures and made-up ones, letters and symbols in ordinary fonts, two digits squeezed into one
 box). The threshold is chosen on held-out digits drawn on a canvas, so that only
 `DIGIT_REFUSAL` of them are refused.
@@ -32,7 +31,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from digitrec import command_line, negatives, strokes, synthetic
+from digitrec import command_line, negatives, synthetic
 from digitrec.constants import INK_THRESHOLD, MNIST_SIZE
 from digitrec.data import DatasetError, load_mnist
 from digitrec.preprocess import to_mnist
@@ -50,11 +49,6 @@ WIDE_TILT = 30
 # The share of redrawn training 0s given a slash through them (`synthetic.add_slash`), as
 # some people write a 0; without them the judge refused nearly every slashed 0.
 SLASHED = 0.2
-# The share of redrawn training digits drawn with straight strokes (`synthetic.redraw_digit`'s
-# `straighten`, as `strokes.STRAIGHTEN`, some with square corners), as people draw digits
-# with a mouse from point to point or copy a digital clock: without them the judge refused
-# most 0s drawn as an oblong and 2s and 8s drawn boxy.
-ANGULAR = 0.15
 # MNIST training digits from this index on are held out to choose the threshold.
 HELD_OUT_FROM = 50_000
 # How the held-out digits are drawn (as people draw on the canvas): (pen px, tilt deg, bend).
@@ -154,8 +148,7 @@ def sketched_digits(
     Returns each digit's ink on a `negatives.TRAINING_CANVAS` px canvas, so the digits and
     the non-digits reach `to_mnist` drawn the same way and only their shapes tell them apart.
     A share `RESTYLED` of them is also made narrower or wider and may tilt further, and with
-    `labels`, a share `SLASHED` of the 0s is slashed. A share `ANGULAR` is drawn with
-    straight strokes.
+    `labels`, a share `SLASHED` of the 0s is slashed.
     """
     size = negatives.TRAINING_CANVAS
     inks = []
@@ -170,10 +163,6 @@ def sketched_digits(
         low, high = np.log(negatives.PEN_RATIO) + np.log(height * 5 / 7)
         pen = max(1.0, float(np.exp(rng.uniform(low, high))))
         rotation, wobble = rng.uniform(-tilt, tilt), rng.uniform(0, 2.5)
-        straighten, square = 0.0, False
-        if rng.random() < ANGULAR:
-            straighten = rng.uniform(*strokes.STRAIGHTEN)
-            square = bool(rng.random() < strokes.SQUARE_SHARE)
         for width in (stretch, 1.0):  # a faint stroke narrowed may leave nothing to trace
             ink = synthetic.redraw_digit(
                 digit,
@@ -185,8 +174,6 @@ def sketched_digits(
                 rotation=rotation,
                 wobble=wobble,
                 stretch=width,
-                straighten=straighten,
-                square=square,
                 rng=rng,
             )
             if ink.max() > INK_THRESHOLD:

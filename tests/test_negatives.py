@@ -148,20 +148,3 @@ def test_training_negatives_go_through_the_blank_rim(mnist, monkeypatch):
     )
     negatives.training_negatives(12, np.random.default_rng(0), list(x_train[:10]))
     assert len(prepared) == 12
-
-
-@pytest.mark.parametrize("kind", sorted(negatives.NEVER_TALL))
-def test_oblongs_are_never_drawn_taller_than_wide(kind):
-    """A taller oblong is a 0 drawn with straight strokes: no example of a non-digit."""
-    rng = np.random.default_rng(5)
-    extents = [extent(negatives.shape_strokes(kind, rng)) for _ in range(200)]
-    assert all(height <= width for width, height in extents)
-    assert any(width > 1.3 * height for width, height in extents)  # still stretched, the other way
-    for other in ("triangle", "polygon"):  # other shapes may stand tall
-        extents = [extent(negatives.shape_strokes(other, rng)) for _ in range(200)]
-        assert any(height > width for width, height in extents)
-
-
-def extent(strokes) -> np.ndarray:
-    """(width, height) of a shape's strokes."""
-    return np.ptp(np.concatenate([np.asarray(stroke) for stroke in strokes]), axis=0)

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from digitrec import negatives, refusal, refusal_training, strokes, synthetic
+from digitrec import negatives, refusal, refusal_training, synthetic
 from digitrec.constants import PEN_WIDTH
 from digitrec.preprocess import preprocess_stages, to_mnist
 from digitrec.strokes import example_strokes, rasterise
@@ -295,30 +295,6 @@ def test_restyled_digits_are_narrower_or_wider_and_tilt_further(mnist, monkeypat
             assert (stretch > 0.2).mean() > 0.3 and tilt.max() > 20
         else:
             assert (stretch == 0).all() and tilt.max() <= 15
-
-
-def test_a_share_of_the_sketched_digits_is_drawn_with_straight_strokes(mnist, monkeypatch):
-    (x_train, _), _ = mnist
-    redraw, asked = synthetic.redraw_digit, []
-
-    def spy(*args, **kwargs):  # the real redraw, how straight and square it was asked to be
-        asked.append((kwargs["straighten"], kwargs["square"]))
-        return redraw(*args, **kwargs)
-
-    monkeypatch.setattr(synthetic, "redraw_digit", spy)
-    for share in (0.0, 1.0):
-        monkeypatch.setattr(refusal_training, "ANGULAR", share)
-        asked.clear()
-        inks = refusal_training.sketched_digits(x_train[:60], np.random.default_rng(3))
-        assert all(ink.max() > 0.5 for ink in inks)
-        straighten = np.array([a[0] for a in asked])
-        square = np.array([a[1] for a in asked])
-        if share:
-            low, high = strokes.STRAIGHTEN
-            assert ((straighten >= low) & (straighten <= high)).all()
-            assert 0.2 < square.mean() < 0.8  # about half with square corners
-        else:
-            assert (straighten == 0).all() and not square.any()
 
 
 def test_a_share_of_the_sketched_zeros_is_slashed_and_no_other_digit(mnist, monkeypatch):
