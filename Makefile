@@ -58,9 +58,8 @@ test-fast: $(ENV_STAMP)
 	$(PY) -m pytest tests -m "not slow and not browser" -q
 
 # The recommended model, as shipped in digitrec/pretrained/: the `improved` recipe (kept as
-# $(STAGE1), and reused if a later step failed), two epochs that teach it the 1 with a flag,
-# the slashed 0 and digits drawn with straight strokes, then its "unsure" threshold chosen
-# (digitrec.calibration).
+# $(STAGE1), and reused if a later step failed), two epochs that teach it the 1 with a flag
+# and the slashed 0, then its "unsure" threshold chosen (digitrec.calibration).
 STAGE1 = $(MODEL:.keras=-improved.keras)
 train: $(ENV_STAMP)
 	@if [ -f "$(MODEL)" ]; then \
@@ -68,7 +67,7 @@ train: $(ENV_STAMP)
 	else \
 		{ [ -f "$(STAGE1)" ] || $(PY) -m digitrec.train --recipe improved --out "$(STAGE1)"; } && \
 		$(PY) -m digitrec.train --recipe polish --init "$(STAGE1)" --flags 0.2 --slashes 0.2 \
-			--angular 0.3 --seed 1 --out "$(MODEL)" && \
+			--seed 1 --out "$(MODEL)" && \
 		$(PY) -m digitrec.calibration --model "$(MODEL)" --write; \
 	fi
 
