@@ -34,12 +34,13 @@ SUPERSAMPLE = 4  # rasterise at 4x, then reduce: anti-aliased edges like the bro
 # smallest such loop (in MNIST pixels squared) worth keeping open.
 LOOP_LEVELS = (0.65, 0.8, 0.9)
 LOOP_AREA = 0.25
-# `angular`'s square corners: a segment this many degrees off the level (either way) and
-# off the upright, and shorter than `SQUARE_LONGEST` of the drawing's longer side (a bend, not
-# a 1's or a 7's slanting stroke), is drawn as two, one of each.
+# `angular`'s square corners: every corner moves to the nearest line of a grid `SQUARE_SNAP`
+# of the drawing's longer side apart; then a segment this many degrees off the level (either
+# way) and off the upright, and shorter than `SQUARE_LONGEST` of that side (a bend, not a 1's
+# or a 7's slanting stroke), is drawn as two, one of each.
+SQUARE_SNAP = 0.12
 SQUARE_SLANT = (25.0, 65.0)
 SQUARE_LONGEST = 0.65
-SQUARE_SNAP = 0.12
 # How far training straightens a digit drawn from point to point: `angular`'s tolerance as a
 # share of the height of the digit's field (MNIST's 28 px), drawn uniformly from this range;
 # half of them get square corners (`SQUARE_SHARE`).
