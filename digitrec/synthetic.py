@@ -19,6 +19,7 @@ from scipy import ndimage
 
 from digitrec.constants import CANVAS_SIZE, MNIST_SIZE, PEN_WIDTH
 from digitrec.preprocess import BLACK_ON_WHITE, INK_IN_ALPHA, WHITE_ON_BLACK
+from digitrec.robustness import deskew
 from digitrec.strokes import canvas_rgba, centre_line_distance, pen_coverage, pen_width, rasterise
 
 CONVENTIONS = (WHITE_ON_BLACK, INK_IN_ALPHA, BLACK_ON_WHITE)
@@ -78,7 +79,7 @@ def redraw_digit(
         raise ValueError(f"stretch must be above 0, not {stretch!r}")
     field = np.asarray(digit, np.float32) / 255.0
     if square:  # drawn upright, as on graph paper: the writer's slant taken out first
-        field = upright(field)
+        field = deskew(field)
     if rotation or wobble or stretch > 1:  # room for what turns, bends or widens out of it
         margin = 4
         field = np.pad(field, margin)
@@ -97,24 +98,6 @@ def redraw_digit(
     if distance is None:
         return np.zeros((canvas, canvas), np.float32)
     return _place(pen_coverage(distance, pen), top, left, canvas)
-
-
-def upright(field: np.ndarray) -> np.ndarray:
-    """A digit's field with its slant taken out: sheared along its rows, about its centre of
-    ink, until its ink no longer leans (the second moments' covariance is zero)."""
-    rows, cols = np.indices(field.shape)
-    total = float(field.sum())
-    if total <= 0:
-        return field
-    row, col = (rows * field).sum() / total, (cols * field).sum() / total
-    lean = ((rows - row) * (cols - col) * field).sum() / max(
-        float(((rows - row) ** 2 * field).sum()), 1e-6
-    )
-    matrix = np.array(
-        [[1.0, 0.0], [lean, 1.0]]
-    )  # output (r, c) reads input (r, c + lean (r - row))
-    offset = np.array([0.0, -lean * row])
-    return ndimage.affine_transform(field, matrix, offset, order=1)
 
 
 def add_flag(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
