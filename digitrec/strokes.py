@@ -245,6 +245,8 @@ def angular(
     every = np.concatenate(straight)
     low = every.min(axis=0)
     size = float((every.max(axis=0) - low).max())
+    if size == 0:  # a dot alone: no corner to square
+        return straight
     grid = SQUARE_SNAP * size
     straight = [low + np.round((path - low) / grid) * grid for path in straight]
     every = np.concatenate(straight)

@@ -227,3 +227,15 @@ def test_a_long_slanting_stroke_is_not_squared():
         plain = angular(paths, 8.0, np.random.default_rng(0), square=False)
         boxy = angular(paths, 8.0, np.random.default_rng(0), square=True)
         assert sum(map(len, boxy)) == sum(map(len, plain))  # no corner added
+
+
+def test_a_dot_alone_squared_stays_a_dot():
+    """All that is left of a digit may be a dot (a dotted 0 whose ring faded): no corner."""
+    dot = [np.array([[12.0, 30.0]])]
+    boxy = angular(dot, 2.0, np.random.default_rng(0), square=True)
+    np.testing.assert_array_equal(np.concatenate(boxy), [[12.0, 30.0]])
+    field = np.zeros((64, 64), np.float32)
+    field[30:34, 20:24] = 1.0
+    rng = np.random.default_rng(0)
+    distance = centre_line_distance(field, straighten=2.0, square=True, rng=rng)
+    assert distance is not None and np.isfinite(distance).all() and distance.min() == 0
