@@ -30,9 +30,17 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
 
-from digitrec.constants import CANVAS_SIZE, INK_THRESHOLD, MNIST_BOX
+from digitrec.constants import CANVAS_SIZE, INK_THRESHOLD, MNIST_BOX, MNIST_SIZE
 from digitrec.preprocess import to_mnist
-from digitrec.strokes import Point, centre_line_distance, pen_coverage, rasterise
+from digitrec.strokes import (
+    SQUARE_SHARE,
+    STRAIGHTEN,
+    Point,
+    angular,
+    centre_line_distance,
+    pen_coverage,
+    rasterise,
+)
 
 Strokes = list[list[Point]]
 
@@ -72,6 +80,24 @@ THIN_SHAPES |= {
 }
 # A drawing's longer side as a fraction of the canvas: 70-200 px on the 280 px canvas.
 SCALE = (0.25, 0.72)
+# Kinds of drawing that stay out of the shipped judge's training: each is off (empty, 0) by
+# default, so the judge trains as shipped. With them a `refusal_training polish` read more digits
+# drawn with straight strokes, but let through some letters and doodles and read some narrow
+# numbers as fewer digits (docs/results.md, forty-sixth session).
+# - Outlines never taller than wide (`shape_strokes`): a tall oblong is how people draw a 0 with
+#   straight strokes, as on a digital clock (with {"square"}).
+NEVER_TALL: frozenset[str] = frozenset()
+# - A share of the letters, symbols and shapes drawn with straight strokes, so that straight
+#   strokes alone say nothing (a boxy M or W is no digit): glyphs get square corners half the
+#   time (`SQUARE_SHARE`); shapes are only straightened, since a squared outline may be a tall
+#   oblong, a boxy 0 (0.25 tried).
+ANGULAR_NEGATIVES = 0.0
+# - A share of the pairs of digits drawn touching (`digit_pair`), and a share of them squeezed
+#   to a width times a factor in `SQUEEZE`: two narrow digits run into each other, a 1 against
+#   a 0, are about as wide as one digit and still no one digit (0.3-0.5 and 0.5 tried).
+TOUCHING_PAIRS = 0.0
+SQUEEZED_PAIRS = 0.0
+SQUEEZE = (0.45, 1.0)
 # Training draws small (quick) drawings that fill most of a small canvas.
 TRAINING_CANVAS = 64
 TRAINING_SCALE = (0.45, 0.9)
@@ -504,12 +530,25 @@ UNSEEN_SHAPES: dict[str, ShapeMaker] = {
 }
 
 
-def shape_strokes(kind: str, rng: np.random.Generator) -> Strokes:
-    """A shape's strokes in a unit box, as drawn by an unsteady hand (tilted, sheared, bent)."""
+def shape_strokes(kind: str, rng: np.random.Generator, *, straighten: float = 0.0) -> Strokes:
+    """A shape's strokes in a unit box, as drawn by an unsteady hand (tilted, sheared, bent).
+
+    `straighten` draws them from point to point as `synthetic.redraw_digit` draws a digit: as
+    straight segments no further from them than that share of a digit field as big.
+    """
     makers = {**SHAPES, **UNSEEN_SHAPES}
     if kind not in makers:
         raise ValueError(f"unknown shape {kind!r}; choose one of {', '.join(makers)}")
-    return _by_hand(makers[kind](rng), rng)
+    strokes = _by_hand(makers[kind](rng), rng)
+    points = np.concatenate([np.asarray(s, float) for s in strokes])
+    width, height = points.max(axis=0) - points.min(axis=0)
+    if kind in NEVER_TALL and height > width:  # turned over its diagonal: now wider than tall
+        strokes = [[(y, x) for x, y in stroke] for stroke in strokes]
+    if straighten > 0:
+        tolerance = straighten * max(width, height) * MNIST_SIZE / MNIST_BOX
+        paths = angular([np.asarray(s, float) for s in strokes], tolerance, rng, square=False)
+        strokes = [[(float(x), float(y)) for x, y in path] for path in paths]
+    return strokes
 
 
 def draw_shape(
@@ -518,14 +557,17 @@ def draw_shape(
     size: int = CANVAS_SIZE,
     pen: float | None = None,
     scale: tuple[float, float] = SCALE,
+    *,
+    straighten: float = 0.0,
 ) -> np.ndarray:
     """A shape drawn with a round pen on a blank `size` x `size` canvas: ink float32.
 
     The drawing's longer side is a random fraction `scale` of the canvas (by default, on the
     280 px canvas, 70-200 px, as people draw digits); `pen` is the pen's width in pixels, by
-    default a random fraction (`PEN_RATIO`) of the drawing's longer side.
+    default a random fraction (`PEN_RATIO`) of the drawing's longer side. `straighten`: drawn
+    from point to point (`shape_strokes`).
     """
-    strokes = shape_strokes(kind, rng)
+    strokes = shape_strokes(kind, rng, straighten=straighten)
     points = np.concatenate([np.asarray(s, float) for s in strokes])
     low, high = points.min(axis=0), points.max(axis=0)
     longer = rng.uniform(*scale) * size
@@ -573,6 +615,8 @@ def draw_glyph(
     scale: tuple[float, float] = SCALE,
     *,
     redraw: bool = True,
+    straighten: float = 0.0,
+    square: bool = False,
 ) -> np.ndarray:
     """A letter or symbol as someone would draw it on a `size` x `size` canvas: ink float32.
 
@@ -580,6 +624,8 @@ def draw_glyph(
     little, scaled like `draw_shape` (its longer side a fraction `scale` of the canvas), and
     with `redraw` traced along its centre line and drawn again with an even round pen (`pen`
     px, default a random fraction of its size); without `redraw` it keeps the font's strokes.
+    A redrawn glyph may be drawn with straight strokes as `synthetic.redraw_digit` draws a
+    digit: `straighten` a share of a digit field as tall as the glyph, `square` corners.
     """
     glyph = _bend(_tilt(_render_glyph(char, font), rng), rng)
     rows = np.flatnonzero(glyph.max(axis=1) > INK_THRESHOLD)
@@ -588,7 +634,14 @@ def draw_glyph(
     longer = rng.uniform(*scale) * size
     glyph = np.clip(ndimage.zoom(glyph, longer / max(glyph.shape), order=1), 0.0, 1.0)
     if redraw:
-        distance = centre_line_distance(np.pad(glyph, 2), longer / MNIST_BOX)
+        field = longer / MNIST_BOX * MNIST_SIZE  # a digit's field, were the glyph a digit
+        distance = centre_line_distance(
+            np.pad(glyph, 2),
+            longer / MNIST_BOX,
+            straighten=straighten * field,
+            square=square,
+            rng=rng,
+        )
         if distance is not None:
             pen = _pen(rng, longer) if pen is None else float(pen)
             margin = int(np.ceil(pen / 2)) + 1
@@ -680,7 +733,10 @@ def training_negatives(
     for i, pick in enumerate(picks):
         if pick == "pair":
             left, right = rng.integers(len(digits), size=2)
-            ink = digit_pair(digits[left], digits[right], rng)
+            ink = digit_pair(digits[left], digits[right], rng, touching=TOUCHING_PAIRS)
+            if SQUEEZED_PAIRS and rng.random() < SQUEEZED_PAIRS:  # narrow: as tall, less wide
+                factor = (1.0, rng.uniform(*SQUEEZE))
+                ink = np.clip(ndimage.zoom(ink, factor, order=1), 0.0, 1.0)
         elif pick == "combo":
             first = _something(rng, fonts, digits if rng.random() < 0.3 else ())
             ink = digit_pair(first, _something(rng, fonts), rng)
@@ -701,14 +757,26 @@ def _in_mnist_form(ink: np.ndarray) -> np.ndarray:
 
 def _one(pick: str, rng: np.random.Generator, fonts: Sequence[str]) -> tuple[str, np.ndarray]:
     """A training shape or glyph, drawn small: its kind and its ink."""
+    straighten, square = 0.0, False
+    if ANGULAR_NEGATIVES and rng.random() < ANGULAR_NEGATIVES:  # no draw when off
+        straighten = rng.uniform(*STRAIGHTEN)
+        square = bool(rng.random() < SQUARE_SHARE)
     if pick in ("shape", "picture"):
         kind = "picture" if pick == "picture" else str(rng.choice(list(SHAPES)))
-        return kind, draw_shape(kind, rng, TRAINING_CANVAS, scale=TRAINING_SCALE)
+        ink = draw_shape(kind, rng, TRAINING_CANVAS, scale=TRAINING_SCALE, straighten=straighten)
+        return kind, ink
     glyphs = LETTERS + SYMBOLS
     char = glyphs[int(rng.integers(len(glyphs)))]
     font = fonts[int(rng.integers(len(fonts)))]
     ink = draw_glyph(
-        char, font, rng, TRAINING_CANVAS, scale=TRAINING_SCALE, redraw=rng.random() < 0.7
+        char,
+        font,
+        rng,
+        TRAINING_CANVAS,
+        scale=TRAINING_SCALE,
+        redraw=rng.random() < 0.7,
+        straighten=straighten,
+        square=square,
     )
     return ("letter" if char in LETTERS else "symbol"), ink
 

@@ -33,6 +33,10 @@ FLAG_LENGTH = (0.2, 0.35)
 # the level (rising to the right), reaching past the ink by this share of its height at each end.
 SLASH_ANGLE = (40.0, 75.0)
 SLASH_BEYOND = (0.0, 0.2)
+# A dot in a 0, as some write one to tell it from an O: this many of the pen's widths across,
+# within `DOT_OFF` of the hole's height and width from its deepest point.
+DOT_SIZE = (1.0, 1.8)
+DOT_OFF = 0.08
 # A digit drawn narrower or wider than MNIST's at the same height: its width times a factor in
 # this range, drawn log-uniform (a factor and its inverse equally likely where both are in it).
 STRETCH_RANGE = (0.4, 1.6)
@@ -150,6 +154,31 @@ def add_slash(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     size = max(field.shape)
     slash = rasterise([[(x - dx, y + dy), (x + dx, y - dy)]], size=size, pen=pen)
     return np.maximum(field, slash[: field.shape[0], : field.shape[1]].astype(np.float32) / 255.0)
+
+
+def add_dot(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A 0 with a dot in its hole, drawn with the pen that drew it (`DOT_SIZE` pen widths, no
+    wider than leaves a gap to the ring), within `DOT_OFF` of the hole's size from its deepest
+    point. A digit with no hole is left as it is. `digit` is (H, W) in [0, 1]; so is the result.
+    """
+    field = np.asarray(digit, np.float32)
+    mask = field > 0.5
+    hole = ndimage.binary_fill_holes(mask) & ~mask
+    if not hole.any():
+        return field
+    room = ndimage.distance_transform_edt(hole)  # how far each hole pixel is from the ring
+    rows, columns = np.nonzero(hole)
+    span = np.array([np.ptp(rows) + 1, np.ptp(columns) + 1])
+    deepest = np.array(np.unravel_index(np.argmax(room), room.shape), float)
+    y, x = np.clip(deepest + rng.uniform(-DOT_OFF, DOT_OFF, 2) * span, 0, np.array(room.shape) - 1)
+    free = float(room[round(y), round(x)])
+    stroke = pen_width(mask)
+    pen = min(stroke * rng.uniform(*DOT_SIZE), 2 * (free - 1.5))
+    if pen < max(1.5, stroke / 2):  # a hole too small for a dot one would see
+        return field
+    # Pixel centres, as in `add_flag`.
+    dot = rasterise([[(x + 0.5, y + 0.5)]], size=max(field.shape), pen=pen)
+    return np.maximum(field, dot[: field.shape[0], : field.shape[1]].astype(np.float32) / 255.0)
 
 
 def flag_ones(x: np.ndarray, y: np.ndarray, share: float, seed: int = 0) -> np.ndarray:

@@ -148,3 +148,140 @@ def test_training_negatives_go_through_the_blank_rim(mnist, monkeypatch):
     )
     negatives.training_negatives(12, np.random.default_rng(0), list(x_train[:10]))
     assert len(prepared) == 12
+
+
+def test_oblongs_are_never_drawn_taller_than_wide(monkeypatch):
+    """A taller oblong is a 0 drawn with straight strokes: no example of a non-digit."""
+    kind = "square"
+    monkeypatch.setattr(negatives, "NEVER_TALL", frozenset({kind}))
+    rng = np.random.default_rng(5)
+    extents = [extent(negatives.shape_strokes(kind, rng)) for _ in range(200)]
+    assert all(height <= width for width, height in extents)
+    assert any(width > 1.3 * height for width, height in extents)  # still stretched, the other way
+    for other in ("triangle", "polygon"):  # other shapes may stand tall
+        extents = [extent(negatives.shape_strokes(other, rng)) for _ in range(200)]
+        assert any(height > width for width, height in extents)
+    monkeypatch.setattr(negatives, "NEVER_TALL", frozenset())  # as the shipped judge saw them
+    extents = [extent(negatives.shape_strokes(kind, rng)) for _ in range(200)]
+    assert any(height > 1.3 * width for width, height in extents)
+
+
+def extent(strokes) -> np.ndarray:
+    """(width, height) of a shape's strokes."""
+    return np.ptp(np.concatenate([np.asarray(stroke) for stroke in strokes]), axis=0)
+
+
+def test_a_glyph_drawn_square_reaches_into_the_corners_of_its_box():
+    """A C with square corners, as drawn on graph paper, fills corners a round C cuts."""
+
+    def corners_inked(ink: np.ndarray) -> float:
+        rows = np.flatnonzero(ink.max(axis=1) > INK_THRESHOLD)
+        cols = np.flatnonzero(ink.max(axis=0) > INK_THRESHOLD)
+        box = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] > 0.5
+        k = max(2, int(0.12 * min(box.shape)))
+        return np.mean(
+            [box[:k, :k].any(), box[:k, -k:].any(), box[-k:, :k].any(), box[-k:, -k:].any()]
+        )
+
+    def share(square: bool) -> float:
+        return np.mean(
+            [
+                corners_inked(
+                    negatives.draw_glyph(
+                        "C",
+                        negatives.PILLOW_FONT,
+                        np.random.default_rng(seed),
+                        pen=8,
+                        straighten=0.05 if square else 0.0,
+                        square=square,
+                    )
+                )
+                for seed in range(12)
+            ]
+        )
+
+    assert share(square=False) <= 0.15
+    assert share(square=True) >= 0.35
+
+
+def test_a_share_of_the_training_glyphs_is_drawn_with_straight_strokes(monkeypatch):
+    draw, asked = negatives.draw_glyph, []
+
+    def spy(*args, **kwargs):  # the real drawing, how straight and square it was asked to be
+        asked.append((kwargs["straighten"], kwargs["square"]))
+        return draw(*args, **kwargs)
+
+    monkeypatch.setattr(negatives, "draw_glyph", spy)
+    fonts = [negatives.PILLOW_FONT]
+    for angular in (0.0, 1.0):
+        monkeypatch.setattr(negatives, "ANGULAR_NEGATIVES", angular)
+        asked.clear()
+        rng = np.random.default_rng(4)
+        for _ in range(40):
+            negatives._one("glyph", rng, fonts)
+        straighten = np.array([a[0] for a in asked])
+        square = np.array([a[1] for a in asked])
+        if angular:
+            low, high = negatives.STRAIGHTEN
+            assert ((straighten >= low) & (straighten <= high)).all()
+            assert 0.2 < square.mean() < 0.8  # about half with square corners
+        else:
+            assert (straighten == 0).all() and not square.any()
+
+
+@pytest.mark.parametrize("kind", ["scribble", "cloud", "picture"])
+def test_a_shape_drawn_from_point_to_point_keeps_a_few_of_its_points(kind):
+    drawn = negatives.shape_strokes(kind, np.random.default_rng(2))
+    straight = negatives.shape_strokes(kind, np.random.default_rng(2), straighten=0.05)
+    assert len(straight) == len(drawn)
+    for curve, polyline in zip(drawn, straight, strict=True):
+        points = {tuple(p) for p in curve}
+        assert all(tuple(p) in points for p in polyline)  # corners on the drawn line
+        assert polyline[0] == tuple(curve[0]) and polyline[-1] == tuple(curve[-1])
+    assert sum(map(len, straight)) < sum(map(len, drawn)) / 4
+
+
+EIGHT = np.ones((3, 3), bool)  # pixels touching at a corner are one piece
+
+
+def test_a_share_of_the_training_pairs_touch(mnist, monkeypatch):
+    """Two digits run into each other are no one digit: with every pair touching, each pair
+    the judge is shown is one piece of ink."""
+    (x_train, _), _ = mnist
+    inks = []
+    original = negatives._in_mnist_form
+    monkeypatch.setattr(negatives, "_in_mnist_form", lambda ink: inks.append(ink) or original(ink))
+    monkeypatch.setattr(negatives, "TRAINING_MIX", {"pair": 1.0})
+    monkeypatch.setattr(negatives, "SQUEEZED_PAIRS", 0.0)
+    for share in (0.0, 1.0):
+        monkeypatch.setattr(negatives, "TOUCHING_PAIRS", share)
+        inks.clear()
+        whole = [x for x in x_train[:60] if ndimage.label(x > 255 * INK_THRESHOLD, EIGHT)[1] == 1]
+        negatives.training_negatives(20, np.random.default_rng(1), whole)
+        pieces = [ndimage.label(ink > INK_THRESHOLD, EIGHT)[1] for ink in inks]
+        assert len(pieces) == 20
+        if share:
+            assert pieces == [1] * 20
+        else:  # most pairs stand apart, though some overlap
+            assert sum(n > 1 for n in pieces) >= 10, pieces
+
+
+def test_a_share_of_the_training_pairs_is_squeezed_narrow(mnist, monkeypatch):
+    """Two digits written narrow, about as wide as one: as tall as the pair, half as wide."""
+    (x_train, _), _ = mnist
+    pairs, inks = [], []
+    pair, original = negatives.digit_pair, negatives._in_mnist_form
+    monkeypatch.setattr(
+        negatives, "digit_pair", lambda *a, **k: pairs.append(pair(*a, **k)) or pairs[-1]
+    )
+    monkeypatch.setattr(negatives, "_in_mnist_form", lambda ink: inks.append(ink) or original(ink))
+    monkeypatch.setattr(negatives, "TRAINING_MIX", {"pair": 1.0})
+    monkeypatch.setattr(negatives, "SQUEEZE", (0.5, 0.5))
+    for share in (0.0, 1.0):
+        monkeypatch.setattr(negatives, "SQUEEZED_PAIRS", share)
+        pairs.clear(), inks.clear()
+        negatives.training_negatives(10, np.random.default_rng(2), list(x_train[:20]))
+        assert len(pairs) == len(inks) == 10
+        for drawn, shown in zip(pairs, inks, strict=True):
+            assert shown.shape[0] == drawn.shape[0]
+            assert shown.shape[1] == (round(drawn.shape[1] / 2) if share else drawn.shape[1])

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
-from digitrec import negatives, refusal, refusal_training, synthetic
+from digitrec import negatives, refusal, refusal_training, strokes, synthetic
 from digitrec.constants import PEN_WIDTH
 from digitrec.preprocess import preprocess_stages, to_mnist
 from digitrec.strokes import example_strokes, rasterise
@@ -284,6 +286,7 @@ def test_restyled_digits_are_narrower_or_wider_and_tilt_further(mnist, monkeypat
         return redraw(*args, **kwargs)
 
     monkeypatch.setattr(synthetic, "redraw_digit", spy)
+    monkeypatch.setattr(refusal_training, "ANGULAR", 0.0)  # square digits are narrowed too
     for restyled in (0.0, 1.0):
         monkeypatch.setattr(refusal_training, "RESTYLED", restyled)
         asked.clear()
@@ -297,7 +300,34 @@ def test_restyled_digits_are_narrower_or_wider_and_tilt_further(mnist, monkeypat
             assert (stretch == 0).all() and tilt.max() <= 15
 
 
-def test_a_share_of_the_sketched_zeros_is_slashed_and_no_other_digit(mnist, monkeypatch):
+def test_a_share_of_the_sketched_digits_is_drawn_with_straight_strokes(mnist, monkeypatch):
+    (x_train, _), _ = mnist
+    redraw, asked = synthetic.redraw_digit, []
+
+    def spy(*args, **kwargs):  # the real redraw, how straight, square and wide it was asked
+        asked.append((kwargs["straighten"], kwargs["square"], kwargs["stretch"]))
+        return redraw(*args, **kwargs)
+
+    monkeypatch.setattr(synthetic, "redraw_digit", spy)
+    monkeypatch.setattr(refusal_training, "RESTYLED", 0.0)
+    for share in (0.0, 1.0):
+        monkeypatch.setattr(refusal_training, "ANGULAR", share)
+        asked.clear()
+        inks = refusal_training.sketched_digits(x_train[:60], np.random.default_rng(3))
+        assert all(ink.max() > 0.5 for ink in inks)
+        straighten, square, stretch = (np.array(column) for column in zip(*asked, strict=True))
+        if share:
+            low, high = strokes.STRAIGHTEN
+            assert ((straighten >= low) & (straighten <= high)).all()
+            assert 0.2 < square.mean() < 0.8  # about half with square corners
+            # boxy digits stand taller than wide: no square among them for a 0
+            np.testing.assert_allclose(stretch[square], refusal_training.SQUARE_NARROW)
+            assert (stretch[~square] == 1.0).all()
+        else:
+            assert (straighten == 0).all() and not square.any() and (stretch == 1.0).all()
+
+
+def test_a_share_of_the_sketched_zeros_is_slashed_or_dotted_and_no_other_digit(mnist, monkeypatch):
     (x_train, y_train), _ = mnist
     redraw, drawn = synthetic.redraw_digit, []
 
@@ -307,13 +337,23 @@ def test_a_share_of_the_sketched_zeros_is_slashed_and_no_other_digit(mnist, monk
 
     monkeypatch.setattr(synthetic, "redraw_digit", spy)
     monkeypatch.setattr(refusal_training, "RESTYLED", 0.0)
+    monkeypatch.setattr(refusal_training, "ANGULAR", 0.0)
     digits, labels = x_train[:80], y_train[:80]
-    for share in (0.0, 1.0):
-        monkeypatch.setattr(refusal_training, "SLASHED", share)
+    for slashed, dotted in ((0.0, 0.0), (1.0, 0.0), (0.0, 1.0)):
+        monkeypatch.setattr(refusal_training, "SLASHED", slashed)
+        monkeypatch.setattr(refusal_training, "DOTTED", dotted)
         drawn.clear()
         refusal_training.sketched_digits(digits, np.random.default_rng(3), labels)
         changed = np.array([(d != x).any() for d, x in zip(drawn, digits, strict=True)])
-        assert (changed == ((labels == 0) & (share > 0))).all()
+        pieces = np.array([ndimage.label(d > 127)[1] for d in drawn]) - np.array(
+            [ndimage.label(x > 127)[1] for x in digits]
+        )
+        if dotted:  # a dot is a piece of its own, in every 0 with room for one
+            assert not changed[labels != 0].any() and changed[labels == 0].mean() > 0.5
+            assert (pieces[changed] == 1).all()
+        else:  # a slash crosses the ring
+            assert (changed == ((labels == 0) & (slashed > 0))).all()
+            assert (pieces <= 0).all()
     drawn.clear()  # without labels, nothing is slashed
     refusal_training.sketched_digits(digits, np.random.default_rng(3))
     assert all((d == x).all() for d, x in zip(drawn, digits, strict=True))
@@ -415,3 +455,48 @@ def test_the_command_line_refuses_to_replace_a_model_before_training(tmp_path, c
     assert "already exists" in error and "--force" in error and "\n" not in error
     assert out.read_bytes() == b"a model someone trained"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["judge.keras"]
+
+
+@pytest.mark.slow
+def test_polishing_goes_on_from_a_trained_judges_members(tmp_path, monkeypatch):
+    small = refusal_training.TrainingSettings(
+        digits=200,
+        plain_digits=60,
+        font_digits=30,
+        negatives=260,
+        epochs=1,
+        calibration_digits=60,
+        calibration_negatives=60,
+        seed=2,
+        members=2,
+    )
+    first = refusal_training.train(tmp_path / "first.keras", small, verbose=0)
+    images = np.random.default_rng(0).random((6, 28, 28)).astype(np.float32)
+    monkeypatch.setattr(refusal_training, "POLISH_LEARNING_RATE", 0.0)  # carried, not learnt
+    still = refusal_training.polish(first, tmp_path / "still.keras", small, verbose=0)
+    np.testing.assert_allclose(still.score(images), first.score(images), rtol=1e-4, atol=1e-6)
+    monkeypatch.setattr(refusal_training, "POLISH_LEARNING_RATE", 2e-4)
+    polished = refusal_training.polish(first, tmp_path / "polished.keras", small, verbose=0)
+    assert not np.allclose(polished.score(images), first.score(images), atol=1e-6)
+    record = json.loads((tmp_path / "polished.json").read_text())
+    assert record["command"] == f"{refusal_training.POLISH_COMMAND} --seed 2"
+    assert record["polished_from"] == {"command": first.metadata["command"]}
+    assert record["training"]["members"] == 2
+    assert record["training"]["epochs"] == refusal_training.POLISH_EPOCHS
+    assert refusal.NotDigitModel.load(tmp_path / "polished.keras").threshold == pytest.approx(
+        polished.threshold
+    )
+    with pytest.raises(ValueError, match="has 2 member networks, not the 3 asked for"):
+        refusal_training.train(
+            tmp_path / "three.keras", replace(small, members=3), verbose=0, init=first
+        )
+
+
+def test_polishing_needs_a_judge_to_go_on_from(tmp_path, capsys, trained_model_path):
+    out = tmp_path / "judge.keras"
+    for init in (tmp_path / "none.keras", trained_model_path):  # missing; a digit model
+        with pytest.raises(SystemExit) as stopped:
+            refusal_training.main(["polish", "--init", str(init), "--out", str(out)])
+        assert stopped.value.code == 2
+        error = capsys.readouterr().err.strip()
+        assert "Traceback" not in error and "\n" not in error and not out.exists()

@@ -183,6 +183,28 @@ def test_a_slash_crosses_a_zero_through_its_middle_rising_to_the_right(mnist):
     assert not synthetic.add_slash(np.zeros((28, 28)), rng).any()
 
 
+def test_a_dot_sits_in_a_zeros_hole_apart_from_its_ring(mnist):
+    (_, _), (x_test, y_test) = mnist
+    rng = np.random.default_rng(0)
+    dotted = 0
+    for zero in (x_test[y_test == 0][:30] / 255.0).astype(np.float32):
+        marked = synthetic.add_dot(zero, rng)
+        assert (marked >= zero).all()
+        ring = zero > 0.5
+        added = (marked > 0.5) & ~ring
+        if not added.any():  # a hole too small for a dot: left as it was
+            assert np.array_equal(marked, zero)
+            continue
+        dotted += 1
+        hole = ndimage.binary_fill_holes(ring) & ~ring
+        assert hole[added].all()  # all inside the hole
+        assert ndimage.label(marked > 0.5)[1] == ndimage.label(ring)[1] + 1  # a piece of its own
+    assert dotted >= 20
+    one = np.zeros((28, 28), np.float32)
+    one[4:24, 13:15] = 1.0  # no hole, no dot
+    assert np.array_equal(synthetic.add_dot(one, rng), one)
+
+
 @pytest.mark.parametrize(
     ("mark_some", "digit"), [(synthetic.flag_ones, 1), (synthetic.slash_zeros, 0)]
 )
