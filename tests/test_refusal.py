@@ -359,20 +359,24 @@ def test_a_share_of_the_sketched_zeros_is_slashed_or_dotted_and_no_other_digit(m
     assert all((d == x).all() for d, x in zip(drawn, digits, strict=True))
 
 
+# A judge small enough to train in seconds.
+SMALL = refusal_training.TrainingSettings(
+    digits=300,
+    plain_digits=100,
+    font_digits=50,
+    negatives=400,
+    epochs=1,
+    calibration_digits=80,
+    calibration_negatives=80,
+    seed=5,
+    members=2,
+)
+
+
 @pytest.mark.slow
 def test_training_saves_an_averaged_ensemble_and_its_threshold_that_load_back(tmp_path):
     out = tmp_path / "nd.keras"
-    small = refusal_training.TrainingSettings(
-        digits=300,
-        plain_digits=100,
-        font_digits=50,
-        negatives=400,
-        epochs=1,
-        calibration_digits=80,
-        calibration_negatives=80,
-        seed=5,
-        members=2,
-    )
+    small = SMALL
     trained = refusal_training.train(out, small, verbose=0)
     record = json.loads(out.with_suffix(".json").read_text())
     assert record["threshold"] == pytest.approx(trained.threshold)
@@ -459,17 +463,7 @@ def test_the_command_line_refuses_to_replace_a_model_before_training(tmp_path, c
 
 @pytest.mark.slow
 def test_polishing_goes_on_from_a_trained_judges_members(tmp_path, monkeypatch):
-    small = refusal_training.TrainingSettings(
-        digits=200,
-        plain_digits=60,
-        font_digits=30,
-        negatives=260,
-        epochs=1,
-        calibration_digits=60,
-        calibration_negatives=60,
-        seed=2,
-        members=2,
-    )
+    small = replace(SMALL, seed=2)
     first = refusal_training.train(tmp_path / "first.keras", small, verbose=0)
     images = np.random.default_rng(0).random((6, 28, 28)).astype(np.float32)
     monkeypatch.setattr(refusal_training, "POLISH_LEARNING_RATE", 0.0)  # carried, not learnt
