@@ -28,7 +28,7 @@ from keras import ops
 from scipy import ndimage
 
 from digitrec.constants import INK_THRESHOLD, MNIST_BOX, MNIST_CENTRE
-from digitrec.strokes import SQUARE_SHARE, STRAIGHTEN, centre_line_distance
+from digitrec.strokes import centre_line_distance, straight_style
 from digitrec.warp import Tensor, warp
 
 if TYPE_CHECKING:  # a tf.data pipeline needs TensorFlow; the rest runs on any backend
@@ -101,8 +101,8 @@ def centre_line_distances(images: np.ndarray, angular: float = 0.0, seed: int = 
     for i, field in enumerate(zoomed):
         straighten, square = 0.0, False
         if straight[i]:
-            straighten = rng.uniform(*STRAIGHTEN) * field.shape[0]
-            square = bool(rng.random() < SQUARE_SHARE)
+            straighten, square = straight_style(rng)
+            straighten *= field.shape[0]
         distance = centre_line_distance(field, scale, straighten=straighten, square=square, rng=rng)
         if distance is not None:
             out[i, ..., 0] = np.round(np.minimum(distance, top) * DISTANCE_STEPS)

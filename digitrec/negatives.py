@@ -33,13 +33,12 @@ from scipy import ndimage
 from digitrec.constants import CANVAS_SIZE, INK_THRESHOLD, MNIST_BOX, MNIST_SIZE
 from digitrec.preprocess import to_mnist
 from digitrec.strokes import (
-    SQUARE_SHARE,
-    STRAIGHTEN,
     Point,
     angular,
     centre_line_distance,
     pen_coverage,
     rasterise,
+    straight_style,
 )
 
 Strokes = list[list[Point]]
@@ -89,8 +88,8 @@ SCALE = (0.25, 0.72)
 NEVER_TALL: frozenset[str] = frozenset()
 # - A share of the letters, symbols and shapes drawn with straight strokes, so that straight
 #   strokes alone say nothing (a boxy M or W is no digit): glyphs get square corners half the
-#   time (`SQUARE_SHARE`); shapes are only straightened, since a squared outline may be a tall
-#   oblong, a boxy 0 (0.25 tried).
+#   time (`strokes.straight_style`); shapes are only straightened, since a squared outline may
+#   be a tall oblong, a boxy 0 (0.25 tried).
 ANGULAR_NEGATIVES = 0.0
 # - A share of the pairs of digits drawn touching (`digit_pair`), and a share of them squeezed
 #   to a width times a factor in `SQUEEZE`: two narrow digits run into each other, a 1 against
@@ -759,8 +758,7 @@ def _one(pick: str, rng: np.random.Generator, fonts: Sequence[str]) -> tuple[str
     """A training shape or glyph, drawn small: its kind and its ink."""
     straighten, square = 0.0, False
     if ANGULAR_NEGATIVES and rng.random() < ANGULAR_NEGATIVES:  # no draw when off
-        straighten = rng.uniform(*STRAIGHTEN)
-        square = bool(rng.random() < SQUARE_SHARE)
+        straighten, square = straight_style(rng)
     if pick in ("shape", "picture"):
         kind = "picture" if pick == "picture" else str(rng.choice(list(SHAPES)))
         ink = draw_shape(kind, rng, TRAINING_CANVAS, scale=TRAINING_SCALE, straighten=straighten)

@@ -201,8 +201,7 @@ def sketched_digits(
         rotation, wobble = rng.uniform(-tilt, tilt), rng.uniform(0, 2.5)
         straighten, square = 0.0, False
         if ANGULAR and rng.random() < ANGULAR:  # no draw when off: the data as before
-            straighten = rng.uniform(*strokes.STRAIGHTEN)
-            square = bool(rng.random() < strokes.SQUARE_SHARE)
+            straighten, square = strokes.straight_style(rng)
             stretch *= SQUARE_NARROW if square else 1.0
         # A faint stroke narrowed, or squared, may leave nothing to trace: then drawn plainer.
         tries = [(stretch, straighten, square), (1.0, straighten, square), (1.0, 0.0, False)]

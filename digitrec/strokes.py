@@ -271,6 +271,12 @@ def angular(
     return cornered
 
 
+def straight_style(rng: np.random.Generator) -> tuple[float, bool]:
+    """How a training drawing is drawn from point to point: `angular`'s tolerance as a share
+    of a digit field's height (`STRAIGHTEN`), and whether with square corners (`SQUARE_SHARE`)."""
+    return float(rng.uniform(*STRAIGHTEN)), bool(rng.random() < SQUARE_SHARE)
+
+
 def pen_width(mask: np.ndarray, centre: np.ndarray | None = None) -> float:
     """The width of the pen that drew `mask` (ink, bool), in its pixels: twice the median
     distance from the ink's centre line (`centre`, default: traced here) to the paper.

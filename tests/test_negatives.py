@@ -9,7 +9,7 @@ from scipy import ndimage
 from digitrec import negatives
 from digitrec.constants import CANVAS_SIZE, INK_THRESHOLD
 from digitrec.preprocess import to_mnist
-from digitrec.strokes import centre_line
+from digitrec.strokes import STRAIGHTEN, centre_line
 
 
 def stroke_width(ink: np.ndarray) -> float:
@@ -222,7 +222,7 @@ def test_a_share_of_the_training_glyphs_is_drawn_with_straight_strokes(monkeypat
         straighten = np.array([a[0] for a in asked])
         square = np.array([a[1] for a in asked])
         if angular:
-            low, high = negatives.STRAIGHTEN
+            low, high = STRAIGHTEN
             assert ((straighten >= low) & (straighten <= high)).all()
             assert 0.2 < square.mean() < 0.8  # about half with square corners
         else:
