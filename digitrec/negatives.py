@@ -79,10 +79,9 @@ THIN_SHAPES |= {
 }
 # A drawing's longer side as a fraction of the canvas: 70-200 px on the 280 px canvas.
 SCALE = (0.25, 0.72)
-# Kinds of drawing that stay out of the shipped judge's training: each is off (empty, 0) by
-# default, so the judge trains as shipped. With them a `refusal_training polish` read more digits
-# drawn with straight strokes, but let through some letters and doodles and read some narrow
-# numbers as fewer digits (docs/results.md, forty-sixth session).
+# Kinds of drawing that `refusal_training train` leaves out: each is off (empty, 0) here, and
+# `refusal_training polish` turns them on (`refusal_training.POLISH_KINDS`) to teach a trained
+# judge digits drawn with straight strokes without letting such letters and doodles through.
 # - Outlines never taller than wide (`shape_strokes`): a tall oblong is how people draw a 0 with
 #   straight strokes, as on a digital clock (with {"square"}).
 NEVER_TALL: frozenset[str] = frozenset()

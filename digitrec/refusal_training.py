@@ -9,7 +9,8 @@ with a base and a closed 4. Non-digits: `digitrec.negatives` (shapes, scribbles,
 pictures and made-up ones, letters and symbols in ordinary fonts, two digits squeezed into one
 box). The threshold is chosen on held-out digits drawn on a canvas, so that only
 `DIGIT_REFUSAL` of them are refused. Dotted 0s and digits drawn with straight strokes
-(`DOTTED`, `ANGULAR`), and non-digits to match them, can be drawn too; they are off.
+(`DOTTED`, `ANGULAR`), and non-digits to match them, can be drawn too: `train` leaves them
+out, `polish` adds them.
 
 The judge is an ensemble: `--members` copies of one small CNN (`build_model`), trained on the
 same generated data from different seeds (`member_seeds`), averaged into one Keras model
@@ -20,9 +21,12 @@ the threshold is chosen on that mean.
     python -m digitrec.refusal_training train [--out PATH] [--seed 0] [--epochs N] [--members 3]
 
 `polish` goes on from a judge already trained (`--init`, default the shipped one): each
-member trained for `POLISH_EPOCHS` more at `POLISH_LEARNING_RATE` on freshly drawn data, and
-the threshold chosen again. It teaches a trained judge a new kind of drawing while it keeps
-what it has learnt, where training afresh would change its verdicts on many drawings at once.
+member trained for `POLISH_EPOCHS` more at `POLISH_LEARNING_RATE`, and the threshold chosen
+again. It teaches a trained judge the kinds of drawing `train` leaves out (`POLISH_KINDS`)
+while it keeps what it has learnt: the members learn freshly drawn data with those kinds
+turned on, labelled, together with the data `train` draws, scored by the member itself (its
+own verdicts as soft targets, "learning without forgetting"). Trained afresh, or polished on
+labels alone, a judge changed the number pad's verdicts on many drawings at once.
 
     python -m digitrec.refusal_training polish [--init PATH] [--out PATH] [--seed 0] [--force]
 """
@@ -30,8 +34,10 @@ what it has learnt, where training afresh would change its verdicts on many draw
 from __future__ import annotations
 
 import os
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -62,8 +68,8 @@ WIDE_TILT = 30
 # The share of redrawn training 0s given a slash through them (`synthetic.add_slash`), as
 # some people write a 0; without them the judge refused nearly every slashed 0.
 SLASHED = 0.2
-# Off by default, as `negatives.NEVER_TALL` and the rest (the judge trains as shipped; the
-# forty-sixth session's polish with them is in docs/results.md):
+# Off for `train`, as `negatives.NEVER_TALL` and the rest; `polish` turns them on
+# (`POLISH_KINDS`):
 # - the share of the other 0s given a dot in the middle (`synthetic.add_dot`), as some people
 #   write a 0 to tell it from an O: the shipped judge takes some for an outline with a mark
 #   inside, and refuses them (0.15 tried);
@@ -77,9 +83,19 @@ ANGULAR = 0.0
 #   on a digital clock, and a square is no 0.
 SQUARE_NARROW = 0.8
 POLISH_COMMAND = "python -m digitrec.refusal_training polish"
-# `polish`: how long and how fast a trained judge's members go on learning.
+# `polish`: how long and how fast a trained judge's members go on learning, and the kinds of
+# drawing it turns on, by module and setting (the shares tried in docs/results.md).
 POLISH_EPOCHS = 1
 POLISH_LEARNING_RATE = 2e-4
+POLISH_KINDS: dict[str, dict[str, object]] = {
+    __name__: {"ANGULAR": 0.15, "DOTTED": 0.15},
+    negatives.__name__: {
+        "ANGULAR_NEGATIVES": 0.25,
+        "NEVER_TALL": frozenset({"square"}),
+        "TOUCHING_PAIRS": 0.3,
+        "SQUEEZED_PAIRS": 0.5,
+    },
+}
 # MNIST training digits from this index on are held out to choose the threshold.
 HELD_OUT_FROM = 50_000
 # How the held-out digits are drawn (as people draw on the canvas): (pen px, tilt deg, bend).
@@ -277,6 +293,24 @@ def training_data(
     return images[order, ..., None], labels[order], counts
 
 
+@contextmanager
+def polishing_kinds() -> Iterator[None]:
+    """Within it, training data is drawn with `POLISH_KINDS` on; after it, as before."""
+    saved = {
+        name: {key: getattr(sys.modules[name], key) for key in kinds}
+        for name, kinds in POLISH_KINDS.items()
+    }
+    try:
+        for name, kinds in POLISH_KINDS.items():
+            for key, value in kinds.items():
+                setattr(sys.modules[name], key, value)
+        yield
+    finally:
+        for name, kinds in saved.items():
+            for key, value in kinds.items():
+                setattr(sys.modules[name], key, value)
+
+
 def train_member(
     images: np.ndarray,
     labels: np.ndarray,
@@ -295,7 +329,7 @@ def train_member(
     model.compile(
         optimizer=keras.optimizers.Adam(config.learning_rate),
         loss="binary_crossentropy",
-        metrics=["accuracy"],
+        metrics=["accuracy"] if start is None else [],  # a polish's targets are also scores
     )
     model.fit(images, labels, batch_size=config.batch_size, epochs=config.epochs, verbose=verbose)
     return model
@@ -314,7 +348,8 @@ def train(
     The training data is drawn once and shared by all members (`member_seeds`). An existing
     model at `out` is refused before any training (`train.ModelExistsError`) unless `force`.
     With `init` (a trained judge of `config.members` members), its members go on learning
-    from their weights instead of from scratch (`polish`).
+    from their weights instead of from scratch (`polish`): from data drawn with
+    `polishing_kinds`, and from the data drawn without them, scored by the member itself.
     """
     check_writable(Path(out), force=force)
     seeds = member_seeds(config)
@@ -322,15 +357,22 @@ def train(
     started = time.perf_counter()
     (x_train, y_train), _ = load_mnist()
     keras.utils.set_random_seed(config.seed)
-    images, labels, kinds = training_data(x_train, y_train, config)
+    with polishing_kinds() if init is not None else nullcontext():
+        images, labels, kinds = training_data(x_train, y_train, config)
+    anchor = training_data(x_train, y_train, config)[0] if init is not None else images[:0]
     prepared = time.perf_counter() - started
     if verbose:
-        print(f"drew {len(images):,} training images in {prepared:.0f} s", flush=True)
+        print(f"drew {len(images) + len(anchor):,} training images in {prepared:.0f} s", flush=True)
     members = []
     for index, seed in enumerate(seeds):
         if verbose:
             print(f"member {index + 1} of {len(seeds)} (seed {seed})", flush=True)
-        trained = train_member(images, labels, seed, config, verbose=verbose, start=starts[index])
+        start = starts[index]
+        x, y = images, labels
+        if start is not None:  # its own verdicts on the data it was trained on, kept
+            own = start.predict(anchor, batch_size=1024, verbose=0)[:, 0].astype(np.float32)
+            x, y = np.concatenate([images, anchor]), np.concatenate([labels, own])
+        trained = train_member(x, y, seed, config, verbose=verbose, start=start)
         member = build_model(f"member_{index}")  # the weights alone: no optimiser state
         member.set_weights(trained.get_weights())
         members.append(member)
@@ -373,6 +415,12 @@ def train(
         record["polished_from"] = {
             key: init.metadata[key] for key in ("command", "polished_from") if key in init.metadata
         }
+        record["polish_kinds"] = {
+            f"{name}.{key}": sorted(value) if isinstance(value, frozenset) else value
+            for name, kinds in POLISH_KINDS.items()
+            for key, value in kinds.items()
+        }
+        record["own_verdicts_kept_on"] = len(anchor)
     save_model(ensemble, out, record, force=force)
     return NotDigitModel(ensemble, threshold, record)
 
@@ -386,8 +434,9 @@ def polish(
     force: bool = False,
 ) -> NotDigitModel:
     """`init`'s members trained `POLISH_EPOCHS` more at `POLISH_LEARNING_RATE` on data drawn
-    as `config` says (its epochs, rate and members aside), the threshold chosen again, saved at
-    `out` (`train`)."""
+    as `config` says (its epochs, rate and members aside) with `POLISH_KINDS` on, and on the
+    data drawn without them with their own scores as targets; the threshold chosen again,
+    saved at `out` (`train`)."""
     config = replace(
         config,
         epochs=POLISH_EPOCHS,

@@ -23,7 +23,9 @@ def shipped() -> refusal.NotDigitModel:
 def test_the_shipped_model_is_small_and_records_how_it_was_made(shipped):
     assert refusal.DEFAULT_PATH.stat().st_size <= 1_000_000
     assert 0.0 < shipped.threshold < 1.0
-    assert shipped.metadata["command"].startswith(refusal.TRAIN_COMMAND)
+    # trained, then polished with the kinds of drawing training leaves out
+    assert shipped.metadata["command"].startswith(refusal_training.POLISH_COMMAND)
+    assert shipped.metadata["polished_from"]["command"].startswith(refusal.TRAIN_COMMAND)
     assert {"held_out_digits_refused", "held_out_negatives_refused"} <= set(shipped.metadata)
 
 
@@ -484,6 +486,48 @@ def test_polishing_goes_on_from_a_trained_judges_members(tmp_path, monkeypatch):
         refusal_training.train(
             tmp_path / "three.keras", replace(small, members=3), verbose=0, init=first
         )
+
+
+@pytest.mark.slow
+def test_polishing_learns_the_new_kinds_and_keeps_each_members_own_verdicts(
+    tmp_path, monkeypatch, mnist
+):
+    """A polish learns data drawn with `POLISH_KINDS` on, by its labels, together with the data
+    `train` draws, by the member's own scores, so what the judge knew is kept, not relearnt."""
+    (x_train, y_train), _ = mnist
+    small = replace(SMALL, seed=3)
+    first = refusal_training.train(tmp_path / "first.keras", small, verbose=0)
+    drawn, member = refusal_training.training_data, refusal_training.train_member
+    kinds_on, taught = [], []
+
+    def spy_data(*args):  # the real data; were the judge's new kinds on as it was drawn?
+        kinds_on.append((refusal_training.ANGULAR, negatives.TOUCHING_PAIRS))
+        return drawn(*args)
+
+    def spy_member(images, labels, seed, config, **kwargs):  # the real training, noted
+        taught.append((images, labels, kwargs["start"]))
+        return member(images, labels, seed, config, **kwargs)
+
+    monkeypatch.setattr(refusal_training, "training_data", spy_data)
+    monkeypatch.setattr(refusal_training, "train_member", spy_member)
+    refusal_training.polish(first, tmp_path / "polished.keras", small, verbose=0)
+    kinds = refusal_training.POLISH_KINDS
+    on = (kinds[refusal_training.__name__]["ANGULAR"], kinds[negatives.__name__]["TOUCHING_PAIRS"])
+    assert kinds_on == [on, (0.0, 0.0)]
+    assert (refusal_training.ANGULAR, negatives.TOUCHING_PAIRS) == (0.0, 0.0)  # off again
+    anchor = drawn(x_train, y_train, small)[0]  # what `train` draws from the same seed
+    assert len(taught) == small.members
+    for images, labels, start in taught:
+        new = len(images) - len(anchor)
+        np.testing.assert_array_equal(images[new:], anchor)
+        assert not np.array_equal(images[:new], anchor)
+        assert set(np.unique(labels[:new])) == {0.0, 1.0}
+        own = start.predict(anchor, verbose=0)[:, 0]
+        np.testing.assert_allclose(labels[new:], own, rtol=1e-4, atol=1e-6)
+        assert ((own > 0.02) & (own < 0.98)).any()  # scores, not labels
+    record = json.loads((tmp_path / "polished.json").read_text())
+    assert record["own_verdicts_kept_on"] == len(anchor)
+    assert record["polish_kinds"]["digitrec.negatives.NEVER_TALL"] == ["square"]
 
 
 def test_polishing_needs_a_judge_to_go_on_from(tmp_path, capsys, trained_model_path):
