@@ -217,8 +217,9 @@ RECIPES: dict[str, Recipe] = {
             description="a second stage for a trained improved CNN (give it with --init): two "
             "epochs at a tenth of the peak rate with pens up to 8 px, as a small digit drawn "
             "with a thick pen looks once framed; it widens the pens of a model trained with "
-            "narrower ones; make train runs it with --flags 0.2 --slashes 0.2, so a fifth of the "
-            "1s carry a flag and a fifth of the 0s a slash",
+            "narrower ones; make train runs it twice, with --flags 0.2 --slashes 0.2 (a fifth of "
+            "the 1s carry a flag, a fifth of the 0s a slash), then also with --angular 0.15 "
+            "(digits drawn with straight strokes)",
         ),
         Recipe(
             "lean",
@@ -269,7 +270,7 @@ RECIPES: dict[str, Recipe] = {
 # Recipes that continue a trained model (`init`) rather than start afresh.
 CONTINUING = ("polish", "finish")
 # The recipe of the model the app serves: `make train` runs it, then `polish --flags 0.2
-# --slashes 0.2`.
+# --slashes 0.2`, then that again with `--angular 0.15`.
 RECOMMENDED = "improved"
 # Which recipe `--arch NAME` alone means.
 DEFAULT_RECIPE = {

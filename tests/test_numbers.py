@@ -661,8 +661,8 @@ def heart_row(count: int) -> np.ndarray:
 def test_an_arc_cut_off_a_loop_is_no_digit(shipped, monkeypatch):
     """A part cut from a piece, with no loop of its own, whose stroke ends all lie where it was
     cut, and bowed, is a slice of a loop (`_a_slice`): no digit. Cut off its left lobe, a heart
-    reads "10"; three in a row read "?" (no digit), not six digits. Touching digits keep their
-    readings: every part they are read as has a free end or a loop."""
+    reads "10" with the first judge; three in a row read "?" (no digit). Touching digits keep
+    their readings: every part they are read as has a free end or a loop."""
     refusal = default_model()
     hearts = heart_row(3)
     lattice = numbers._lattice(numbers.segment(hearts))
@@ -671,9 +671,8 @@ def test_an_arc_cut_off_a_loop_is_no_digit(shipped, monkeypatch):
     for digits, gap in [("23", -8), ("10", -6), ("2026", -6)]:
         picture, _ = number(digits, gap)
         assert numbers.read_number(picture, shipped, refusal=refusal).text == digits
-    monkeypatch.setattr(numbers, "SLICE_END", 0.0)
-    sliced = numbers.read_number(hearts, shipped, refusal=refusal).text
-    assert len(sliced) == 6 and sliced.isdigit(), sliced  # "101010" with the first judge
+    monkeypatch.setattr(numbers, "SLICE_END", 0.0)  # the rule is what marks the slices
+    assert not numbers._lattice(numbers.segment(hearts)).sliced.any()
 
 
 def test_crescents_in_a_row_are_no_digits(shipped):
@@ -803,7 +802,8 @@ def test_digits_in_the_boxes_of_a_form_are_read_without_the_boxes(shipped):
 
 def test_one_piece_narrower_than_tall_is_one_character(shipped, monkeypatch):
     """A W is no "14", however surely the digit model reads its halves as a 1 and a 4
-    (`ONE_CHARACTER`); a narrow piece that is a digit is read as that digit, and touching
+    (`ONE_CHARACTER`), nor cut plainly into them: the refusal model doubts the V of its right
+    half (`PLAINLY`); a narrow piece that is a digit is read as that digit, and touching
     digits, side by side, make a piece too wide for the rule."""
     letter_w = drawing([[(40, 40), (70, 240), (110, 100), (150, 240), (180, 40)]])
     seven = drawing(digit_strokes(7, 100))
@@ -813,6 +813,10 @@ def test_one_piece_narrower_than_tall_is_one_character(shipped, monkeypatch):
     assert numbers.read_number(letter_w, shipped).text == "?"
     assert numbers.read_number(seven, shipped).text == "7"
     assert numbers.read_number(touching, shipped).text == "23"
+    plainly = numbers.PLAINLY
+    monkeypatch.setattr(numbers, "PLAINLY", 1.0)  # the V that is its right half reads as a 4
+    assert numbers.read_number(letter_w, shipped).text == "14"
+    monkeypatch.setattr(numbers, "PLAINLY", plainly)
     monkeypatch.setattr(numbers, "ONE_CHARACTER", 0.0)
     assert numbers.read_number(letter_w, shipped).text == "14"
 
